@@ -233,7 +233,11 @@ class WorkingCalendar:
     def _same_day_close(self, start: float) -> int:
         index = self._first_working_index_after(start)
         today = index - 1
-        if today >= 0 and self._work_ordinals[today] == self.local_date(start).toordinal() and start < self._closes[today]:
+        if (
+            today >= 0
+            and self._work_ordinals[today] == self.local_date(start).toordinal()
+            and start < self._closes[today]
+        ):
             return self._closes[today]
         return self._close_of_working_day(start, 1)
 
@@ -267,7 +271,9 @@ class WorkingCalendar:
     def day_info(self, day: date) -> DayInfo:
         """How the team works one date: opening hours, or why it is closed."""
         if not self.first_day <= day <= self.last_day:
-            raise OutsideCalendarSpan(f"{day} is outside the working calendar's span {self.first_day} to {self.last_day}")
+            raise OutsideCalendarSpan(
+                f"{day} is outside the working calendar's span {self.first_day} to {self.last_day}"
+            )
         index = bisect_left(self._work_ordinals, day.toordinal())
         if index < len(self._work_ordinals) and self._work_ordinals[index] == day.toordinal():
             opens, closes = self.to_local(self._opens[index]), self.to_local(self._closes[index])
@@ -290,9 +296,7 @@ class WorkingCalendar:
         clock_start = self.clock_start(start)
         first, last = self.local_date(self.to_epoch(start)), due.date()
         skipped = tuple(
-            info
-            for info in self.days(first, last)
-            if not info.is_working and info.day.weekday() in self.spec.workdays
+            info for info in self.days(first, last) if not info.is_working and info.day.weekday() in self.spec.workdays
         )
         start_index = self._first_working_index_after(self.to_epoch(start))
         due_index = bisect_right(self._work_ordinals, due.date().toordinal())
@@ -311,6 +315,8 @@ DEFAULT_YEARS_AHEAD = 10
 
 
 @cache
-def calendar_for(spec: CalendarSpec, around_year: int, back: int = DEFAULT_YEARS_BACK, ahead: int = DEFAULT_YEARS_AHEAD) -> WorkingCalendar:
+def calendar_for(
+    spec: CalendarSpec, around_year: int, back: int = DEFAULT_YEARS_BACK, ahead: int = DEFAULT_YEARS_AHEAD
+) -> WorkingCalendar:
     """The precomputed calendar for a spec, built once per process and span."""
     return WorkingCalendar(spec, around_year - back, around_year + ahead)

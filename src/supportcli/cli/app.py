@@ -1,0 +1,134 @@
+"""The root Typer app: global options, error mapping, and the command groups."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from supportcli import __version__
+from supportcli.cli.context import AppContext
+from supportcli.errors import ExitStatus, SupportcliError
+
+
+class SupportcliGroup(TyperGroup):
+    """Maps every error to one line on stderr and an exit code (SPEC §5), in one place."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except SupportcliError as exc:
+            _debug_traceback(ctx)
+            for line in _error_lines(exc):
+                typer.echo(f"supportcli: error: {line}", err=True)
+            raise typer.Exit(int(exc.exit_status)) from exc
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if _is_debug(ctx) or _is_usage_error(exc):
+                raise
+            typer.echo(
+                f"supportcli: unexpected error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True
+            )
+            raise typer.Exit(int(ExitStatus.ERROR)) from exc
+        finally:
+            if isinstance(ctx.obj, AppContext):
+                ctx.obj.close()
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    return type(exc).__module__.startswith("typer._click")
+
+
+def _is_debug(ctx: typer.Context) -> bool:
+    return isinstance(ctx.obj, AppContext) and ctx.obj.debug
+
+
+def _debug_traceback(ctx: typer.Context) -> None:
+    if _is_debug(ctx):
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+
+
+def _error_lines(exc: SupportcliError) -> list[str]:
+    """A policy error lists each problem on its own line; every other error is one line."""
+    problems = getattr(exc, "problems", None)
+    if problems:
+        head = str(exc).split(": ", 1)[0]
+        return [f"{head}: {len(problems)} problem{'s' if len(problems) != 1 else ''}"] + [
+            f"{head}: {problem}" for problem in problems
+        ]
+    return [str(exc).splitlines()[0] if str(exc) else type(exc).__name__]
+
+
+app = typer.Typer(
+    cls=SupportcliGroup,
+    name="supportcli",
+    help="Log, acknowledge, update, escalate and resolve support tickets against service levels in working time.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"supportcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db", metavar="PATH", help="SQLite store file or database URL (env: SUPPORTCLI_DB).", show_default=False
+        ),
+    ] = None,
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            "--as", metavar="NAME", help="Act as this staff member (env: SUPPORTCLI_USER; default: login name)."
+        ),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """supportcli: service levels in working time, from the terminal.
+
+    Examples:
+
+      supportcli calendar due "2026-11-27 16:45" 1wd
+
+      supportcli policy check examples/policies/000_customer_service.toml
+    """
+    if not isinstance(ctx.obj, AppContext):
+        ctx.obj = AppContext()
+    ctx.obj.db_option = db or ctx.obj.db_option
+    ctx.obj.actor_option = actor or ctx.obj.actor_option
+    ctx.obj.debug = debug or ctx.obj.debug
+
+
+def _register() -> None:
+    from supportcli.cli import calendar_cmd, policy_cmd
+
+    app.add_typer(policy_cmd.app, name="policy")
+    app.add_typer(calendar_cmd.app, name="calendar")
+
+
+_register()
+
+
+def main() -> int:
+    """Console-script entry point."""
+    try:
+        app()
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0

@@ -1,0 +1,192 @@
+"""``supportcli policy``: show, check, set and list the team's policy versions."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from supportcli.cli.context import AppContext
+from supportcli.errors import InvalidInput, NotFound
+from supportcli.render.output import Column, human_time
+
+app = typer.Typer(
+    help="Show, check and set the team's policy (calendar, targets, automation).",
+    no_args_is_help=True,
+)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Write JSON.")]
+
+
+def read_policy_file(path: str) -> tuple[str, str]:
+    """The text of a policy file (``-`` for stdin) and the name to report problems under."""
+    if path == "-":
+        return sys.stdin.read(), "<stdin>"
+    try:
+        return Path(path).read_text(encoding="utf-8"), path
+    except FileNotFoundError as exc:
+        raise InvalidInput(f"{path}: no such file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path}: cannot read: {exc}") from exc
+
+
+def _load(path: str):  # type: ignore[no-untyped-def]
+    from supportcli.core.policy import load_policy
+
+    source, name = read_policy_file(path)
+    return source, load_policy(source, name)
+
+
+def policy_summary(policy: Any) -> list[str]:
+    """A few lines that say what a policy promises, for people."""
+    from supportcli.core.calendar import WEEKDAYS
+
+    spec = policy.calendar
+    hours = ", ".join(f"{WEEKDAYS[day]} {opening}" for day, opening in spec.hours)
+    region = f"{spec.country}/{spec.subdivision}" if spec.subdivision else (spec.country or "no public holidays")
+    lines = [
+        f"name: {policy.name}",
+        f"tiers: {' → '.join(policy.tiers)}",
+        f"calendar: {spec.timezone}, {hours}; holidays {region}; {len(spec.closures)} closure day(s); "
+        f"day rule {spec.day_rule.value}",
+    ]
+    for rule in policy.rules:
+        targets = ", ".join(f"{name} {duration}" for name, duration in rule.targets.items())
+        extra = (" + escalate on breach" if rule.escalate_on_breach else "") + (
+            f", owner {rule.owner}" if rule.owner else ""
+        )
+        lines.append(f"rule {rule.number} ({rule.describe_match()}): {targets}{extra}")
+    return lines
+
+
+@app.command("check")
+def check(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(metavar="FILE", help="Policy TOML file, or - for stdin.")],
+) -> None:
+    """Validate a policy file without changing anything; every problem is listed.
+
+    Example: supportcli policy check examples/policies/004_customer_support.toml
+    """
+    from supportcli.core.policy import policy_warnings
+
+    obj: AppContext = ctx.obj
+    _, policy = _load(file)
+    obj.output.message(f"{file}: ok")
+    for line in policy_summary(policy):
+        obj.output.line(line)
+    for warning in policy_warnings(policy):
+        obj.output.message(f"{file}: warning: {warning}")
+
+
+@app.command("set")
+def set_policy(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(metavar="FILE", help="Policy TOML file, or - for stdin.")],
+    effective: Annotated[
+        str | None,
+        typer.Option("--effective", metavar="WHEN", help="Apply to tickets received from then on (default: now)."),
+    ] = None,
+    note: Annotated[str, typer.Option("--note", "-m", help="Why the policy changed, kept in the history.")] = "",
+) -> None:
+    """Store a new policy version; the previous versions are kept.
+
+    Examples:
+
+      supportcli policy set team.toml
+
+      supportcli policy set team.toml --effective 2027-01-01   # customers told 30 days ahead
+    """
+    from supportcli.core.timeparse import parse_when
+    from supportcli.store.policies import add_version
+
+    obj: AppContext = ctx.obj
+    source, policy = _load(file)
+    now = obj.now()
+    effective_at = now
+    if effective:
+        zone_calendar = obj.calendar(policy)
+        effective_at = parse_when(effective, now.astimezone(zone_calendar.zone), zone_calendar)
+    row = obj.store().run_write(
+        lambda session: add_version(session, policy, source, effective_at, now, obj.actor, note)
+    )
+    when = "now" if effective_at == now else human_time(effective_at.astimezone(obj.calendar(policy).zone))
+    obj.output.message(f"policy version {row.version} ({policy.name}) set, effective {when}")
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    version: Annotated[int | None, typer.Option("--version", "-v", help="Show this version instead.")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Print the policy in effect now (or a given version) as TOML.
+
+    Example: supportcli policy show > team.toml
+    """
+    from supportcli.store.policies import get_version, parsed, version_in_effect
+
+    obj: AppContext = ctx.obj
+    with obj.store().read() as session:
+        row = get_version(session, version) if version is not None else version_in_effect(session, obj.now())
+    if row is None:
+        raise NotFound(f"no policy version {version}")
+    policy = parsed(row)
+    zone = obj.calendar(policy).zone
+    if json_output:
+        obj.output.json(
+            {
+                "version": row.version,
+                "name": row.name,
+                "effective_at": row.effective_at.astimezone(zone),
+                "set_at": row.set_at.astimezone(zone),
+                "set_by": row.set_by,
+                "source": row.source,
+            }
+        )
+        return
+    if obj.output.is_terminal:
+        obj.output.message(
+            f"# policy version {row.version}, effective {human_time(row.effective_at.astimezone(zone))}, "
+            f"set by {row.set_by} at {human_time(row.set_at.astimezone(zone))}"
+        )
+    obj.output.stdout.write(row.source if row.source.endswith("\n") else row.source + "\n")
+
+
+@app.command("history")
+def history(ctx: typer.Context, json_output: JsonFlag = False) -> None:
+    """List every policy version, oldest first, marking the one in effect now."""
+    from supportcli.store.policies import all_versions, version_in_effect
+
+    obj: AppContext = ctx.obj
+    now = obj.now()
+    with obj.store().read() as session:
+        rows = all_versions(session)
+        current = version_in_effect(session, now).version
+    zone = obj.calendar(obj.newest_policy()).zone
+    records = [
+        {
+            "version": row.version,
+            "name": row.name,
+            "effective_at": row.effective_at.astimezone(zone),
+            "set_at": row.set_at.astimezone(zone),
+            "set_by": row.set_by,
+            "state": "in effect"
+            if row.version == current
+            else ("scheduled" if row.effective_at > now else "superseded"),
+            "note": row.note,
+        }
+        for row in rows
+    ]
+    columns = [
+        Column("Version", "version", justify="right"),
+        Column("Name", "name"),
+        Column("Effective", "effective_at"),
+        Column("Set", "set_at"),
+        Column("By", "set_by"),
+        Column("State", "state"),
+        Column("Note", "note"),
+    ]
+    obj.output.listing(columns, records, obj.output.listing_format(json_flag=json_output), title=None)

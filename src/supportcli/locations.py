@@ -1,0 +1,93 @@
+"""Where supportcli keeps its store and config: the one place that decides (SPEC §5).
+
+Order for the store: ``--db PATH``, then ``SUPPORTCLI_DATABASE_URL``, then
+``SUPPORTCLI_DB``, then ``database_url`` in config.toml, then
+``supportcli.db`` in the platform's user data directory.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from supportcli.errors import InvalidInput
+
+APP_NAME = "supportcli"
+
+
+@dataclass(frozen=True)
+class StoreLocation:
+    """A store as a SQLAlchemy URL, with the SQLite file path when it is one."""
+
+    url: str
+    sqlite_path: Path | None
+
+    @property
+    def display(self) -> str:
+        """The location safe to print: a file path, or the URL with its password hidden."""
+        if self.sqlite_path is not None:
+            return str(self.sqlite_path)
+        return mask_password(self.url)
+
+
+def mask_password(url: str) -> str:
+    """Replace the password in a database URL with ``***`` so it never reaches a screen or log."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+def data_dir(env: Mapping[str, str]) -> Path:
+    """The user data directory (honours XDG_DATA_HOME through platformdirs)."""
+    from platformdirs import user_data_path
+
+    return Path(user_data_path(APP_NAME, appauthor=False))
+
+
+def config_dir(env: Mapping[str, str]) -> Path:
+    """The user config directory holding config.toml (``SUPPORTCLI_CONFIG_DIR`` overrides)."""
+    if env.get("SUPPORTCLI_CONFIG_DIR"):
+        return Path(env["SUPPORTCLI_CONFIG_DIR"])
+    from platformdirs import user_config_path
+
+    return Path(user_config_path(APP_NAME, appauthor=False))
+
+
+def load_config(env: Mapping[str, str]) -> dict:
+    """The parsed config.toml, or an empty config when there is none."""
+    path = config_dir(env) / "config.toml"
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path}: not valid TOML: {exc}") from exc
+
+
+def resolve_store(db_option: str | None, env: Mapping[str, str], config: Mapping[str, object]) -> StoreLocation:
+    """Decide which store a command uses, following the order in the module docstring."""
+    if db_option:
+        return _from_text(db_option)
+    if env.get("SUPPORTCLI_DATABASE_URL"):
+        return _from_text(env["SUPPORTCLI_DATABASE_URL"])
+    if env.get("SUPPORTCLI_DB"):
+        return _from_text(env["SUPPORTCLI_DB"])
+    configured = config.get("database_url")
+    if isinstance(configured, str) and configured:
+        return _from_text(configured)
+    return sqlite_location(data_dir(env) / "supportcli.db")
+
+
+def sqlite_location(path: Path) -> StoreLocation:
+    """The location of an SQLite store file."""
+    path = path.expanduser().absolute()
+    return StoreLocation(f"sqlite:///{path}", path)
+
+
+def _from_text(text: str) -> StoreLocation:
+    if "://" not in text:
+        return sqlite_location(Path(text))
+    if text.startswith("sqlite:///"):
+        return sqlite_location(Path(text.removeprefix("sqlite:///")))
+    return StoreLocation(text, None)

@@ -1,0 +1,200 @@
+"""The one place that owns output formats (gh-style).
+
+On a terminal: a Rich table. Piped: plain tab-separated rows with ISO times
+and no colour. ``--json``: JSON. ``--csv``: RFC 4180 CSV with spreadsheet
+formulas neutralised. Data goes to stdout, messages to stderr.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, TextIO
+
+
+class Format(StrEnum):
+    """How a listing is written."""
+
+    TABLE = "table"
+    PLAIN = "plain"
+    JSON = "json"
+    CSV = "csv"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a listing: its header, the record key, and how a terminal shows it."""
+
+    header: str
+    key: str
+    human: Callable[[Any], Any] | None = None
+    justify: str = "left"
+    style: str | None = None
+    no_wrap: bool = False
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def neutralise_formula(text: str) -> str:
+    """Prefix a cell a spreadsheet would run as a formula with ``'`` (CSV injection)."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def plain_value(value: Any) -> str:
+    """A value as scripts want it: ISO 8601 times, empty for nothing."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ",".join(plain_value(item) for item in value)
+    return str(value)
+
+
+def json_default(value: Any) -> Any:
+    """JSON encoding for the types our records hold."""
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+def human_time(value: datetime | None) -> str:
+    """A compact local time with its zone, e.g. ``Tue 2026-11-24 17:00 GMT``."""
+    if value is None:
+        return ""
+    return value.strftime("%a %Y-%m-%d %H:%M %Z").strip()
+
+
+class Output:
+    """Writes data to stdout and messages to stderr in the format the situation calls for."""
+
+    def __init__(
+        self, stdout: TextIO | None = None, stderr: TextIO | None = None, env: Mapping[str, str] | None = None
+    ):
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self.env = os.environ if env is None else env
+        self.is_terminal = self._is_terminal()
+
+    def _is_terminal(self) -> bool:
+        forced = self.env.get("SUPPORTCLI_TERMINAL")
+        if forced is not None:
+            return forced not in ("", "0")
+        return bool(getattr(self.stdout, "isatty", lambda: False)())
+
+    @property
+    def colour(self) -> bool:
+        """Colour only on a terminal and only without NO_COLOR (https://no-color.org)."""
+        return self.is_terminal and not self.env.get("NO_COLOR")
+
+    def listing_format(self, json_flag: bool = False, csv_flag: bool = False) -> Format:
+        """The format a listing command should use given its flags and the terminal."""
+        if json_flag:
+            return Format.JSON
+        if csv_flag:
+            return Format.CSV
+        return Format.TABLE if self.is_terminal else Format.PLAIN
+
+    def console(self, stderr: bool = False):  # type: ignore[no-untyped-def]
+        """A Rich console bound to our stream and colour decision."""
+        from rich.console import Console
+
+        return Console(
+            file=self.stderr if stderr else self.stdout,
+            force_terminal=self.is_terminal,
+            no_color=not self.colour,
+            highlight=False,
+            soft_wrap=False,
+        )
+
+    def listing(
+        self,
+        columns: Sequence[Column],
+        records: Iterable[Mapping[str, Any]],
+        fmt: Format,
+        title: str | None = None,
+        json_records: Iterable[Any] | None = None,
+        row_style: Callable[[Mapping[str, Any]], str | None] | None = None,
+    ) -> None:
+        """Write records as a table, plain rows, CSV, or JSON (``json_records`` when given)."""
+        if fmt is Format.JSON:
+            self.json(list(json_records if json_records is not None else records))
+        elif fmt is Format.CSV:
+            self.csv(columns, records)
+        elif fmt is Format.PLAIN:
+            for record in records:
+                self.stdout.write("\t".join(plain_value(record.get(c.key)) for c in columns) + "\n")
+        else:
+            self.table(columns, records, title, row_style)
+
+    def table(
+        self,
+        columns: Sequence[Column],
+        records: Iterable[Mapping[str, Any]],
+        title: str | None = None,
+        row_style: Callable[[Mapping[str, Any]], str | None] | None = None,
+    ) -> None:
+        """A Rich table on the terminal."""
+        from rich.table import Table
+
+        table = Table(title=title, title_justify="left", header_style="bold", box=None, pad_edge=False)
+        for column in columns:
+            table.add_column(column.header, justify=column.justify, style=column.style, no_wrap=column.no_wrap)  # type: ignore[arg-type]
+        for record in records:
+            cells = []
+            for column in columns:
+                value = record.get(column.key)
+                shown = column.human(value) if column.human else value
+                cells.append(
+                    shown if hasattr(shown, "__rich__") or hasattr(shown, "__rich_console__") else plain_cell(shown)
+                )
+            table.add_row(*cells, style=row_style(record) if row_style else None)
+        self.console().print(table)
+
+    def csv(self, columns: Sequence[Column], records: Iterable[Mapping[str, Any]]) -> None:
+        """RFC 4180 CSV with a header row; formula-like cells are neutralised."""
+        writer = csv.writer(self.stdout, lineterminator="\r\n")
+        writer.writerow([column.key for column in columns])
+        for record in records:
+            writer.writerow([neutralise_formula(plain_value(record.get(column.key))) for column in columns])
+
+    def json(self, data: Any) -> None:
+        """Pretty JSON with ISO 8601 times."""
+        self.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=json_default) + "\n")
+
+    def line(self, text: str = "") -> None:
+        """One line of data on stdout."""
+        self.stdout.write(text + "\n")
+
+    def rich(self, renderable: Any) -> None:
+        """Any Rich renderable on stdout (styled on a terminal, plain otherwise)."""
+        self.console().print(renderable)
+
+    def message(self, text: str) -> None:
+        """A message for the person, on stderr (never mixed into data)."""
+        self.stderr.write(text + "\n")
+        self.stderr.flush()
+
+
+def plain_cell(value: Any) -> str:
+    """A table cell without markup surprises (square brackets in customer text stay literal)."""
+    from rich.markup import escape
+
+    if isinstance(value, datetime):
+        return human_time(value)
+    return escape(plain_value(value))

@@ -1,0 +1,203 @@
+"""Opening the store: engine set-up, transactions, schema creation and checks.
+
+SQLite is set up for several people and a cron job at once: WAL, a long busy
+timeout, foreign keys, full sync, secure delete, and every write transaction
+begins with ``BEGIN IMMEDIATE`` so two writers can never read the same state
+and both act on it. Nothing here is SQLite-only outside the engine set-up.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, TypeVar
+
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlmodel import Session, SQLModel, select
+
+from supportcli.errors import StoreUnavailable
+from supportcli.locations import StoreLocation
+from supportcli.store import models
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+SCHEMA_VERSION = 1
+DEFAULT_LOCK_TIMEOUT_SECONDS = 30.0
+SQLITE_PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "synchronous=FULL", "secure_delete=ON")
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+T = TypeVar("T")
+
+
+class Store:
+    """A supportcli store: read and write sessions over one engine."""
+
+    def __init__(self, location: StoreLocation, engine: Engine) -> None:
+        self.location = location
+        self.engine = engine
+        self._write_engine = engine.execution_options(supportcli_write=True)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True for the embedded SQLite store."""
+        return self.location.sqlite_path is not None
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading: one consistent snapshot, never commits."""
+        with translate_errors(self.location), Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A write transaction that takes the write lock first; commits on success, rolls back on error.
+
+        Do no network or mail I/O inside it: other writers wait for it.
+        """
+        with translate_errors(self.location), Session(self._write_engine, expire_on_commit=False) as session:
+            with session.begin():
+                yield session
+
+    def run_write(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in one write transaction and return its result."""
+        with self.write() as session:
+            return work(session)
+
+    def close(self) -> None:
+        """Release connections (tests open many stores in one process)."""
+        self.engine.dispose()
+
+
+@contextmanager
+def translate_errors(location: StoreLocation) -> Iterator[None]:
+    """Turn database failures into one clear StoreUnavailable line (exit 5)."""
+    try:
+        yield
+    except OperationalError as exc:
+        text = str(exc.orig).lower()
+        if "locked" in text or "busy" in text:
+            raise StoreUnavailable(f"store {location.display} is locked by another process; try again") from exc
+        if "disk" in text and "full" in text:
+            raise StoreUnavailable(f"store {location.display} is full (disk full); nothing was written") from exc
+        if "not a database" in text or "malformed" in text:
+            raise StoreUnavailable(f"store {location.display} is corrupt or not an SQLite database") from exc
+        raise StoreUnavailable(f"store {location.display} is unavailable: {_first_line(exc.orig)}") from exc
+    except DatabaseError as exc:
+        raise StoreUnavailable(f"store {location.display} is unreadable: {_first_line(exc.orig)}") from exc
+
+
+def _first_line(error: object) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def lock_timeout(env: Mapping[str, str]) -> float:
+    """Seconds to wait for another writer (``SUPPORTCLI_LOCK_TIMEOUT`` overrides the 30 s default)."""
+    try:
+        return float(env.get("SUPPORTCLI_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT_SECONDS))
+    except ValueError:
+        return DEFAULT_LOCK_TIMEOUT_SECONDS
+
+
+def open_store(
+    location: StoreLocation,
+    env: Mapping[str, str],
+    default_policy: Callable[[], str],
+    now: datetime,
+    actor: str,
+) -> Store:
+    """Open (creating on first use) the store and check it is one we can use."""
+    if location.sqlite_path is not None:
+        _prepare_sqlite_file(location)
+        engine = _sqlite_engine(location, lock_timeout(env))
+    else:
+        engine = create_engine(location.url, pool_pre_ping=True)
+    store = Store(location, engine)
+    _ensure_schema(store, default_policy, now, actor)
+    return store
+
+
+def _prepare_sqlite_file(location: StoreLocation) -> None:
+    path: Path = location.sqlite_path  # type: ignore[assignment]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Pre-create with 0600 so customer data is never world-readable; -wal/-shm inherit it.
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise StoreUnavailable(f"cannot open store {path}: {exc.strerror or exc}") from exc
+    if header and header != SQLITE_HEADER:
+        raise StoreUnavailable(f"{path} is not a supportcli store (not an SQLite database)")
+
+
+def _sqlite_engine(location: StoreLocation, timeout: float) -> Engine:
+    engine = create_engine(location.url, connect_args={"timeout": timeout})
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # We issue BEGIN ourselves (below); pysqlite's own handling defers locks too late.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection) -> None:  # type: ignore[no-untyped-def]
+        write = connection.get_execution_options().get("supportcli_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def _ensure_schema(store: Store, default_policy: Callable[[], str], now: datetime, actor: str) -> None:
+    """Create the schema and the first policy version on first use; refuse foreign or newer stores."""
+    version = _read_schema_version(store)
+    if version == SCHEMA_VERSION:
+        return
+    if version is not None and version > SCHEMA_VERSION:
+        raise StoreUnavailable(
+            f"store {store.location.display} has schema version {version}, newer than this "
+            f"supportcli understands ({SCHEMA_VERSION}); upgrade supportcli"
+        )
+
+    def create(session: Session) -> None:
+        connection = session.connection()
+        tables = set(inspect(connection).get_table_names())
+        if models.Meta.__tablename__ in tables:
+            return  # another process created it while we waited for the lock
+        if tables:
+            raise StoreUnavailable(f"{store.location.display} is not a supportcli store (it holds other tables)")
+        SQLModel.metadata.create_all(connection)
+        session.add(models.Meta(key="schema_version", value=str(SCHEMA_VERSION)))
+        session.add(
+            models.PolicyVersion(
+                version=1,
+                name="built-in default",
+                source=default_policy(),
+                effective_at=datetime(1970, 1, 1, tzinfo=UTC),
+                set_at=now,
+                set_by=actor,
+                note="built-in default policy",
+            )
+        )
+
+    store.run_write(create)
+
+
+def _read_schema_version(store: Store) -> int | None:
+    with store.read() as session:
+        connection = session.connection()
+        if models.Meta.__tablename__ not in inspect(connection).get_table_names():
+            return None
+        value = session.exec(select(models.Meta.value).where(models.Meta.key == "schema_version")).first()
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError) as exc:
+        raise StoreUnavailable(f"store {store.location.display} has an unreadable schema version") from exc

@@ -59,9 +59,12 @@ class Store:
 
         Do no network or mail I/O inside it: other writers wait for it.
         """
-        with translate_errors(self.location), Session(self._write_engine, expire_on_commit=False) as session:
-            with session.begin():
-                yield session
+        with (
+            translate_errors(self.location),
+            Session(self._write_engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            yield session
 
     def run_write(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in one write transaction and return its result."""

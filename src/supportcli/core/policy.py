@@ -121,7 +121,7 @@ def load_policy(source: str, source_name: str = "policy") -> Policy:
     try:
         document = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
-        line = _line_of_decode_error(str(exc))
+        line = _line_of_decode_error(str(exc), source)
         raise PolicyError(source_name, [Problem("toml", f"not valid TOML: {exc}", line)]) from exc
     checker = _Checker(_KeyLines(source))
     policy = checker.policy(document)
@@ -140,9 +140,11 @@ def policy_warnings(policy: Policy) -> list[str]:
     return warnings
 
 
-def _line_of_decode_error(message: str) -> int | None:
+def _line_of_decode_error(message: str, source: str) -> int | None:
     found = re.search(r"line (\d+)", message)
-    return int(found.group(1)) if found else None
+    if found:
+        return int(found.group(1))
+    return max(1, len(source.splitlines())) if "end of document" in message else None
 
 
 class _KeyLines:

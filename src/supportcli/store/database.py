@@ -64,6 +64,7 @@ class Store:
             Session(self._write_engine, expire_on_commit=False) as session,
             session.begin(),
         ):
+            session.connection()  # BEGIN IMMEDIATE now, so the lock is held before anything is read
             yield session
 
     def run_write(self, work: Callable[[Session], T]) -> T:

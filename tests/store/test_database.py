@@ -1,0 +1,132 @@
+"""The SQLite store: created on first use with mode 0600 and the right pragmas; foreign files refused."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from supportcli.core.policy import default_policy_source
+from supportcli.errors import ExitStatus, StoreUnavailable
+from supportcli.locations import resolve_store, sqlite_location
+from supportcli.store.database import SCHEMA_VERSION, open_store
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+def open_at(path: Path):  # type: ignore[no-untyped-def]
+    return open_store(sqlite_location(path), {"SUPPORTCLI_LOCK_TIMEOUT": "1"}, default_policy_source, NOW, "alice")
+
+
+def test_first_open_creates_the_store_with_mode_0600_and_the_default_policy(store_path: Path) -> None:
+    store = open_at(store_path)
+    try:
+        assert stat.S_IMODE(store_path.stat().st_mode) == 0o600
+        with store.read() as session:
+            versions = session.exec(text("SELECT version, set_by FROM policy_versions")).all()  # type: ignore[call-overload]
+        assert [tuple(row) for row in versions] == [(1, "alice")]
+        with store.write() as session:
+            session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        for suffix in ("-wal", "-shm"):
+            sidecar = Path(f"{store_path}{suffix}")
+            if sidecar.exists():
+                assert stat.S_IMODE(sidecar.stat().st_mode) == 0o600
+    finally:
+        store.close()
+
+
+def test_pragmas_are_set_on_every_connection(store_path: Path) -> None:
+    store = open_at(store_path)
+    try:
+        with store.read() as session:
+            connection = session.connection()
+            values = {
+                name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+                for name in ("journal_mode", "foreign_keys", "synchronous", "secure_delete", "busy_timeout")
+            }
+        assert values == {
+            "journal_mode": "wal",
+            "foreign_keys": 1,
+            "synchronous": 2,
+            "secure_delete": 1,
+            "busy_timeout": 1000,
+        }
+    finally:
+        store.close()
+
+
+def test_write_transactions_take_the_write_lock_at_begin(store_path: Path) -> None:
+    store = open_at(store_path)
+    try:
+        with store.write():
+            other = sqlite3.connect(store_path, timeout=0)
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            other.close()
+    finally:
+        store.close()
+
+
+def test_reopening_keeps_the_store(store_path: Path) -> None:
+    open_at(store_path).close()
+    store = open_at(store_path)
+    try:
+        with store.read() as session:
+            count = session.exec(text("SELECT count(*) FROM policy_versions")).one()  # type: ignore[call-overload]
+        assert tuple(count) == (1,)
+    finally:
+        store.close()
+
+
+def test_a_file_that_is_not_sqlite_is_refused(store_path: Path) -> None:
+    store_path.write_bytes(b"these are my notes, not a database\n" * 100)
+    with pytest.raises(StoreUnavailable, match="not a supportcli store") as caught:
+        open_at(store_path)
+    assert caught.value.exit_status is ExitStatus.STORE_UNAVAILABLE
+    assert store_path.read_bytes().startswith(b"these are my notes")
+
+
+def test_a_foreign_sqlite_database_is_refused_and_left_alone(store_path: Path) -> None:
+    connection = sqlite3.connect(store_path)
+    connection.execute("CREATE TABLE recipes (name TEXT)")
+    connection.commit()
+    connection.close()
+    with pytest.raises(StoreUnavailable, match="holds other tables"):
+        open_at(store_path)
+    tables = sqlite3.connect(store_path).execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+    assert tables == [("recipes",)]
+
+
+def test_a_corrupt_store_is_refused(store_path: Path) -> None:
+    open_at(store_path).close()
+    data = bytearray(store_path.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)
+    store_path.write_bytes(bytes(data))
+    with pytest.raises(StoreUnavailable):
+        open_at(store_path)
+
+
+def test_a_newer_schema_is_refused(store_path: Path) -> None:
+    open_at(store_path).close()
+    connection = sqlite3.connect(store_path)
+    connection.execute("UPDATE supportcli_meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
+    connection.commit()
+    connection.close()
+    with pytest.raises(StoreUnavailable, match="newer than this supportcli understands"):
+        open_at(store_path)
+
+
+def test_store_location_order(tmp_path: Path) -> None:
+    config = {"database_url": "postgresql+psycopg://team:secret@db.example/support"}
+    env = {"SUPPORTCLI_DB": str(tmp_path / "env.db"), "XDG_DATA_HOME": str(tmp_path / "xdg")}
+    assert resolve_store(str(tmp_path / "flag.db"), env, config).sqlite_path == tmp_path / "flag.db"
+    assert resolve_store(None, env, config).sqlite_path == tmp_path / "env.db"
+    url_env = {**env, "SUPPORTCLI_DATABASE_URL": "postgresql+psycopg://u:pw@localhost/x"}
+    assert resolve_store(None, url_env, config).display == "postgresql+psycopg://u:***@localhost/x"
+    assert resolve_store(None, {"XDG_DATA_HOME": env["XDG_DATA_HOME"]}, config).display == (
+        "postgresql+psycopg://team:***@db.example/support"
+    )

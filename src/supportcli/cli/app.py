@@ -116,8 +116,10 @@ def root(
 
 
 def _register() -> None:
-    from supportcli.cli import calendar_cmd, policy_cmd
+    from supportcli.cli import calendar_cmd, policy_cmd, tickets_cmd, views
 
+    views.register(app)
+    tickets_cmd.register(app)
     app.add_typer(policy_cmd.app, name="policy")
     app.add_typer(calendar_cmd.app, name="calendar")
 

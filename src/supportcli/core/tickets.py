@@ -1,6 +1,23 @@
-"""The vocabulary of a ticket (SPEC §2): kinds, channels, priorities and statuses."""
+"""The vocabulary and rules of a ticket (SPEC §2): kinds, channels, statuses, transitions, targets.
+
+Pure decisions only: which status an action leads to, which targets a
+ticket gets and when they fall due, which targets an action meets. The store
+applies them and records the events.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from supportcli.errors import InvalidInput, NotAllowed
+
+if TYPE_CHECKING:
+    from supportcli.core.calendar import WorkingCalendar
+    from supportcli.core.durations import Duration
+    from supportcli.core.policy import TargetRule
 
 KINDS = ("enquiry", "request", "complaint", "compliment")
 CHANNELS = (
@@ -18,3 +35,123 @@ CHANNELS = (
 PRIORITIES = ("low", "normal", "high", "urgent")
 STATUSES = ("new", "acknowledged", "in-progress", "waiting", "resolved", "closed")
 OPEN_STATUSES = ("new", "acknowledged", "in-progress", "waiting")
+TARGET_ORDER = ("acknowledge", "respond", "update", "resolve")
+
+
+class TargetState(StrEnum):
+    """The state of one service-level target."""
+
+    PENDING = "pending"
+    MET = "met"
+    BREACHED = "breached"
+    PAUSED = "paused"
+
+
+# action → (statuses it is allowed from, status it leads to; None = unchanged)
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "ack": (("new",), "acknowledged"),
+    "update": (OPEN_STATUSES, None),
+    "note": (STATUSES, None),
+    "assign": ((*OPEN_STATUSES, "resolved"), None),
+    "escalate": (OPEN_STATUSES, None),
+    "wait": (("new", "acknowledged", "in-progress"), "waiting"),
+    "resume": (("waiting",), "in-progress"),
+    "extend": (OPEN_STATUSES, None),
+    "resolve": (OPEN_STATUSES, "resolved"),
+    "close": (("resolved", "waiting"), "closed"),
+    "reopen": (("resolved", "closed"), "in-progress"),
+    "feedback": (("resolved", "closed"), None),
+}
+
+
+def next_status(action: str, status: str) -> str:
+    """The status after ``action``; NotAllowed (exit 4) names the current status when it cannot happen."""
+    allowed_from, target = TRANSITIONS[action]
+    if status not in allowed_from:
+        allowed = ", ".join(allowed_from)
+        raise NotAllowed(f"cannot {action} a ticket that is {status} (allowed when: {allowed})")
+    if action == "update" and status in ("new", "acknowledged"):
+        return "in-progress"
+    return target or status
+
+
+def check_choice(value: str, allowed: tuple[str, ...], what: str) -> str:
+    """Validate an enumerated value, listing the allowed ones in the error (exit 2)."""
+    normalised = value.strip().lower()
+    if normalised not in allowed:
+        raise InvalidInput(f"unknown {what} {value!r} (allowed: {', '.join(allowed)})")
+    return normalised
+
+
+def check_rating(rating: int) -> int:
+    """A customer satisfaction rating is 1 to 5."""
+    if not 1 <= rating <= 5:
+        raise InvalidInput(f"rating must be 1 to 5, not {rating}")
+    return rating
+
+
+@dataclass(frozen=True)
+class PlannedTarget:
+    """A target as first computed for a new ticket."""
+
+    name: str
+    duration: Duration
+    started_at: datetime
+    due_at: datetime
+
+
+def plan_targets(rule: TargetRule | None, calendar: WorkingCalendar, received_at: datetime) -> list[PlannedTarget]:
+    """The targets of a ticket received at ``received_at`` under ``rule``, due times computed once."""
+    if rule is None:
+        return []
+    return [
+        PlannedTarget(name, rule.targets[name], received_at, calendar.due(received_at, rule.targets[name]))
+        for name in TARGET_ORDER
+        if name in rule.targets
+    ]
+
+
+# Which pending targets an action meets (SPEC §2): acknowledgement is met by anything later.
+MEETS: dict[str, tuple[str, ...]] = {
+    "ack": ("acknowledge",),
+    "update": ("acknowledge", "respond"),
+    "resolve": ("acknowledge", "respond", "resolve", "update"),
+}
+
+
+def met_state(due_at: datetime, met_at: datetime) -> TargetState:
+    """A target met after its due time counts as breached (met late)."""
+    return TargetState.MET if met_at <= due_at else TargetState.BREACHED
+
+
+def shown_state(state: str, due_at: datetime | None, now: datetime) -> TargetState:
+    """The state people see: a pending target whose due time has passed is breached."""
+    if state == TargetState.PENDING and due_at is not None and due_at < now:
+        return TargetState.BREACHED
+    return TargetState(state)
+
+
+def tier_index(tiers: tuple[str, ...], text: str) -> int:
+    """A tier given by name (any case) or number (0 = first); InvalidInput lists the tiers."""
+    if text.strip().isdigit() and int(text) < len(tiers):
+        return int(text)
+    for index, name in enumerate(tiers):
+        if name.casefold() == text.strip().casefold():
+            return index
+    raise InvalidInput(f"unknown tier {text!r} (tiers: {', '.join(tiers)})")
+
+
+def format_working_time(seconds: float, day_length_seconds: int) -> str:
+    """A countdown in working days and hours, e.g. ``1d 2h``, ``3h 20m``, ``overdue by 1d 2h``."""
+    overdue = seconds < 0
+    minutes = int(abs(seconds) // 60)
+    day_minutes = max(1, day_length_seconds // 60)
+    days, rest = divmod(minutes, day_minutes)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days}d"] if days else []
+    if hours:
+        parts.append(f"{hours}h")
+    if mins and not days:
+        parts.append(f"{mins}m")
+    text = " ".join(parts) or "0m"
+    return f"overdue by {text}" if overdue else text

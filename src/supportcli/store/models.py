@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 from supportcli.store.types import UTCDateTime
@@ -35,3 +36,95 @@ class PolicyVersion(SQLModel, table=True):
     set_at: datetime = Field(sa_column=instant_column())
     set_by: str
     note: str = ""
+
+
+class Ticket(SQLModel, table=True):
+    """One customer contact. Due times live on its targets; ``next_due_at`` mirrors the earliest pending one."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_status_next_due", "status", "next_due_at"),
+        Index("ix_tickets_received", "received_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str
+    body: str = ""
+    kind: str = Field(default="enquiry", index=True)
+    channel: str = Field(default="email", index=True)
+    priority: str = Field(default="normal", index=True)
+    customer_name: str | None = None
+    customer_email: str | None = None
+    customer_phone: str | None = None
+    org: str | None = Field(default=None, index=True)
+    category: str | None = Field(default=None, index=True)
+    tags: str = ""
+    owner: str | None = Field(default=None, index=True)
+    tier: int = 0
+    status: str = Field(default="new", index=True)
+    received_at: datetime = Field(sa_column=instant_column())
+    logged_at: datetime = Field(sa_column=instant_column())
+    updated_at: datetime = Field(sa_column=instant_column())
+    waiting_since: datetime | None = Field(default=None, sa_column=instant_column(nullable=True))
+    resolved_at: datetime | None = Field(default=None, sa_column=instant_column(nullable=True))
+    closed_at: datetime | None = Field(default=None, sa_column=instant_column(nullable=True))
+    expected_by: datetime | None = Field(default=None, sa_column=instant_column(nullable=True))
+    expected_reason: str | None = None
+    rating: int | None = None
+    policy_version: int = Field(foreign_key="policy_versions.version")
+    rule_number: int | None = None
+    next_due_at: datetime | None = Field(default=None, sa_column=instant_column(nullable=True))
+
+    @property
+    def tag_list(self) -> list[str]:
+        """Tags as a list (stored comma-separated with leading and trailing commas for exact LIKE matches)."""
+        return [tag for tag in self.tags.split(",") if tag]
+
+
+class Target(SQLModel, table=True):
+    """One service level of one ticket, with its stored due time (never recomputed on read)."""
+
+    __tablename__ = "targets"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "name"),
+        Index("ix_targets_state_due", "state", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    name: str
+    duration: str
+    started_at: datetime = Field(sa_column=instant_column())
+    due_at: datetime | None = Field(default=None, sa_column=instant_column(nullable=True))
+    met_at: datetime | None = Field(default=None, sa_column=instant_column(nullable=True))
+    state: str = "pending"
+    paused_at: datetime | None = Field(default=None, sa_column=instant_column(nullable=True))
+    paused_working_seconds: int = 0
+    source: str = "policy"
+
+
+class Event(SQLModel, table=True):
+    """An append-only history entry: who did what to a ticket, when."""
+
+    __tablename__ = "events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    at: datetime = Field(sa_column=instant_column())
+    actor: str
+    kind: str
+    text: str = ""
+    data: str = ""
+
+
+class Staff(SQLModel, table=True):
+    """A member of the team: tier, and absence with a cover colleague (seed 003)."""
+
+    __tablename__ = "staff"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    email: str = ""
+    tier: int = 0
+    away_until: datetime | None = Field(default=None, sa_column=instant_column(nullable=True))
+    cover: str | None = None

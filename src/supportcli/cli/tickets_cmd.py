@@ -1,0 +1,351 @@
+"""The daily commands: log, ack, update, assign, escalate, wait/resume, extend, resolve, close, reopen, feedback."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, TypeVar
+
+import typer
+
+from supportcli.cli.context import AppContext
+from supportcli.core.tickets import CHANNELS, KINDS, PRIORITIES, check_choice, check_rating
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from supportcli.store.models import Ticket
+    from supportcli.store.tickets import Actor
+
+T = TypeVar("T")
+
+TicketId = Annotated[int, typer.Argument(metavar="ID", help="Ticket number.", min=1)]
+Message = Annotated[str, typer.Option("--message", "-m", help="Text for the history (customer-facing unless noted).")]
+At = Annotated[
+    str | None,
+    typer.Option("--at", metavar="WHEN", help="When it happened (default: now), e.g. 'today 14:00', '2h ago'."),
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the ticket id.")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Write the ticket as JSON.")]
+
+
+def parse_time(obj: AppContext, text: str) -> datetime:
+    """A time option in the current policy's calendar (naive = its timezone)."""
+    from supportcli.core.timeparse import parse_when
+
+    calendar = obj.calendar(obj.newest_policy())
+    return parse_when(text, obj.now().astimezone(calendar.zone), calendar)
+
+
+def acting(obj: AppContext, at: str | None) -> Actor:
+    """The acting person and the instant of the action."""
+    from supportcli.store.tickets import Actor
+
+    return Actor(obj.actor, parse_time(obj, at) if at else obj.now())
+
+
+def write(obj: AppContext, work: Callable[[Session], T]) -> T:
+    """Run one change in one write transaction."""
+    return obj.store().run_write(work)
+
+
+def confirm(obj: AppContext, ticket: Ticket, what: str, quiet: bool = False, json_output: bool = False) -> None:
+    """Report a change: a message on stderr, the id (``-q``) or the ticket (``--json``) on stdout."""
+    if json_output:
+        from supportcli.cli.views import emit_ticket_json
+
+        emit_ticket_json(obj, ticket.id or 0)
+    elif quiet:
+        obj.output.line(str(ticket.id))
+    else:
+        obj.output.message(f"#{ticket.id} {what} (status: {ticket.status})")
+
+
+def read_text(value: str) -> str:
+    """``-`` reads the text from stdin (for long bodies piped in)."""
+    return sys.stdin.read() if value == "-" else value
+
+
+def log(
+    ctx: typer.Context,
+    subject: Annotated[str, typer.Argument(metavar="SUBJECT", help="One line saying what the contact is about.")],
+    body: Annotated[str, typer.Option("--body", "-b", help="Full text ('-' reads stdin).")] = "",
+    kind: Annotated[str, typer.Option("--kind", "-k", help=f"One of: {', '.join(KINDS)}.")] = "enquiry",
+    channel: Annotated[str, typer.Option("--channel", "-c", help=f"One of: {', '.join(CHANNELS)}.")] = "email",
+    priority: Annotated[str, typer.Option("--priority", "-p", help=f"One of: {', '.join(PRIORITIES)}.")] = "normal",
+    name: Annotated[str | None, typer.Option("--name", help="Customer name.")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="Customer e-mail.")] = None,
+    phone: Annotated[str | None, typer.Option("--phone", help="Customer phone.")] = None,
+    org: Annotated[str | None, typer.Option("--org", help="Client organisation.")] = None,
+    category: Annotated[str | None, typer.Option("--category", help="For analysis of complaints and feedback.")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag; repeat for more.")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", "-o", help="Single point of contact (default: none).")] = None,
+    received: Annotated[
+        str | None,
+        typer.Option("--received", metavar="WHEN", help="When the customer made contact (default: now)."),
+    ] = None,
+    quiet: Quiet = False,
+    json_output: JsonFlag = False,
+) -> None:
+    """Log a new ticket and compute its due times.
+
+    Examples:
+
+      supportcli log "Invoice address wrong" --channel letter --name "Ann Lee" --received "yesterday 16:45"
+
+      supportcli log "Engineer never came" --kind complaint --org Acme --tag visit -q
+    """
+    from supportcli.store.tickets import NewTicket, log_ticket
+
+    obj: AppContext = ctx.obj
+    if not subject.strip():
+        from supportcli.errors import InvalidInput
+
+        raise InvalidInput("the subject is empty")
+    tags = [t.strip() for t in (tag or []) if t.strip()]
+    _check_tags(tags)
+    new = NewTicket(
+        subject=subject.strip(),
+        body=read_text(body),
+        kind=check_choice(kind, KINDS, "kind"),
+        channel=check_choice(channel, CHANNELS, "channel"),
+        priority=check_choice(priority, PRIORITIES, "priority"),
+        customer_name=name,
+        customer_email=email,
+        customer_phone=phone,
+        org=org,
+        category=category,
+        tags=tags,
+        owner=owner,
+        received_at=parse_time(obj, received) if received else None,
+    )
+    actor = acting(obj, None)
+    default_owner = obj.config.get("default_owner") if isinstance(obj.config.get("default_owner"), str) else None
+    ticket = write(obj, lambda session: log_ticket(session, new, actor, default_owner))
+    if json_output:
+        from supportcli.cli.views import emit_ticket_json
+
+        emit_ticket_json(obj, ticket.id or 0)
+    elif quiet or not obj.output.is_terminal:
+        obj.output.line(str(ticket.id))
+    else:
+        obj.output.line(f"#{ticket.id}")
+        obj.output.message(f"logged #{ticket.id}: {ticket.subject}")
+
+
+def _check_tags(tags: list[str]) -> None:
+    from supportcli.errors import InvalidInput
+
+    for tag in tags:
+        if "," in tag:
+            raise InvalidInput(f"a tag cannot contain a comma: {tag!r} (repeat --tag instead)")
+
+
+def ack(ctx: typer.Context, ticket_id: TicketId, message: Message = "", at: At = None) -> None:
+    """Acknowledge receipt (meets the acknowledge target).
+
+    Example: supportcli ack 12 -m "Letter acknowledged by phone" --at "today 10:15"
+    """
+    from supportcli.store.tickets import acknowledge
+
+    obj: AppContext = ctx.obj
+    actor = acting(obj, at)
+    confirm(obj, write(obj, lambda s: acknowledge(s, ticket_id, actor, message)), "acknowledged")
+
+
+def update(
+    ctx: typer.Context,
+    ticket_id: TicketId,
+    message: Annotated[str, typer.Option("--message", "-m", help="What was done or told to the customer.")],
+    internal: Annotated[
+        bool, typer.Option("--internal", help="An internal note: not customer-facing, meets nothing.")
+    ] = False,
+    next_update: Annotated[
+        str | None,
+        typer.Option("--next", metavar="WHEN", help="Time agreed with the customer for the next update."),
+    ] = None,
+    at: At = None,
+) -> None:
+    """Add a progress update (customer-facing unless --internal).
+
+    A customer-facing update meets the respond target and restarts the update clock.
+
+    Examples:
+
+      supportcli update 12 -m "Proposed a refund of the delivery charge"
+
+      supportcli update 12 -m "Engineer booked" --next "fri 12:00"
+
+      supportcli update 12 --internal -m "Waiting for the warehouse"
+    """
+    from supportcli.store.tickets import add_update
+
+    obj: AppContext = ctx.obj
+    actor = acting(obj, at)
+    next_at = parse_time(obj, next_update) if next_update else None
+    ticket = write(obj, lambda s: add_update(s, ticket_id, actor, message, internal, next_at))
+    confirm(obj, ticket, "note added" if internal else "updated")
+
+
+def assign(
+    ctx: typer.Context,
+    ticket_id: TicketId,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="New owner; '-' to unassign.")],
+) -> None:
+    """Change the owner (the single point of contact).
+
+    Example: supportcli assign 12 priya
+    """
+    from supportcli.store.tickets import assign as assign_ticket
+
+    obj: AppContext = ctx.obj
+    owner = None if name.strip() in ("-", "") else name.strip()
+    actor = acting(obj, None)
+    confirm(obj, write(obj, lambda s: assign_ticket(s, ticket_id, actor, owner)), f"assigned to {owner or 'nobody'}")
+
+
+def escalate(
+    ctx: typer.Context,
+    ticket_id: TicketId,
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why it is escalated (required).")],
+    to: Annotated[
+        str | None, typer.Option("--to", metavar="TIER", help="Tier name or number (default: one up).")
+    ] = None,
+) -> None:
+    """Move a ticket up a tier (or to a named tier).
+
+    Example: supportcli escalate 12 --reason "Customer unhappy with proposed resolution"
+    """
+    from supportcli.core.tickets import tier_index
+    from supportcli.store.tickets import escalate as escalate_ticket
+    from supportcli.store.tickets import get_ticket, policy_of
+
+    obj: AppContext = ctx.obj
+    actor = acting(obj, None)
+
+    def work(session: Session) -> Ticket:
+        policy, _ = policy_of(session, get_ticket(session, ticket_id), actor.at.year)
+        tier = tier_index(policy.tiers, to) if to is not None else None
+        ticket = escalate_ticket(session, ticket_id, actor, tier, reason, policy.tiers)
+        obj.output.message(f"#{ticket.id} escalated to {policy.tiers[ticket.tier]}")
+        return ticket
+
+    write(obj, work)
+
+
+def wait(ctx: typer.Context, ticket_id: TicketId, message: Message = "", at: At = None) -> None:
+    """Waiting on the customer: the clocks pause.
+
+    Example: supportcli wait 12 -m "Asked for the order number"
+    """
+    from supportcli.store.tickets import wait as wait_ticket
+
+    obj: AppContext = ctx.obj
+    actor = acting(obj, at)
+    confirm(
+        obj, write(obj, lambda s: wait_ticket(s, ticket_id, actor, message)), "waiting on the customer; clocks paused"
+    )
+
+
+def resume(ctx: typer.Context, ticket_id: TicketId, message: Message = "", at: At = None) -> None:
+    """The customer replied: the clocks resume with the working time they had left.
+
+    Example: supportcli resume 12 -m "Order number received"
+    """
+    from supportcli.store.tickets import resume as resume_ticket
+
+    obj: AppContext = ctx.obj
+    actor = acting(obj, at)
+    confirm(obj, write(obj, lambda s: resume_ticket(s, ticket_id, actor, message)), "resumed")
+
+
+def extend(
+    ctx: typer.Context,
+    ticket_id: TicketId,
+    until: Annotated[
+        str, typer.Option("--until", metavar="WHEN", help="Expected completion, e.g. +5wd or 2026-12-18.")
+    ],
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why it takes longer (required).")],
+) -> None:
+    """Record an expected completion beyond the target, with why (seed 000 §3.3).
+
+    The target keeps its due time, so a breach stays recorded.
+
+    Example: supportcli extend 12 --until +5wd --reason "Needs the supplier's report"
+    """
+    from supportcli.store.tickets import extend as extend_ticket
+
+    obj: AppContext = ctx.obj
+    actor = acting(obj, None)
+    until_at = parse_time(obj, until)
+    confirm(obj, write(obj, lambda s: extend_ticket(s, ticket_id, actor, until_at, reason)), "extended")
+
+
+def resolve(
+    ctx: typer.Context,
+    ticket_id: TicketId,
+    message: Annotated[str, typer.Option("--message", "-m", help="The resolution (required).")],
+    at: At = None,
+) -> None:
+    """Resolve a ticket (meets every open target).
+
+    Example: supportcli resolve 12 -m "Refund issued"
+    """
+    from supportcli.store.tickets import resolve as resolve_ticket
+
+    obj: AppContext = ctx.obj
+    actor = acting(obj, at)
+    confirm(obj, write(obj, lambda s: resolve_ticket(s, ticket_id, actor, message)), "resolved")
+
+
+def close(ctx: typer.Context, ticket_id: TicketId, message: Message = "") -> None:
+    """Close a resolved ticket (or one still waiting on the customer).
+
+    Example: supportcli close 12
+    """
+    from supportcli.store.tickets import close as close_ticket
+
+    obj: AppContext = ctx.obj
+    actor = acting(obj, None)
+    confirm(obj, write(obj, lambda s: close_ticket(s, ticket_id, actor, message)), "closed")
+
+
+def reopen(
+    ctx: typer.Context,
+    ticket_id: TicketId,
+    message: Annotated[str, typer.Option("--message", "-m", help="Why it is reopened (required).")],
+) -> None:
+    """Reopen a resolved or closed ticket.
+
+    Example: supportcli reopen 12 -m "Refund did not arrive"
+    """
+    from supportcli.store.tickets import reopen as reopen_ticket
+
+    obj: AppContext = ctx.obj
+    actor = acting(obj, None)
+    confirm(obj, write(obj, lambda s: reopen_ticket(s, ticket_id, actor, message)), "reopened")
+
+
+def feedback(
+    ctx: typer.Context,
+    ticket_id: TicketId,
+    rating: Annotated[int, typer.Option("--rating", "-r", help="Customer satisfaction, 1 (poor) to 5 (excellent).")],
+    message: Message = "",
+) -> None:
+    """Record the customer's satisfaction after resolution.
+
+    Example: supportcli feedback 12 --rating 4 -m "Quick, friendly"
+    """
+    from supportcli.store.tickets import add_feedback
+
+    obj: AppContext = ctx.obj
+    check_rating(rating)
+    actor = acting(obj, None)
+    confirm(obj, write(obj, lambda s: add_feedback(s, ticket_id, actor, rating, message)), f"rated {rating}/5")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the daily commands to the root app."""
+    for command in (log, ack, update, assign, escalate, wait, resume, extend, resolve, close, reopen, feedback):
+        app.command(command.__name__)(command)

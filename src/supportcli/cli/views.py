@@ -1,0 +1,447 @@
+"""The read commands: show, explain, list, due (and init, which only prepares the store)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from supportcli.cli.context import AppContext
+from supportcli.cli.tickets_cmd import TicketId, parse_time
+from supportcli.core.tickets import CHANNELS, KINDS, OPEN_STATUSES, PRIORITIES, STATUSES, check_choice
+from supportcli.render.output import Column, Format, human_time
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from supportcli.core.calendar import WorkingCalendar
+    from supportcli.core.policy import Policy
+    from supportcli.store.models import Ticket
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Write JSON.")]
+CsvFlag = Annotated[bool, typer.Option("--csv", help="Write CSV.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print only ticket ids.")]
+
+
+class PolicyCache:
+    """Policies and calendars by version, loaded once per command however many tickets are shown."""
+
+    def __init__(self, session: Session, year: int) -> None:
+        self.session, self.year = session, year
+        self._cache: dict[int, tuple[Policy, WorkingCalendar]] = {}
+
+    def get(self, ticket: Ticket) -> tuple[Policy, WorkingCalendar]:
+        if ticket.policy_version not in self._cache:
+            from supportcli.store.tickets import policy_of
+
+            self._cache[ticket.policy_version] = policy_of(self.session, ticket, self.year)
+        return self._cache[ticket.policy_version]
+
+
+def ticket_json(session: Session, obj: AppContext, ticket_id: int, with_history: bool) -> dict[str, Any]:
+    """A ticket as its JSON record (SPEC §5), optionally with its history."""
+    from supportcli.render.tickets import event_record, ticket_record
+    from supportcli.store.tickets import events_of, get_ticket, policy_of, targets_of
+
+    now = obj.now()
+    ticket = get_ticket(session, ticket_id)
+    policy, calendar = policy_of(session, ticket, now.year)
+    record = ticket_record(ticket, targets_of(session, ticket_id), calendar, policy.tiers, now)
+    record["body"] = ticket.body
+    if with_history:
+        record["history"] = [event_record(event, calendar) for event in events_of(session, ticket_id)]
+    return record
+
+
+def emit_ticket_json(obj: AppContext, ticket_id: int) -> None:
+    """Write one ticket with its history as JSON."""
+    with obj.store().read() as session:
+        obj.output.json(ticket_json(session, obj, ticket_id, with_history=True))
+
+
+def init(
+    ctx: typer.Context,
+    policy_file: Annotated[str | None, typer.Option("--policy", metavar="FILE", help="Set this policy now.")] = None,
+) -> None:
+    """Create the store (optional: any command creates it on first use).
+
+    Examples:
+
+      supportcli init
+
+      supportcli --db team.db init --policy examples/policies/004_cfh_docmail.toml
+    """
+    obj: AppContext = ctx.obj
+    store = obj.store()
+    obj.output.message(f"store ready: {store.location.display}")
+    if policy_file:
+        from supportcli.cli.policy_cmd import set_policy
+
+        set_policy(ctx, policy_file, None, "set by init")
+
+
+def show(ctx: typer.Context, ticket_id: TicketId, json_output: JsonFlag = False) -> None:
+    """Show a ticket: every field, every target with due time and countdown, and its history.
+
+    Example: supportcli show 12
+    """
+    obj: AppContext = ctx.obj
+    with obj.store().read() as session:
+        if json_output:
+            obj.output.json(ticket_json(session, obj, ticket_id, with_history=True))
+            return
+        _show_human(session, obj, ticket_id)
+
+
+def _show_human(session: Session, obj: AppContext, ticket_id: int) -> None:
+    from supportcli.render.tickets import countdown, local, urgency_style
+    from supportcli.store.tickets import events_of, get_ticket, policy_of, targets_of
+
+    now = obj.now()
+    ticket = get_ticket(session, ticket_id)
+    policy, calendar = policy_of(session, ticket, now.year)
+    targets = targets_of(session, ticket_id)
+    out = obj.output
+    tier = policy.tiers[ticket.tier] if ticket.tier < len(policy.tiers) else str(ticket.tier)
+    fields = [
+        ("status", ticket.status),
+        ("kind", f"{ticket.kind} by {ticket.channel}, priority {ticket.priority}"),
+        ("customer", ", ".join(p for p in (ticket.customer_name, ticket.customer_email, ticket.customer_phone) if p)),
+        ("org", ticket.org),
+        ("category", ticket.category),
+        ("tags", ", ".join(ticket.tag_list)),
+        ("owner", ticket.owner or "(unassigned)"),
+        ("tier", tier),
+        ("received", human_time(local(ticket.received_at, calendar))),
+        (
+            "expected by",
+            human_time(local(ticket.expected_by, calendar))
+            + (f" ({ticket.expected_reason})" if ticket.expected_by else ""),
+        ),
+        ("rating", f"{ticket.rating}/5" if ticket.rating else None),
+        ("policy", f"version {ticket.policy_version}, rule {ticket.rule_number or '-'}"),
+    ]
+    out.line(f"#{ticket.id} {ticket.subject}")
+    for label, value in fields:
+        if value and value.strip():
+            out.line(f"  {label + ':':<12} {value}")
+    if ticket.body:
+        out.line("")
+        out.line("  " + ticket.body.replace("\n", "\n  "))
+    if targets:
+        out.line("")
+        records = [
+            {
+                "target": t.name,
+                "duration": t.duration,
+                "due_at": local(t.due_at, calendar),
+                "met_at": local(t.met_at, calendar),
+                "state": _state(t, now),
+                "left": countdown(t, calendar, now) if t.state in ("pending", "paused") else "",
+                "style": urgency_style(t, calendar, now),
+            }
+            for t in targets
+        ]
+        columns = [
+            Column("Target", "target"),
+            Column("Within", "duration"),
+            Column("Due", "due_at"),
+            Column("Met", "met_at"),
+            Column("State", "state"),
+            Column("Left", "left"),
+        ]
+        out.listing(columns, records, _human_or_plain(obj), row_style=lambda r: r["style"])
+    out.line("")
+    out.line("History:")
+    for event in events_of(session, ticket_id):
+        text = f" — {event.text}" if event.text else ""
+        out.line(f"  {human_time(local(event.at, calendar))}  {event.actor}: {event.kind}{text}")
+
+
+def _state(target: Any, now: datetime) -> str:
+    from supportcli.core.tickets import shown_state
+
+    return shown_state(target.state, target.due_at, now).value
+
+
+def _human_or_plain(obj: AppContext) -> Format:
+    return Format.TABLE if obj.output.is_terminal else Format.PLAIN
+
+
+def explain(
+    ctx: typer.Context,
+    ticket_id: TicketId,
+    target: Annotated[str | None, typer.Argument(metavar="TARGET", help="Only this target (e.g. resolve).")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Explain how each due time was reached: clock start, rule, days counted, days skipped, pauses.
+
+    Example: supportcli explain 12 resolve
+    """
+    from supportcli.errors import NotFound
+    from supportcli.render.tickets import local
+    from supportcli.store.tickets import events_of, get_ticket, policy_of, targets_of
+
+    obj: AppContext = ctx.obj
+    now = obj.now()
+    with obj.store().read() as session:
+        ticket = get_ticket(session, ticket_id)
+        policy, calendar = policy_of(session, ticket, now.year)
+        targets = [t for t in targets_of(session, ticket_id) if target is None or t.name == target]
+        if not targets:
+            raise NotFound(f"ticket #{ticket_id} has no {target or ''} target".replace("  ", " "))
+        waits = [(e.kind, e.at) for e in events_of(session, ticket_id) if e.kind in ("waiting", "resumed")]
+    rule = next((r for r in policy.rules if r.number == ticket.rule_number), None)
+    explanations = [_explain_target(t, calendar, policy, rule, ticket, waits) for t in targets]
+    if json_output:
+        obj.output.json({"id": ticket.id, "policy_version": ticket.policy_version, "targets": explanations})
+        return
+    obj.output.line(f"#{ticket.id} {ticket.subject}")
+    obj.output.line(
+        f"policy version {ticket.policy_version} ({policy.name}), "
+        + (f"rule {rule.number} ({rule.describe_match()})" if rule else "no rule matched")
+        + f"; received {human_time(local(ticket.received_at, calendar))}"
+    )
+    for item in explanations:
+        obj.output.line("")
+        obj.output.line(f"{item['target']} within {item['duration']}: due {human_time(item['due_at'])}")
+        for line in item["lines"]:
+            obj.output.line(f"  {line}")
+
+
+def _explain_target(target: Any, calendar: Any, policy: Any, rule: Any, ticket: Any, waits: list) -> dict[str, Any]:
+    from supportcli.core.durations import parse_duration
+    from supportcli.render.tickets import local
+
+    lines: list[str] = []
+    result: dict[str, Any] = {
+        "target": target.name,
+        "duration": target.duration,
+        "started_at": local(target.started_at, calendar),
+        "due_at": local(target.due_at, calendar),
+        "source": target.source,
+        "paused_working_minutes": target.paused_working_seconds // 60,
+        "lines": lines,
+    }
+    if target.source == "agreed":
+        lines.append(
+            f"due time agreed with the customer at the update of {human_time(local(target.started_at, calendar))}"
+        )
+        return result
+    duration = parse_duration(target.duration)
+    explanation = calendar.explain(target.started_at, duration)
+    started = (
+        "update clock restarted" if target.name == "update" and target.started_at != ticket.received_at else "received"
+    )
+    lines.append(f"{started} {human_time(explanation.start)}; clock starts {human_time(explanation.clock_start)}")
+    if duration.is_working_time:
+        rule_text = policy.calendar.day_rule.value if duration.unit.value == "wd" else "working time"
+        lines.append(
+            f"counted {explanation.working_days_counted} working day(s), "
+            f"{explanation.working_seconds_counted // 3600}h{explanation.working_seconds_counted % 3600 // 60:02d}m "
+            f"of opening hours ({rule_text})"
+        )
+    else:
+        lines.append("calendar time: elapsed, not working time")
+    for info in explanation.days_skipped:
+        lines.append(f"skipped {info.day:%a %Y-%m-%d}: {info.note}")
+    result["clock_start"] = explanation.clock_start
+    result["computed_due_at"] = explanation.due
+    result["days_skipped"] = [{"date": info.day, "why": info.note} for info in explanation.days_skipped]
+    if target.paused_working_seconds:
+        lines.append(
+            f"paused while waiting on the customer: {target.paused_working_seconds // 60} working minutes added"
+        )
+        for kind, at in waits:
+            lines.append(f"  {kind} {human_time(local(at, calendar))}")
+    if target.met_at:
+        lines.append(f"met {human_time(local(target.met_at, calendar))} ({target.state})")
+    return result
+
+
+def list_command(
+    ctx: typer.Context,
+    status: Annotated[
+        list[str] | None,
+        typer.Option("--status", "-s", help=f"open, or one of: {', '.join(STATUSES)}; repeat for more."),
+    ] = None,
+    kind: Annotated[list[str] | None, typer.Option("--kind", "-k", help="Kind; repeatable.")] = None,
+    channel: Annotated[list[str] | None, typer.Option("--channel", "-c", help="Channel; repeatable.")] = None,
+    priority: Annotated[list[str] | None, typer.Option("--priority", "-p", help="Priority; repeatable.")] = None,
+    owner: Annotated[
+        list[str] | None, typer.Option("--owner", "-o", help="Owner ('-' = unassigned); repeatable.")
+    ] = None,
+    org: Annotated[list[str] | None, typer.Option("--org", help="Organisation; repeatable.")] = None,
+    tier: Annotated[list[str] | None, typer.Option("--tier", help="Tier name or number; repeatable.")] = None,
+    category: Annotated[list[str] | None, typer.Option("--category", help="Category; repeatable.")] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", "-t", help="Has this tag; repeat for all of several.")
+    ] = None,
+    since: Annotated[str | None, typer.Option("--since", metavar="WHEN", help="Received at or after.")] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="WHEN", help="Received before.")] = None,
+    sort: Annotated[str, typer.Option("--sort", help="id, received, updated, due or priority.")] = "id",
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most this many.")] = None,
+    json_output: JsonFlag = False,
+    csv_output: CsvFlag = False,
+    quiet: Quiet = False,
+) -> None:
+    """List tickets, filtered.
+
+    Examples:
+
+      supportcli list --status open --kind complaint
+
+      supportcli list --owner priya --since 2026-11-01 --sort due --json
+    """
+    from supportcli.core.tickets import tier_index
+    from supportcli.store.queries import SORTS, TicketFilter, list_tickets
+
+    obj: AppContext = ctx.obj
+    statuses: list[str] = []
+    for value in status or []:
+        statuses.extend(OPEN_STATUSES if value.strip().lower() == "open" else [check_choice(value, STATUSES, "status")])
+    owners = [o for o in owner or [] if o != "-"]
+    if sort not in SORTS:
+        from supportcli.errors import InvalidInput
+
+        raise InvalidInput(f"unknown sort {sort!r} (allowed: {', '.join(SORTS)})")
+    tiers = obj.newest_policy().tiers
+    wanted = TicketFilter(
+        statuses=statuses,
+        kinds=[check_choice(v, KINDS, "kind") for v in kind or []],
+        channels=[check_choice(v, CHANNELS, "channel") for v in channel or []],
+        priorities=[check_choice(v, PRIORITIES, "priority") for v in priority or []],
+        owners=owners,
+        unassigned="-" in (owner or []),
+        orgs=org or [],
+        categories=category or [],
+        tags=tag or [],
+        tiers=[tier_index(tiers, v) for v in tier or []],
+        since=parse_time(obj, since) if since else None,
+        until=parse_time(obj, until) if until else None,
+        sort=sort,
+        limit=limit,
+    )
+    with obj.store().read() as session:
+        tickets = list_tickets(session, wanted)
+        _emit_tickets(obj, session, tickets, json_output, csv_output, quiet, title=None)
+
+
+def _emit_tickets(
+    obj: AppContext,
+    session: Session,
+    tickets: list[Ticket],
+    json_output: bool,
+    csv_output: bool,
+    quiet: bool,
+    title: str | None,
+) -> None:
+    from supportcli.render.tickets import countdown, local, next_target, ticket_record, urgency_style
+    from supportcli.store.queries import targets_for
+
+    if quiet:
+        for ticket in tickets:
+            obj.output.line(str(ticket.id))
+        return
+    now = obj.now()
+    policies = PolicyCache(session, now.year)
+    targets = targets_for(session, [t.id for t in tickets if t.id is not None])
+    fmt = obj.output.listing_format(json_flag=json_output, csv_flag=csv_output)
+    if fmt is Format.JSON:
+        obj.output.json(
+            [
+                ticket_record(t, targets.get(t.id or 0, []), policies.get(t)[1], policies.get(t)[0].tiers, now)
+                for t in tickets
+            ]
+        )
+        return
+    records = []
+    for ticket in tickets:
+        policy, calendar = policies.get(ticket)
+        upcoming = next_target(targets.get(ticket.id or 0, []))
+        records.append(
+            {
+                "id": ticket.id,
+                "subject": ticket.subject,
+                "status": ticket.status,
+                "kind": ticket.kind,
+                "channel": ticket.channel,
+                "priority": ticket.priority,
+                "owner": ticket.owner or "",
+                "org": ticket.org or "",
+                "tier": policy.tiers[ticket.tier] if ticket.tier < len(policy.tiers) else ticket.tier,
+                "received_at": local(ticket.received_at, calendar),
+                "next_target": upcoming.name if upcoming else "",
+                "due_at": local(upcoming.due_at, calendar) if upcoming else None,
+                "left": countdown(upcoming, calendar, now),
+                "remaining_working_minutes": (calendar.remaining_seconds(now, upcoming.due_at) // 60)
+                if upcoming and upcoming.due_at
+                else None,
+                "style": urgency_style(upcoming, calendar, now),
+            }
+        )
+    columns = [
+        Column("ID", "id", justify="right", human=lambda v: f"#{v}", no_wrap=True),
+        Column("Subject", "subject"),
+        Column("Status", "status", no_wrap=True),
+        Column("Owner", "owner"),
+        Column("Next", "next_target"),
+        Column("Due", "due_at", human=lambda v: v.strftime("%a %d %b %H:%M") if v else "", no_wrap=True),
+        Column("Left", "left", justify="right"),
+    ]
+    if fmt is Format.CSV:
+        columns = [
+            Column(k, k)
+            for k in (
+                "id",
+                "subject",
+                "status",
+                "kind",
+                "channel",
+                "priority",
+                "owner",
+                "org",
+                "tier",
+                "received_at",
+                "next_target",
+                "due_at",
+                "remaining_working_minutes",
+            )
+        ]
+    obj.output.listing(columns, records, fmt, title=title, row_style=lambda r: r["style"])
+
+
+def due(
+    ctx: typer.Context,
+    owner: Annotated[list[str] | None, typer.Option("--owner", "-o", help="Only these owners; repeatable.")] = None,
+    mine: Annotated[bool, typer.Option("--mine", help="Only tickets I own.")] = False,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most this many.")] = None,
+    json_output: JsonFlag = False,
+    csv_output: CsvFlag = False,
+    quiet: Quiet = False,
+) -> None:
+    """Open tickets by next due time, with working-time countdowns (red: breached, yellow: due today).
+
+    Examples:
+
+      supportcli due
+
+      supportcli due --mine --limit 10
+    """
+    from supportcli.store.queries import due_tickets
+
+    obj: AppContext = ctx.obj
+    owners = list(owner or []) + ([obj.actor] if mine else [])
+    with obj.store().read() as session:
+        tickets = due_tickets(session, limit, owners)
+        _emit_tickets(obj, session, tickets, json_output, csv_output, quiet, title=None)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the read commands to the root app."""
+    app.command("init")(init)
+    app.command("show")(show)
+    app.command("explain")(explain)
+    app.command("list")(list_command)
+    app.command("due")(due)

@@ -1,0 +1,220 @@
+"""What a user types for a time option (``--received``, ``--at``, ``--until``…) as an instant.
+
+Support staff log things after the fact and set dates ahead, so besides ISO 8601
+we accept the short forms people type at a terminal: ``now``, ``today 14:00``,
+``yesterday 16:45``, ``mon 09:30``, ``2h ago``, ``+3wd``. Every result is an
+aware datetime in the calendar's timezone. ``now`` is always passed in (the
+injected clock), so a parse is repeatable in tests and replays.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeAlias
+
+from supportcli.core.calendar import WEEKDAYS, WorkingCalendar
+from supportcli.core.durations import Duration, parse_duration
+from supportcli.errors import InvalidInput
+
+WHEN_HELP = "use ISO 8601 (2026-11-23 14:00) or now, today 14:00, yesterday 16:45, mon 09:30, 2h ago, +3wd"
+
+_CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?"
+_OPTIONAL_CLOCK = rf"(?:\s+(?:at\s+)?(?P<clock>{_CLOCK}))?"
+_BARE_CLOCK = re.compile(rf"(?P<clock>{_CLOCK})")
+_DAY_WORD = re.compile(rf"(?P<word>today|yesterday|tomorrow){_OPTIONAL_CLOCK}")
+_WEEKDAY = re.compile(rf"(?:(?P<direction>next|last)\s+)?(?P<name>[a-z]+){_OPTIONAL_CLOCK}")
+_PAST = re.compile(r"(?P<span>\d.*?)\s+ago|-\s*(?P<minus>\d.*)")
+_FUTURE = re.compile(r"(?:\+\s*|in\s+)(?P<span>\d.*)")
+_BARE_MINUTES = re.compile(r"(\d+)\s*m")
+
+_DAY_OFFSETS = {"today": 0, "yesterday": -1, "tomorrow": 1}
+_WEEKDAY_NUMBERS: dict[str, int] = {
+    **{name: number for number, name in enumerate(WEEKDAYS)},
+    **{
+        name: number
+        for number, name in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
+    },
+    "tues": 1,
+    "weds": 2,
+    "thur": 3,
+    "thurs": 3,
+}
+
+_Parser: TypeAlias = Callable[[str, datetime, WorkingCalendar], datetime | None]
+
+
+def parse_when(text: str, now: datetime, calendar: WorkingCalendar) -> datetime:
+    """The instant ``text`` names, as an aware datetime in ``calendar.zone``.
+
+    Accepted (case-insensitive): ISO 8601 date-times, naive ones in the calendar's
+    timezone, and a date alone meaning its local midnight; ``now``;
+    ``today``/``yesterday``/``tomorrow`` (midnight) with an optional time; a bare
+    time (today); weekday names with an optional time; ``2h ago``/``-2h``;
+    ``+3wd``/``in 2 hours``.
+
+    A weekday name (``mon 09:30``) means the most recent such day on or before
+    today, because a support tool mostly records what already happened: typed on
+    a Tuesday it is yesterday, typed on a Monday it is today. ``next mon`` is the
+    first Monday strictly after today, ``last mon`` the last one strictly before.
+
+    Working units ahead (``+3wd``, ``in 4 working hours``) follow the target rules
+    of SPEC §3 (``+3wd`` is the closing time of the 3rd working day after today);
+    calendar units are elapsed time, so ``+1d`` across a clock change is 24 hours.
+    In ``45m ago`` and ``+45m``, ``m`` means minutes. A local time that a clock
+    change skips or repeats resolves as zoneinfo's ``fold=0`` does.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if not isinstance(text, str):
+        raise _bad(text)
+    cleaned = " ".join(text.split()).lower()
+    try:
+        for parser in _PARSERS:
+            result = parser(cleaned, now, calendar)
+            if result is not None:
+                return _in_zone(result, calendar)
+    except _Unreadable as error:
+        raise _bad(text, error.hint) from None
+    except (ValueError, OverflowError):
+        raise _bad(text) from None
+    raise _bad(text)
+
+
+class _Unreadable(Exception):
+    """Raised by a parser that recognised the form but not the values, with a hint for the user."""
+
+    def __init__(self, hint: str = WHEN_HELP) -> None:
+        super().__init__(hint)
+        self.hint = hint
+
+
+def _bad(text: object, hint: str = WHEN_HELP) -> InvalidInput:
+    """The one-line error naming what the user typed, with examples of what works."""
+    return InvalidInput(f"bad date/time {text!r}: {hint}")
+
+
+def _in_zone(instant: datetime, calendar: WorkingCalendar) -> datetime:
+    """The same instant shown in the calendar's zone, with the offset really in force then.
+
+    Going through UTC matters: ``astimezone`` to the datetime's own zone is a
+    no-op, which would keep a skipped local time such as 01:30 on the spring
+    clock change instead of showing the instant as 02:30+01:00.
+    """
+    return instant.astimezone(UTC).astimezone(calendar.zone)
+
+
+def _local_date(now: datetime, calendar: WorkingCalendar) -> date:
+    """Today's date where the team works, which is what ``today`` and ``mon`` count from."""
+    return now.astimezone(calendar.zone).date()
+
+
+def _clock(text: str | None) -> time:
+    """A wall-clock time ``9:30``, ``14:00`` or ``14:00:30``; missing means midnight.
+
+    Out-of-range values (``25:00``) raise ValueError, which parse_when reports as bad input.
+    """
+    if text is None:
+        return time(0, 0)
+    return time(*(int(part) for part in text.split(":")))
+
+
+def _at(day: date, clock_text: str | None, calendar: WorkingCalendar) -> datetime:
+    """A local wall-clock time on a date in the calendar's zone (``fold=0`` at clock changes)."""
+    return datetime.combine(day, _clock(clock_text), tzinfo=calendar.zone)
+
+
+def _parse_now(text: str, now: datetime, calendar: WorkingCalendar) -> datetime | None:
+    return now if text == "now" else None
+
+
+def _parse_bare_clock(text: str, now: datetime, calendar: WorkingCalendar) -> datetime | None:
+    """``14:00``: today at that time."""
+    match = _BARE_CLOCK.fullmatch(text)
+    if match is None:
+        return None
+    return _at(_local_date(now, calendar), match["clock"], calendar)
+
+
+def _parse_day_word(text: str, now: datetime, calendar: WorkingCalendar) -> datetime | None:
+    """``today``, ``yesterday 16:45``, ``tomorrow at 9:30``."""
+    match = _DAY_WORD.fullmatch(text)
+    if match is None:
+        return None
+    day = _local_date(now, calendar) + timedelta(days=_DAY_OFFSETS[match["word"]])
+    return _at(day, match["clock"], calendar)
+
+
+def _parse_weekday(text: str, now: datetime, calendar: WorkingCalendar) -> datetime | None:
+    """``mon 09:30`` (on or before today), ``next fri``, ``last monday 14:00``."""
+    match = _WEEKDAY.fullmatch(text)
+    if match is None or match["name"] not in _WEEKDAY_NUMBERS:
+        return None
+    today = _local_date(now, calendar)
+    days_back = (today.weekday() - _WEEKDAY_NUMBERS[match["name"]]) % 7
+    if match["direction"] == "next":
+        day = today + timedelta(days=7 - days_back)
+    elif match["direction"] == "last":
+        day = today - timedelta(days=days_back or 7)
+    else:
+        day = today - timedelta(days=days_back)
+    return _at(day, match["clock"], calendar)
+
+
+def _span(text: str) -> Duration:
+    """The duration in a relative form, reusing the policy syntax; a bare ``m`` is minutes."""
+    minutes = _BARE_MINUTES.fullmatch(text)
+    try:
+        return parse_duration(f"{minutes[1]}min" if minutes else text)
+    except InvalidInput:
+        raise _Unreadable from None
+
+
+def _elapsed(now: datetime, amount: int, duration: Duration) -> datetime:
+    """``now`` moved by ``amount`` of a calendar unit, as elapsed time (added in UTC)."""
+    return Duration(amount, duration.unit).add_elapsed(now.astimezone(UTC))
+
+
+def _parse_past(text: str, now: datetime, calendar: WorkingCalendar) -> datetime | None:
+    """``2h ago``, ``3 days ago``, ``-45m``: elapsed time back from now."""
+    match = _PAST.fullmatch(text)
+    if match is None:
+        return None
+    duration = _span(match["span"] or match["minus"])
+    if duration.is_working_time:
+        raise _Unreadable("working time only counts forward; use calendar units such as 2h ago or 3d ago")
+    return _elapsed(now, -duration.amount, duration)
+
+
+def _parse_future(text: str, now: datetime, calendar: WorkingCalendar) -> datetime | None:
+    """``+3wd``, ``in 2 hours``: working units as a target would count them, others elapsed."""
+    match = _FUTURE.fullmatch(text)
+    if match is None:
+        return None
+    duration = _span(match["span"])
+    if duration.is_working_time:
+        return calendar.due(now, duration)
+    return _elapsed(now, duration.amount, duration)
+
+
+def _parse_iso(text: str, now: datetime, calendar: WorkingCalendar) -> datetime | None:
+    """ISO 8601 date or date-time; naive means the calendar's zone, a date alone its midnight."""
+    try:
+        parsed = datetime.fromisoformat(text.upper())
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=calendar.zone)
+    return parsed
+
+
+_PARSERS: tuple[_Parser, ...] = (
+    _parse_now,
+    _parse_bare_clock,
+    _parse_day_word,
+    _parse_weekday,
+    _parse_past,
+    _parse_future,
+    _parse_iso,
+)

@@ -1,0 +1,106 @@
+"""Tickets as records for listings and JSON (the fields of SPEC §5), with countdowns."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from supportcli.core.calendar import WorkingCalendar
+from supportcli.core.tickets import TargetState, format_working_time, shown_state
+from supportcli.store.models import Event, Target, Ticket
+
+
+def local(value: datetime | None, calendar: WorkingCalendar) -> datetime | None:
+    """An instant in the calendar's timezone (how every time is shown)."""
+    return value.astimezone(calendar.zone) if value is not None else None
+
+
+def remaining_minutes(target: Target, calendar: WorkingCalendar, now: datetime) -> int | None:
+    """Working minutes left until a pending or paused target's due time; negative when overdue."""
+    if target.due_at is None or target.state in (TargetState.MET, TargetState.BREACHED):
+        return None
+    moment = target.paused_at if target.state == TargetState.PAUSED and target.paused_at else now
+    return calendar.remaining_seconds(moment, target.due_at) // 60
+
+
+def target_record(target: Target, calendar: WorkingCalendar, now: datetime) -> dict[str, Any]:
+    """One target as SPEC §5 describes it."""
+    return {
+        "name": target.name,
+        "due_at": local(target.due_at, calendar),
+        "met_at": local(target.met_at, calendar),
+        "state": shown_state(target.state, target.due_at, now).value,
+        "remaining_working_minutes": remaining_minutes(target, calendar, now),
+        "duration": target.duration,
+    }
+
+
+def ticket_record(
+    ticket: Ticket, targets: list[Target], calendar: WorkingCalendar, tiers: tuple[str, ...], now: datetime
+) -> dict[str, Any]:
+    """A ticket with its targets, for ``show --json`` and ``list --json``."""
+    return {
+        "id": ticket.id,
+        "subject": ticket.subject,
+        "kind": ticket.kind,
+        "channel": ticket.channel,
+        "priority": ticket.priority,
+        "status": ticket.status,
+        "owner": ticket.owner,
+        "tier": ticket.tier,
+        "tier_name": tiers[ticket.tier] if ticket.tier < len(tiers) else str(ticket.tier),
+        "org": ticket.org,
+        "category": ticket.category,
+        "tags": ticket.tag_list,
+        "customer": {"name": ticket.customer_name, "email": ticket.customer_email, "phone": ticket.customer_phone},
+        "received_at": local(ticket.received_at, calendar),
+        "logged_at": local(ticket.logged_at, calendar),
+        "resolved_at": local(ticket.resolved_at, calendar),
+        "closed_at": local(ticket.closed_at, calendar),
+        "expected_by": local(ticket.expected_by, calendar),
+        "expected_reason": ticket.expected_reason,
+        "rating": ticket.rating,
+        "policy_version": ticket.policy_version,
+        "rule": ticket.rule_number,
+        "targets": [target_record(target, calendar, now) for target in targets],
+    }
+
+
+def next_target(targets: list[Target]) -> Target | None:
+    """The pending target that falls due first."""
+    pending = [t for t in targets if t.state == TargetState.PENDING and t.due_at is not None]
+    return min(pending, key=lambda t: t.due_at) if pending else None  # type: ignore[arg-type, return-value]
+
+
+def countdown(target: Target | None, calendar: WorkingCalendar, now: datetime) -> str:
+    """Working time left as people read it: ``1d 2h``, ``overdue by 3h``, ``paused (2h left)``."""
+    if target is None:
+        return ""
+    minutes = remaining_minutes(target, calendar, now)
+    if minutes is None:
+        return shown_state(target.state, target.due_at, now).value
+    text = format_working_time(minutes * 60, calendar.day_length_seconds)
+    return f"paused ({text} left)" if target.state == TargetState.PAUSED else text
+
+
+def urgency_style(target: Target | None, calendar: WorkingCalendar, now: datetime) -> str | None:
+    """Red when breached, yellow when due today (local date), nothing otherwise."""
+    if target is None or target.due_at is None or target.state != TargetState.PENDING:
+        return None
+    if target.due_at < now:
+        return "red"
+    if local(target.due_at, calendar).date() == now.astimezone(calendar.zone).date():  # type: ignore[union-attr]
+        return "yellow"
+    return None
+
+
+def event_record(event: Event, calendar: WorkingCalendar) -> dict[str, Any]:
+    """A history event for JSON and the timeline."""
+    return {
+        "at": local(event.at, calendar),
+        "actor": event.actor,
+        "event": event.kind,
+        "text": event.text,
+        "data": json.loads(event.data) if event.data else {},
+    }

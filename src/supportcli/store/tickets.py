@@ -1,0 +1,382 @@
+"""Ticket operations: each one loads, decides with core, writes the change and its history event.
+
+Every function here runs inside one write transaction (``Store.write``) so a
+change and its event are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from supportcli.core.calendar import WorkingCalendar, calendar_for
+from supportcli.core.durations import Duration, parse_duration
+from supportcli.core.policy import Policy
+from supportcli.core.tickets import MEETS, TargetState, met_state, next_status, plan_targets
+from supportcli.errors import InvalidInput, NotAllowed, NotFound
+from supportcli.store import policies
+from supportcli.store.models import Event, Target, Ticket
+
+
+@dataclass
+class Actor:
+    """Who acts, and when the action happened."""
+
+    name: str
+    at: datetime
+
+
+@dataclass
+class NewTicket:
+    """What ``log`` was told about a new ticket."""
+
+    subject: str
+    body: str = ""
+    kind: str = "enquiry"
+    channel: str = "email"
+    priority: str = "normal"
+    customer_name: str | None = None
+    customer_email: str | None = None
+    customer_phone: str | None = None
+    org: str | None = None
+    category: str | None = None
+    tags: Sequence[str] = ()
+    owner: str | None = None
+    received_at: datetime | None = None
+
+
+def policy_of(session: Session, ticket: Ticket, around_year: int) -> tuple[Policy, WorkingCalendar]:
+    """The policy version a ticket's due times come from, with its calendar."""
+    row = policies.get_version(session, ticket.policy_version)
+    if row is None:
+        raise NotFound(f"policy version {ticket.policy_version} of ticket #{ticket.id} is missing")
+    policy = policies.parsed(row)
+    return policy, calendar_for(policy.calendar, around_year)
+
+
+def get_ticket(session: Session, ticket_id: int) -> Ticket:
+    """A ticket by id, or NotFound (exit 3)."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound(f"no ticket #{ticket_id}")
+    return ticket
+
+
+def targets_of(session: Session, ticket_id: int) -> list[Target]:
+    """A ticket's targets in the order they usually fall due."""
+    from supportcli.core.tickets import TARGET_ORDER
+
+    rows = session.exec(select(Target).where(Target.ticket_id == ticket_id)).all()
+    return sorted(rows, key=lambda t: TARGET_ORDER.index(t.name) if t.name in TARGET_ORDER else 99)
+
+
+def events_of(session: Session, ticket_id: int) -> list[Event]:
+    """A ticket's history, oldest first."""
+    return list(session.exec(select(Event).where(Event.ticket_id == ticket_id).order_by(col(Event.id))))
+
+
+def record(session: Session, ticket: Ticket, actor: Actor, kind: str, text: str = "", **data: Any) -> Event:
+    """Append a history event (the only way history is written)."""
+    event = Event(
+        ticket_id=ticket.id or 0,
+        at=actor.at,
+        actor=actor.name,
+        kind=kind,
+        text=text,
+        data=json.dumps(data, default=str, sort_keys=True) if data else "",
+    )
+    session.add(event)
+    return event
+
+
+def _refresh(session: Session, ticket: Ticket, targets: list[Target], actor: Actor) -> None:
+    pending = [t.due_at for t in targets if t.state == TargetState.PENDING and t.due_at is not None]
+    ticket.next_due_at = min(pending) if pending else None
+    ticket.updated_at = actor.at
+    session.add(ticket)
+    for target in targets:
+        session.add(target)
+
+
+def log_ticket(session: Session, new: NewTicket, actor: Actor, default_owner: str | None = None) -> Ticket:
+    """Create a ticket, choose its policy rule and store its targets' due times."""
+    received_at = new.received_at or actor.at
+    if received_at > actor.at:
+        raise InvalidInput("--received is in the future")
+    version_row = policies.version_in_effect(session, received_at)
+    policy = policies.parsed(version_row)
+    calendar = calendar_for(policy.calendar, actor.at.year)
+    rule = policy.rule_for(new.kind, new.channel, new.priority, new.org)
+    ticket = Ticket(
+        subject=new.subject,
+        body=new.body,
+        kind=new.kind,
+        channel=new.channel,
+        priority=new.priority,
+        customer_name=new.customer_name,
+        customer_email=new.customer_email,
+        customer_phone=new.customer_phone,
+        org=new.org,
+        category=new.category,
+        tags="," + ",".join(new.tags) + "," if new.tags else "",
+        owner=new.owner or (rule.owner if rule else None) or default_owner,
+        received_at=received_at,
+        logged_at=actor.at,
+        updated_at=actor.at,
+        policy_version=version_row.version or 0,
+        rule_number=rule.number if rule else None,
+    )
+    session.add(ticket)
+    session.flush()
+    targets = [
+        Target(
+            ticket_id=ticket.id or 0,
+            name=planned.name,
+            duration=str(planned.duration),
+            started_at=planned.started_at,
+            due_at=planned.due_at,
+        )
+        for planned in plan_targets(rule, calendar, received_at)
+    ]
+    record(
+        session,
+        ticket,
+        actor,
+        "logged",
+        new.subject,
+        policy_version=ticket.policy_version,
+        rule=ticket.rule_number,
+        received_at=received_at.isoformat(),
+    )
+    _refresh(session, ticket, targets, actor)
+    return ticket
+
+
+def _meet(targets: list[Target], names: Sequence[str], at: datetime) -> list[str]:
+    met = []
+    for target in targets:
+        if target.name in names and target.state in (TargetState.PENDING, TargetState.PAUSED) and target.due_at:
+            target.met_at = at
+            target.state = met_state(target.due_at, at)
+            target.paused_at = None
+            met.append(f"{target.name} {target.state}")
+    return met
+
+
+def _start(session: Session, ticket_id: int, action: str) -> tuple[Ticket, list[Target], str]:
+    ticket = get_ticket(session, ticket_id)
+    return ticket, targets_of(session, ticket_id), next_status(action, ticket.status)
+
+
+def _check_not_before_received(ticket: Ticket, actor: Actor) -> None:
+    if actor.at < ticket.received_at:
+        raise InvalidInput(f"--at is before ticket #{ticket.id} was received ({ticket.received_at.isoformat()})")
+
+
+def acknowledge(session: Session, ticket_id: int, actor: Actor, text: str = "") -> Ticket:
+    """Acknowledge receipt: meets the acknowledge target."""
+    ticket, targets, status = _start(session, ticket_id, "ack")
+    _check_not_before_received(ticket, actor)
+    ticket.status = status
+    met = _meet(targets, MEETS["ack"], actor.at)
+    record(session, ticket, actor, "acknowledged", text, met=met)
+    _refresh(session, ticket, targets, actor)
+    return ticket
+
+
+def add_update(
+    session: Session, ticket_id: int, actor: Actor, text: str, internal: bool, next_at: datetime | None
+) -> Ticket:
+    """A progress note; a customer-facing one meets ``respond`` and restarts the ``update`` clock."""
+    if not text.strip():
+        raise InvalidInput("the update text is empty (-m TEXT)")
+    if internal:
+        if next_at is not None:
+            raise InvalidInput("--next is agreed with the customer, so it needs a customer-facing update")
+        ticket = get_ticket(session, ticket_id)
+        next_status("note", ticket.status)
+        record(session, ticket, actor, "note", text)
+        ticket.updated_at = actor.at
+        session.add(ticket)
+        return ticket
+    ticket, targets, status = _start(session, ticket_id, "update")
+    _check_not_before_received(ticket, actor)
+    if next_at is not None and next_at <= actor.at:
+        raise InvalidInput("--next must be later than the update")
+    ticket.status = status
+    met = _meet(targets, MEETS["update"], actor.at)
+    _, calendar = policy_of(session, ticket, actor.at.year)
+    _restart_update_clock(session, ticket, targets, calendar, actor, next_at)
+    record(session, ticket, actor, "updated", text, met=met, next_update=next_at.isoformat() if next_at else None)
+    _refresh(session, ticket, targets, actor)
+    return ticket
+
+
+def _restart_update_clock(
+    session: Session,
+    ticket: Ticket,
+    targets: list[Target],
+    calendar: WorkingCalendar,
+    actor: Actor,
+    next_at: datetime | None,
+) -> None:
+    target = next((t for t in targets if t.name == "update"), None)
+    if target is None and next_at is None:
+        return
+    if target is None:
+        target = Target(ticket_id=ticket.id or 0, name="update", duration="agreed", started_at=actor.at)
+        targets.append(target)
+    elif target.state == TargetState.PENDING and target.due_at and target.due_at < actor.at:
+        record(session, ticket, actor, "target-breached", "update was late", target="update", due_at=target.due_at)
+    target.started_at = actor.at
+    target.met_at = None
+    target.source = "agreed" if next_at else "policy"
+    if next_at is not None:
+        target.due_at = next_at
+    else:
+        target.due_at = calendar.due(actor.at, parse_duration(target.duration))
+    if ticket.status == "waiting":
+        target.state, target.paused_at = TargetState.PAUSED, actor.at
+    else:
+        target.state, target.paused_at = TargetState.PENDING, None
+
+
+def assign(session: Session, ticket_id: int, actor: Actor, owner: str | None) -> Ticket:
+    """Change the single point of contact (seed 000)."""
+    ticket, targets, _ = _start(session, ticket_id, "assign")
+    previous, ticket.owner = ticket.owner, owner
+    record(session, ticket, actor, "assigned", owner or "(unassigned)", previous=previous, owner=owner)
+    _refresh(session, ticket, targets, actor)
+    return ticket
+
+
+def escalate(
+    session: Session, ticket_id: int, actor: Actor, tier: int | None, reason: str, tiers: Sequence[str]
+) -> Ticket:
+    """Move a ticket up one tier, or to a named tier; exit 4 at the top."""
+    if not reason.strip():
+        raise InvalidInput("--reason is required to escalate")
+    ticket, targets, _ = _start(session, ticket_id, "escalate")
+    new_tier = ticket.tier + 1 if tier is None else tier
+    if tier is None and ticket.tier >= len(tiers) - 1:
+        raise NotAllowed(f"ticket #{ticket.id} is already at the top tier ({tiers[-1]})")
+    if new_tier == ticket.tier:
+        raise NotAllowed(f"ticket #{ticket.id} is already at tier {tiers[new_tier]}")
+    previous, ticket.tier = ticket.tier, new_tier
+    record(session, ticket, actor, "escalated", reason, tier=tiers[new_tier], previous=tiers[previous])
+    _refresh(session, ticket, targets, actor)
+    return ticket
+
+
+def wait(session: Session, ticket_id: int, actor: Actor, text: str = "") -> Ticket:
+    """Waiting on the customer: pending targets pause (their time left is kept)."""
+    ticket, targets, status = _start(session, ticket_id, "wait")
+    _check_not_before_received(ticket, actor)
+    ticket.status, ticket.waiting_since = status, actor.at
+    paused = []
+    for target in targets:
+        if target.state == TargetState.PENDING and target.due_at and target.due_at > actor.at:
+            target.state, target.paused_at = TargetState.PAUSED, actor.at
+            paused.append(target.name)
+    record(session, ticket, actor, "waiting", text, paused=paused)
+    _refresh(session, ticket, targets, actor)
+    return ticket
+
+
+def resume(session: Session, ticket_id: int, actor: Actor, text: str = "") -> Ticket:
+    """The customer replied: each paused target gets the working time it had left, from now."""
+    ticket, targets, status = _start(session, ticket_id, "resume")
+    if ticket.waiting_since and actor.at < ticket.waiting_since:
+        raise InvalidInput("--at is before the ticket started waiting")
+    _, calendar = policy_of(session, ticket, actor.at.year)
+    resumed = {}
+    for target in targets:
+        if target.state != TargetState.PAUSED or target.paused_at is None or target.due_at is None:
+            continue
+        duration = _duration_or_hours(target.duration)
+        target.due_at = calendar.resume_due(target.due_at, target.paused_at, actor.at, duration)
+        target.paused_working_seconds += max(0, calendar.working_seconds_between(target.paused_at, actor.at))
+        target.state, target.paused_at = TargetState.PENDING, None
+        resumed[target.name] = target.due_at.isoformat()
+    waited = calendar.working_seconds_between(ticket.waiting_since or actor.at, actor.at)
+    record(session, ticket, actor, "resumed", text, waited_working_seconds=waited, new_due=resumed)
+    ticket.status, ticket.waiting_since = status, None
+    _refresh(session, ticket, targets, actor)
+    return ticket
+
+
+def _duration_or_hours(text: str) -> Duration:
+    # An agreed update time (``update --next``) has no duration; its time left is counted in working time.
+    return parse_duration(text) if text != "agreed" else parse_duration("1wh")
+
+
+def extend(session: Session, ticket_id: int, actor: Actor, until: datetime, reason: str) -> Ticket:
+    """Record an expected completion beyond the target, with why; the target and any breach stay as they are."""
+    if not reason.strip():
+        raise InvalidInput("--reason is required to extend")
+    ticket, targets, _ = _start(session, ticket_id, "extend")
+    if until <= actor.at:
+        raise InvalidInput("--until must be in the future")
+    previous = ticket.expected_by
+    ticket.expected_by, ticket.expected_reason = until, reason
+    record(session, ticket, actor, "extended", reason, until=until, previous=previous)
+    _refresh(session, ticket, targets, actor)
+    return ticket
+
+
+def resolve(session: Session, ticket_id: int, actor: Actor, text: str) -> Ticket:
+    """Resolve: meets every target still open."""
+    if not text.strip():
+        raise InvalidInput("say how it was resolved (-m TEXT)")
+    ticket, targets, status = _start(session, ticket_id, "resolve")
+    _check_not_before_received(ticket, actor)
+    ticket.status, ticket.resolved_at, ticket.waiting_since = status, actor.at, None
+    met = _meet(targets, MEETS["resolve"], actor.at)
+    record(session, ticket, actor, "resolved", text, met=met)
+    _refresh(session, ticket, targets, actor)
+    return ticket
+
+
+def close(session: Session, ticket_id: int, actor: Actor, text: str = "", automatic: bool = False) -> Ticket:
+    """Close a resolved ticket (or one left waiting on the customer)."""
+    ticket, targets, status = _start(session, ticket_id, "close")
+    was_waiting = ticket.status == "waiting"
+    ticket.status, ticket.closed_at, ticket.waiting_since = status, actor.at, None
+    if was_waiting:
+        for target in targets:
+            if target.state == TargetState.PAUSED:
+                target.state, target.paused_at = TargetState.MET, None
+                target.met_at = actor.at
+    record(session, ticket, actor, "closed", text, automatic=automatic, was_waiting=was_waiting)
+    _refresh(session, ticket, targets, actor)
+    return ticket
+
+
+def reopen(session: Session, ticket_id: int, actor: Actor, text: str) -> Ticket:
+    """Reopen: the resolve target is pending again with its original due time; updates restart."""
+    if not text.strip():
+        raise InvalidInput("say why it is reopened (-m TEXT)")
+    ticket, targets, status = _start(session, ticket_id, "reopen")
+    ticket.status, ticket.resolved_at, ticket.closed_at = status, None, None
+    _, calendar = policy_of(session, ticket, actor.at.year)
+    for target in targets:
+        if target.name == "resolve":
+            target.state, target.met_at = TargetState.PENDING, None
+    _restart_update_clock(session, ticket, targets, calendar, actor, None)
+    record(session, ticket, actor, "reopened", text)
+    _refresh(session, ticket, targets, actor)
+    return ticket
+
+
+def add_feedback(session: Session, ticket_id: int, actor: Actor, rating: int, text: str = "") -> Ticket:
+    """Customer satisfaction after resolution (1–5)."""
+    ticket, targets, _ = _start(session, ticket_id, "feedback")
+    ticket.rating = rating
+    record(session, ticket, actor, "feedback", text, rating=rating)
+    _refresh(session, ticket, targets, actor)
+    return ticket

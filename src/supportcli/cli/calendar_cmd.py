@@ -11,7 +11,7 @@ from supportcli.cli.context import AppContext
 from supportcli.render.output import Column, Format, human_time
 
 if TYPE_CHECKING:
-    from supportcli.core.calendar import WorkingCalendar
+    from supportcli.core.calendar import DayInfo, WorkingCalendar
     from supportcli.core.policy import Policy
 
 app = typer.Typer(
@@ -81,7 +81,7 @@ def calendar(
             "working": info.is_working,
             "opens": info.opens,
             "closes": info.closes,
-            "hours": round((info.closes - info.opens).total_seconds() / 3600, 2) if info.opens and info.closes else 0,
+            "hours": _hours_open(info),
             "note": info.note,
         }
         for info in days
@@ -96,7 +96,7 @@ def calendar(
         Column("Note", "note"),
     ]
     working = sum(1 for info in days if info.is_working)
-    title = f"{policy.name}: {working} working day{'s' if working != 1 else ''} from {first} to {last}"
+    title = f"{working} working day{'s' if working != 1 else ''} from {first} to {last}"
     obj.output.listing(columns, records, fmt, title=title, row_style=lambda r: None if r["working"] else "dim")
 
 
@@ -156,6 +156,14 @@ def due(
         details.append(f"skipped {info.day:%a %Y-%m-%d}: {info.note}")
     for line in details:
         obj.output.message(f"  {line}")
+
+
+def _hours_open(info: DayInfo) -> float | int:
+    """Opening hours of a day as a number (8, or 8.5 for half hours)."""
+    if info.opens is None or info.closes is None:
+        return 0
+    hours = round((info.closes - info.opens).total_seconds() / 3600, 2)
+    return int(hours) if hours.is_integer() else hours
 
 
 def _hours(seconds: int) -> str:

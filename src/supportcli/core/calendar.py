@@ -216,7 +216,10 @@ class WorkingCalendar:
                 return self.clock_start_epoch(start)
             return self.instant_at(self.position(start) + duration.working_seconds)
         self._check_span(start)
-        due = math.floor(duration.add_elapsed(datetime.fromtimestamp(start, UTC)).timestamp())
+        try:
+            due = math.floor(duration.add_elapsed(datetime.fromtimestamp(start, UTC)).timestamp())
+        except (OverflowError, ValueError) as exc:
+            raise OutsideCalendarSpan(f"{duration} from then is beyond any date we can compute") from exc
         self._check_span(due)
         return due
 

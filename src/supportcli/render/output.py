@@ -117,7 +117,8 @@ class Output:
         return Console(
             file=self.stderr if stderr else self.stdout,
             force_terminal=self.is_terminal,
-            no_color=not self.colour,
+            # NO_COLOR and pipes get no escape codes at all, not just no colours.
+            color_system="auto" if self.colour else None,
             highlight=False,
             soft_wrap=False,
         )

@@ -36,9 +36,8 @@ def _policy_from_file(path: str) -> Policy:
     return load_policy(source, name)
 
 
-def _policy_and_calendar(obj: AppContext, policy_file: str | None) -> tuple[Policy, WorkingCalendar]:
-    policy = _policy_from_file(policy_file) if policy_file else obj.policy_at(obj.now())[1]
-    return policy, obj.calendar(policy)
+def _calendar_for(obj: AppContext, policy_file: str | None) -> WorkingCalendar:
+    return obj.calendar(_policy_from_file(policy_file) if policy_file else obj.policy_at(obj.now())[1])
 
 
 def _parse_date(text: str, calendar: WorkingCalendar, obj: AppContext) -> date:
@@ -66,7 +65,7 @@ def calendar(
     if ctx.invoked_subcommand is not None:
         return
     obj: AppContext = ctx.obj
-    policy, cal = _policy_and_calendar(obj, policy_file)
+    cal = _calendar_for(obj, policy_file)
     first = _parse_date(start, cal, obj) if start else obj.now().astimezone(cal.zone).date()
     last = _parse_date(end, cal, obj) if end else first + timedelta(days=13)
     if last < first:

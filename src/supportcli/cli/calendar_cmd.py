@@ -92,7 +92,7 @@ def calendar(
         Column("Opens", "opens", human=lambda v: v.strftime("%H:%M") if v else "—"),
         Column("Closes", "closes", human=lambda v: v.strftime("%H:%M %Z") if v else "—"),
         Column("Hours", "hours", justify="right", human=lambda v: f"{v:g}" if v else ""),
-        Column("Note", "note"),
+        Column("Note", "note", wrap=True),
     ]
     working = sum(1 for info in days if info.is_working)
     title = f"{working} working day{'s' if working != 1 else ''} from {first} to {last}"

@@ -182,11 +182,11 @@ def history(ctx: typer.Context, json_output: JsonFlag = False) -> None:
     ]
     columns = [
         Column("Version", "version", justify="right"),
-        Column("Name", "name"),
+        Column("Name", "name", wrap=True),
         Column("Effective", "effective_at"),
         Column("Set", "set_at"),
         Column("By", "set_by"),
         Column("State", "state"),
-        Column("Note", "note"),
+        Column("Note", "note", wrap=True),
     ]
     obj.output.listing(columns, records, obj.output.listing_format(json_flag=json_output), title=None)

@@ -382,12 +382,12 @@ def _emit_tickets(
             }
         )
     columns = [
-        Column("ID", "id", justify="right", human=lambda v: f"#{v}", no_wrap=True),
-        Column("Subject", "subject"),
-        Column("Status", "status", no_wrap=True),
+        Column("ID", "id", justify="right", human=lambda v: f"#{v}"),
+        Column("Subject", "subject", wrap=True),
+        Column("Status", "status"),
         Column("Owner", "owner"),
         Column("Next", "next_target"),
-        Column("Due", "due_at", human=lambda v: v.strftime("%a %d %b %H:%M") if v else "", no_wrap=True),
+        Column("Due", "due_at"),
         Column("Left", "left", justify="right"),
     ]
     if fmt is Format.CSV:

@@ -36,7 +36,7 @@ class Column:
     human: Callable[[Any], Any] | None = None
     justify: str = "left"
     style: str | None = None
-    no_wrap: bool = False
+    wrap: bool = False  # only text columns wrap; times, ids and countdowns never break
 
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -155,7 +155,12 @@ class Output:
 
         table = Table(title=title, title_justify="left", header_style="bold", box=None, pad_edge=False)
         for column in columns:
-            table.add_column(column.header, justify=column.justify, style=column.style, no_wrap=column.no_wrap)  # type: ignore[arg-type]
+            table.add_column(
+                column.header,
+                justify=column.justify,  # type: ignore[arg-type]
+                style=column.style,
+                no_wrap=not column.wrap,
+            )
         for record in records:
             cells = []
             for column in columns:
@@ -192,10 +197,15 @@ class Output:
         self.stderr.flush()
 
 
+def short_time(value: datetime | None) -> str:
+    """A table-sized local time, e.g. ``2026-11-24 17:00``."""
+    return value.strftime("%Y-%m-%d %H:%M") if value is not None else ""
+
+
 def plain_cell(value: Any) -> str:
     """A table cell without markup surprises (square brackets in customer text stay literal)."""
     from rich.markup import escape
 
     if isinstance(value, datetime):
-        return human_time(value)
+        return short_time(value)
     return escape(plain_value(value))

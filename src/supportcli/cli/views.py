@@ -198,11 +198,9 @@ def explain(
         obj.output.json({"id": ticket.id, "policy_version": ticket.policy_version, "targets": explanations})
         return
     obj.output.line(f"#{ticket.id} {ticket.subject}")
-    obj.output.line(
-        f"policy version {ticket.policy_version} ({policy.name}), "
-        + (f"rule {rule.number} ({rule.describe_match()})" if rule else "no rule matched")
-        + f"; received {human_time(local(ticket.received_at, calendar))}"
-    )
+    obj.output.line(f"received {human_time(local(ticket.received_at, calendar))}")
+    obj.output.line(f"policy version {ticket.policy_version} ({policy.name})")
+    obj.output.line(f"rule {rule.number}: {rule.describe_match()}" if rule else "no rule matched: no targets")
     for item in explanations:
         obj.output.line("")
         obj.output.line(f"{item['target']} within {item['duration']}: due {human_time(item['due_at'])}")

@@ -1,0 +1,1 @@
+complete --command supportcli --no-files --arguments "(env _SUPPORTCLI_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) supportcli)" --condition "env _SUPPORTCLI_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) supportcli"

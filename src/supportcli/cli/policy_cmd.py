@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -100,15 +101,28 @@ def set_policy(
       supportcli policy set team.toml --effective 2027-01-01   # customers told 30 days ahead
     """
     from supportcli.core.timeparse import parse_when
-    from supportcli.store.policies import add_version
 
     obj: AppContext = ctx.obj
-    source, policy = _load(file)
-    now = obj.now()
-    effective_at = now
+    source, name = read_policy_file(file)
+    effective_at = None
     if effective:
-        zone_calendar = obj.calendar(policy)
-        effective_at = parse_when(effective, now.astimezone(zone_calendar.zone), zone_calendar)
+        from supportcli.core.policy import load_policy
+
+        calendar = obj.calendar(load_policy(source, name))
+        effective_at = parse_when(effective, obj.now().astimezone(calendar.zone), calendar)
+    set_policy_source(obj, source, name, note, effective_at)
+
+
+def set_policy_source(
+    obj: AppContext, source: str, source_name: str, note: str, effective_at: datetime | None = None
+) -> None:
+    """Validate a policy text and store it as a new version (shared by ``policy set`` and ``init``)."""
+    from supportcli.core.policy import load_policy
+    from supportcli.store.policies import add_version
+
+    policy = load_policy(source, source_name)
+    now = obj.now()
+    effective_at = effective_at or now
     row = obj.store().run_write(
         lambda session: add_version(session, policy, source, effective_at, now, obj.actor, note)
     )

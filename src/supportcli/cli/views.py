@@ -63,22 +63,43 @@ def emit_ticket_json(obj: AppContext, ticket_id: int) -> None:
 def init(
     ctx: typer.Context,
     policy_file: Annotated[str | None, typer.Option("--policy", metavar="FILE", help="Set this policy now.")] = None,
+    country: Annotated[
+        str | None, typer.Option("--country", metavar="CC", help="Public holidays of this country (ISO code, e.g. GB).")
+    ] = None,
+    subdivision: Annotated[
+        str | None,
+        typer.Option("--subdivision", metavar="CODE", help="Region for holidays, e.g. ENG, SCT, WLS, NIR."),
+    ] = None,
 ) -> None:
     """Create the store (optional: any command creates it on first use).
+
+    With --country/--subdivision the built-in policy is stored again with that
+    region's public holidays (e.g. a Scottish team: --subdivision SCT).
 
     Examples:
 
       supportcli init
 
+      supportcli init --subdivision SCT
+
       supportcli --db team.db init --policy examples/policies/004_cfh_docmail.toml
     """
+    from supportcli.cli.policy_cmd import set_policy, set_policy_source
+
     obj: AppContext = ctx.obj
+    if policy_file and (country or subdivision):
+        from supportcli.errors import InvalidInput
+
+        raise InvalidInput("give either --policy or --country/--subdivision, not both")
     store = obj.store()
     obj.output.message(f"store ready: {store.location.display}")
     if policy_file:
-        from supportcli.cli.policy_cmd import set_policy
-
         set_policy(ctx, policy_file, None, "set by init")
+    elif country or subdivision:
+        from supportcli.core.policy import default_policy_with_region
+
+        source = default_policy_with_region(country, subdivision)
+        set_policy_source(obj, source, "built-in default with region", "set by init")
 
 
 def show(ctx: typer.Context, ticket_id: TicketId, json_output: JsonFlag = False) -> None:

@@ -266,7 +266,10 @@ class WorkingCalendar:
         """New due time after a pause: the time left at the pause, counted from the resume."""
         if duration.is_working_time:
             left = self.position(self.to_epoch(due)) - self.position(self.to_epoch(paused_at))
-            return self.to_local(self.instant_at(self.position(self.to_epoch(resumed_at)) + left))
+            resumed = self.to_epoch(resumed_at)
+            if left <= 0:  # nothing left: due as soon as the clock runs again, never before the resume
+                return self.to_local(self.clock_start_epoch(resumed))
+            return self.to_local(self.instant_at(self.position(resumed) + left))
         return self.to_local(self.to_epoch(resumed_at) + (self.to_epoch(due) - self.to_epoch(paused_at)))
 
     # -- listings and explanations ---------------------------------------------

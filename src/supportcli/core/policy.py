@@ -116,6 +116,22 @@ def default_policy_source() -> str:
     return files("supportcli.core").joinpath("default_policy.toml").read_text(encoding="utf-8")
 
 
+def default_policy_with_region(country: str | None, subdivision: str | None) -> str:
+    """The built-in policy's TOML with another country/subdivision for public holidays (``init``)."""
+    source = default_policy_source()
+    if country is not None:
+        source = re.sub(r'(?m)^country = ".*"$', f"country = {_toml_string(country.upper())}", source)
+        if subdivision is None:
+            source = re.sub(r'(?m)^subdivision = ".*"\n', "", source)
+    if subdivision is not None:
+        source = re.sub(r'(?m)^subdivision = ".*"$', f"subdivision = {_toml_string(subdivision.upper())}", source)
+    return source
+
+
+def _toml_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def load_policy(source: str, source_name: str = "policy") -> Policy:
     """Parse and validate a policy document; raise PolicyError listing every problem."""
     try:

@@ -218,3 +218,26 @@ def test_every_command_has_help_with_an_example(cli: Cli) -> None:
         result = cli(*path, "--help")
         assert result.exit_code == 0, path
         assert "supportcli " in result.stdout or "Example" in result.stdout, f"{' '.join(path)} --help has no example"
+
+
+def test_init_with_a_subdivision_stores_the_default_policy_with_that_region(cli: Cli) -> None:
+    result = cli("init", "--subdivision", "SCT", env=NOW)
+    assert result.exit_code == 0, result.output
+    # St Andrew's Day (Mon 30 Nov 2026) is a bank holiday in Scotland only.
+    day = json.loads(cli("calendar", "--from", "2026-11-30", "--to", "2026-11-30", "--json", env=NOW).stdout)
+    assert (day[0]["working"], day[0]["note"]) == (False, "Saint Andrew's Day")
+    history = json.loads(cli("policy", "history", "--json", env=NOW).stdout)
+    assert [row["state"] for row in history] == ["superseded", "in effect"]
+
+
+def test_init_with_an_unknown_subdivision_changes_nothing(cli: Cli) -> None:
+    result = cli("init", "--subdivision", "YORKS", env=NOW)
+    assert result.exit_code == 2
+    assert "unknown subdivision 'YORKS' of GB (allowed: ENG, NIR, SCT, WLS)" in result.stderr
+    assert len(json.loads(cli("policy", "history", "--json", env=NOW).stdout)) == 1
+
+
+def test_init_with_a_policy_file(cli: Cli, tmp_path: Path) -> None:
+    result = cli("init", "--policy", write_policy(tmp_path), env=NOW)
+    assert result.exit_code == 0, result.output
+    assert "policy version 2 (Team) set" in result.stderr

@@ -43,7 +43,9 @@ class Ticket(SQLModel, table=True):
 
     __tablename__ = "tickets"
     __table_args__ = (
-        Index("ix_tickets_status_next_due", "status", "next_due_at"),
+        # Only open tickets have a next due time (resolving meets every target, waiting pauses them),
+        # so "due" is an ordered range scan of this index.
+        Index("ix_tickets_next_due", "next_due_at", "id"),
         Index("ix_tickets_received", "received_at"),
     )
 

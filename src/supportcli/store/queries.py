@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
-from supportcli.core.tickets import OPEN_STATUSES
 from supportcli.store.models import Target, Ticket
 
 SORTS = {
@@ -79,15 +79,25 @@ def list_tickets(session: Session, wanted: TicketFilter) -> list[Ticket]:
     return list(session.exec(statement))
 
 
-def due_tickets(session: Session, limit: int | None = None, owners: Sequence[str] = ()) -> list[Ticket]:
-    """Open tickets with a pending target, soonest due first (an index range scan on status, next_due_at)."""
-    statement = (
-        select(Ticket)
-        .where(col(Ticket.status).in_(OPEN_STATUSES), col(Ticket.next_due_at).is_not(None))
-        .order_by(col(Ticket.next_due_at), col(Ticket.id))
-    )
+def due_statement(owners: Sequence[str] = ()) -> Select:  # type: ignore[type-arg]
+    """Open tickets with a pending target, soonest due first: an ordered range scan of ix_tickets_next_due.
+
+    Only open tickets have ``next_due_at`` set, so no status filter is needed (it would defeat the index).
+    """
+    statement = select(Ticket).where(col(Ticket.next_due_at).is_not(None))
     if owners:
         statement = statement.where(col(Ticket.owner).in_(list(owners)))
+    return statement.order_by(col(Ticket.next_due_at), col(Ticket.id))
+
+
+def breached_statement(now: datetime) -> Select:  # type: ignore[type-arg]
+    """Pending targets whose due time has passed: a range scan of ix_targets_state_due."""
+    return select(Target).where(Target.state == "pending", col(Target.due_at) < now).order_by(col(Target.due_at))
+
+
+def due_tickets(session: Session, limit: int | None = None, owners: Sequence[str] = ()) -> list[Ticket]:
+    """Open tickets by next due time (see ``due_statement``)."""
+    statement = due_statement(owners)
     if limit is not None:
         statement = statement.limit(limit)
     return list(session.exec(statement))

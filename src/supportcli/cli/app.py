@@ -26,6 +26,10 @@ class SupportcliGroup(TyperGroup):
             raise typer.Exit(int(exc.exit_status)) from exc
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
+        except BrokenPipeError as exc:
+            # `supportcli list | head`: the reader has all it wants; not an error worth a message.
+            _silence_stdout()
+            raise typer.Exit(int(ExitStatus.SUCCESS)) from exc
         except Exception as exc:
             if _is_debug(ctx) or _is_usage_error(exc):
                 raise
@@ -36,6 +40,16 @@ class SupportcliGroup(TyperGroup):
         finally:
             if isinstance(ctx.obj, AppContext):
                 ctx.obj.close()
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _is_usage_error(exc: Exception) -> bool:
@@ -67,7 +81,6 @@ def _error_lines(exc: SupportcliError) -> list[str]:
 app = typer.Typer(
     cls=SupportcliGroup,
     name="supportcli",
-    help="Log, acknowledge, update, escalate and resolve support tickets against service levels in working time.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -100,13 +113,17 @@ def root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
-    """supportcli: service levels in working time, from the terminal.
+    """Log, acknowledge, update, escalate and resolve support tickets against service levels in working time.
 
     Examples:
 
+      supportcli log "Invoice sent to old address" --channel letter --received "yesterday 16:45"
+
+      supportcli due
+
       supportcli calendar due "2026-11-27 16:45" 1wd
 
-      supportcli policy check examples/policies/000_customer_service.toml
+      supportcli overdue --notify          # from cron, every few minutes
     """
     if not isinstance(ctx.obj, AppContext):
         ctx.obj = AppContext()
@@ -116,12 +133,15 @@ def root(
 
 
 def _register() -> None:
-    from supportcli.cli import calendar_cmd, policy_cmd, tickets_cmd, views
+    from supportcli.cli import calendar_cmd, overdue_cmd, policy_cmd, staff_cmd, tickets_cmd, views
 
     views.register(app)
     tickets_cmd.register(app)
+    app.command("overdue")(overdue_cmd.overdue)
+    app.add_typer(overdue_cmd.notify_app, name="notify")
     app.add_typer(policy_cmd.app, name="policy")
     app.add_typer(calendar_cmd.app, name="calendar")
+    app.add_typer(staff_cmd.app, name="staff")
 
 
 _register()

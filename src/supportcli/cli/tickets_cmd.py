@@ -175,7 +175,7 @@ def update(
 
       supportcli update 12 -m "Proposed a refund of the delivery charge"
 
-      supportcli update 12 -m "Engineer booked" --next "fri 12:00"
+      supportcli update 12 -m "Engineer booked" --next "next fri 12:00"
 
       supportcli update 12 --internal -m "Waiting for the warehouse"
     """

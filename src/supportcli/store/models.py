@@ -130,3 +130,50 @@ class Staff(SQLModel, table=True):
     tier: int = 0
     away_until: datetime | None = Field(default=None, sa_column=instant_column(nullable=True))
     cover: str | None = None
+
+
+class AutomationMark(SQLModel, table=True):
+    """One automatic action taken (a breach noticed, an escalation, an auto-close), so it happens once.
+
+    The unique key names the action and what it acted on (ticket, target, due time), so a repeated
+    or overlapping cron run, or a reopened ticket, never repeats it.
+    """
+
+    __tablename__ = "automation_marks"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
+    at: datetime = Field(sa_column=instant_column())
+
+
+class Notice(SQLModel, table=True):
+    """The transactional outbox: one row per notice to one recipient over one channel.
+
+    Enqueued in the same transaction as the change that caused it; claimed with a lease, sent
+    outside any transaction, then marked sent, so a notice is recorded only after it was accepted.
+    """
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_status_next", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
+    event: str
+    target: str | None = None
+    due_at: datetime | None = Field(default=None, sa_column=instant_column(nullable=True))
+    channel: str
+    recipient: str
+    subject: str = ""
+    body: str = ""
+    payload: str = ""
+    message_id: str
+    status: str = "pending"
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=instant_column())
+    lease_until: datetime | None = Field(default=None, sa_column=instant_column(nullable=True))
+    claimed_by: str | None = None
+    last_error: str = ""
+    created_at: datetime = Field(sa_column=instant_column())
+    sent_at: datetime | None = Field(default=None, sa_column=instant_column(nullable=True))

@@ -157,15 +157,24 @@ def log_ticket(session: Session, new: NewTicket, actor: Actor, default_owner: st
     return ticket
 
 
-def _meet(targets: list[Target], names: Sequence[str], at: datetime) -> list[str]:
+def _meet(targets: list[Target], names: Sequence[str], at: datetime, calendar: WorkingCalendar) -> list[str]:
     met = []
     for target in targets:
         if target.name in names and target.state in (TargetState.PENDING, TargetState.PAUSED) and target.due_at:
+            _unpause(target, calendar, at)
             target.met_at = at
-            target.state = met_state(target.due_at, at)
-            target.paused_at = None
+            target.state = met_state(target.due_at, at)  # type: ignore[arg-type]
             met.append(f"{target.name} {target.state}")
     return met
+
+
+def _unpause(target: Target, calendar: WorkingCalendar, at: datetime) -> None:
+    """End a target's pause at ``at``: it gets the working time it had left, counted from ``at``."""
+    if target.state != TargetState.PAUSED or target.paused_at is None or target.due_at is None:
+        return
+    target.due_at = calendar.resume_due(target.due_at, target.paused_at, at, _duration_or_hours(target.duration))
+    target.paused_working_seconds += max(0, calendar.working_seconds_between(target.paused_at, at))
+    target.state, target.paused_at = TargetState.PENDING, None
 
 
 def _start(session: Session, ticket_id: int, action: str) -> tuple[Ticket, list[Target], str]:
@@ -183,7 +192,8 @@ def acknowledge(session: Session, ticket_id: int, actor: Actor, text: str = "") 
     ticket, targets, status = _start(session, ticket_id, "ack")
     _check_not_before_received(ticket, actor)
     ticket.status = status
-    met = _meet(targets, MEETS["ack"], actor.at)
+    _, calendar = policy_of(session, ticket, actor.at.year)
+    met = _meet(targets, MEETS["ack"], actor.at, calendar)
     record(session, ticket, actor, "acknowledged", text, met=met)
     _refresh(session, ticket, targets, actor)
     return ticket
@@ -209,8 +219,8 @@ def add_update(
     if next_at is not None and next_at <= actor.at:
         raise InvalidInput("--next must be later than the update")
     ticket.status = status
-    met = _meet(targets, MEETS["update"], actor.at)
     _, calendar = policy_of(session, ticket, actor.at.year)
+    met = _meet(targets, MEETS["update"], actor.at, calendar)
     _restart_update_clock(session, ticket, targets, calendar, actor, next_at)
     record(session, ticket, actor, "updated", text, met=met, next_update=next_at.isoformat() if next_at else None)
     _refresh(session, ticket, targets, actor)
@@ -227,6 +237,10 @@ def _restart_update_clock(
 ) -> None:
     target = next((t for t in targets if t.name == "update"), None)
     if target is None and next_at is None:
+        return
+    if target is not None and next_at is None and target.duration == "agreed":
+        # Only an agreed time, no policy interval: this update meets it and nothing new falls due.
+        _meet([target], ("update",), actor.at, calendar)
         return
     if target is None:
         target = Target(ticket_id=ticket.id or 0, name="update", duration="agreed", started_at=actor.at)
@@ -267,6 +281,10 @@ def escalate(
         raise NotAllowed(f"ticket #{ticket.id} is already at the top tier ({tiers[-1]})")
     if new_tier == ticket.tier:
         raise NotAllowed(f"ticket #{ticket.id} is already at tier {tiers[new_tier]}")
+    if new_tier < ticket.tier:
+        raise NotAllowed(
+            f"ticket #{ticket.id} is at tier {tiers[ticket.tier]}, above {tiers[new_tier]}: escalation moves up"
+        )
     previous, ticket.tier = ticket.tier, new_tier
     record(session, ticket, actor, "escalated", reason, tier=tiers[new_tier], previous=tiers[previous])
     _refresh(session, ticket, targets, actor)
@@ -296,13 +314,9 @@ def resume(session: Session, ticket_id: int, actor: Actor, text: str = "") -> Ti
     _, calendar = policy_of(session, ticket, actor.at.year)
     resumed = {}
     for target in targets:
-        if target.state != TargetState.PAUSED or target.paused_at is None or target.due_at is None:
-            continue
-        duration = _duration_or_hours(target.duration)
-        target.due_at = calendar.resume_due(target.due_at, target.paused_at, actor.at, duration)
-        target.paused_working_seconds += max(0, calendar.working_seconds_between(target.paused_at, actor.at))
-        target.state, target.paused_at = TargetState.PENDING, None
-        resumed[target.name] = target.due_at.isoformat()
+        if target.state == TargetState.PAUSED and target.due_at is not None:
+            _unpause(target, calendar, actor.at)
+            resumed[target.name] = target.due_at.isoformat()  # type: ignore[union-attr]
     waited = calendar.working_seconds_between(ticket.waiting_since or actor.at, actor.at)
     record(session, ticket, actor, "resumed", text, waited_working_seconds=waited, new_due=resumed)
     ticket.status, ticket.waiting_since = status, None
@@ -322,6 +336,12 @@ def extend(session: Session, ticket_id: int, actor: Actor, until: datetime, reas
     ticket, targets, _ = _start(session, ticket_id, "extend")
     if until <= actor.at:
         raise InvalidInput("--until must be in the future")
+    resolve_target = next((t for t in targets if t.name == "resolve" and t.due_at is not None), None)
+    if resolve_target is not None and resolve_target.due_at is not None and until <= resolve_target.due_at:
+        raise InvalidInput(
+            f"--until is not beyond the resolve target (due {resolve_target.due_at.isoformat()}); "
+            "extend records a completion later than the target"
+        )
     previous = ticket.expected_by
     ticket.expected_by, ticket.expected_reason = until, reason
     record(session, ticket, actor, "extended", reason, until=until, previous=previous)
@@ -336,7 +356,8 @@ def resolve(session: Session, ticket_id: int, actor: Actor, text: str) -> Ticket
     ticket, targets, status = _start(session, ticket_id, "resolve")
     _check_not_before_received(ticket, actor)
     ticket.status, ticket.resolved_at, ticket.waiting_since = status, actor.at, None
-    met = _meet(targets, MEETS["resolve"], actor.at)
+    _, calendar = policy_of(session, ticket, actor.at.year)
+    met = _meet(targets, MEETS["resolve"], actor.at, calendar)
     record(session, ticket, actor, "resolved", text, met=met)
     _refresh(session, ticket, targets, actor)
     return ticket

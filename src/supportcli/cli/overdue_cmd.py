@@ -1,0 +1,294 @@
+"""``overdue`` (the breached list, and with ``--notify`` the cron run) and ``notify`` (the outbox)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from supportcli.cli.context import AppContext
+from supportcli.errors import ExitStatus
+from supportcli.render.output import Column, Format
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Write JSON.")]
+CsvFlag = Annotated[bool, typer.Option("--csv", help="Write CSV.")]
+
+notify_app = typer.Typer(
+    help="The outbox of notices: what was sent, what failed, a test message.", no_args_is_help=True
+)
+
+
+def overdue_records(
+    session: Session, obj: AppContext, now: datetime, owners: list[str], orgs: list[str], targets: list[str]
+) -> list[dict[str, Any]]:
+    """Breached pending targets of open tickets, worst first, from the stored due times (an index scan)."""
+    from supportcli.cli.views import PolicyCache
+    from supportcli.render.tickets import local
+    from supportcli.store.models import Ticket
+    from supportcli.store.queries import breached_statement
+
+    policies = PolicyCache(session, now.year)
+    records = []
+    for target in session.exec(breached_statement(now)):
+        if targets and target.name not in targets:
+            continue
+        ticket = session.get(Ticket, target.ticket_id)
+        if ticket is None or (owners and ticket.owner not in owners) or (orgs and ticket.org not in orgs):
+            continue
+        policy, calendar = policies.get(ticket)
+        records.append(
+            {
+                "id": ticket.id,
+                "subject": ticket.subject,
+                "owner": ticket.owner,
+                "tier": ticket.tier,
+                "tier_name": policy.tiers[ticket.tier] if ticket.tier < len(policy.tiers) else str(ticket.tier),
+                "target": target.name,
+                "due_at": local(target.due_at, calendar),
+                "overdue_working_minutes": -calendar.remaining_seconds(now, target.due_at) // 60,  # type: ignore[arg-type]
+                "day_length": calendar.day_length_seconds,
+            }
+        )
+    records.sort(key=lambda r: (-r["overdue_working_minutes"], r["id"]))
+    return records
+
+
+def overdue(
+    ctx: typer.Context,
+    notify: Annotated[
+        bool, typer.Option("--notify", help="Run the automation and send notices (the cron job).")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --notify: show what would happen, change nothing.")
+    ] = False,
+    exit_status: Annotated[bool, typer.Option("--exit-status", help="Exit 8 when anything is overdue.")] = False,
+    owner: Annotated[list[str] | None, typer.Option("--owner", "-o", help="Only these owners; repeatable.")] = None,
+    org: Annotated[list[str] | None, typer.Option("--org", help="Only these organisations; repeatable.")] = None,
+    target: Annotated[
+        list[str] | None, typer.Option("--target", help="Only these targets (e.g. resolve); repeatable.")
+    ] = None,
+    json_output: JsonFlag = False,
+    csv_output: CsvFlag = False,
+) -> None:
+    """List breached targets of open tickets, worst first; with --notify, escalate, close and send notices.
+
+    Plain `overdue` only reads. `overdue --notify` is safe to run every minute from cron, from several
+    machines at once: each breach, escalation and auto-close happens once and each notice is sent once.
+
+    Examples:
+
+      supportcli overdue
+
+      supportcli overdue --owner priya --json
+
+      */5 * * * *  supportcli overdue --notify          # crontab
+
+      supportcli overdue --notify --dry-run
+    """
+    from supportcli.core.tickets import format_working_time
+
+    obj: AppContext = ctx.obj
+    if dry_run and not notify:
+        from supportcli.errors import InvalidInput
+
+        raise InvalidInput("--dry-run goes with --notify")
+    if notify:
+        _cron_run(obj, dry_run)
+        return
+    now = obj.now()
+    with obj.store().read() as session:
+        records = overdue_records(session, obj, now, owner or [], org or [], target or [])
+    fmt = obj.output.listing_format(json_flag=json_output, csv_flag=csv_output)
+    fields = ("id", "subject", "owner", "tier", "target", "due_at", "overdue_working_minutes")
+    if fmt is Format.JSON:
+        obj.output.json([{key: record[key] for key in fields} for record in records])
+    else:
+        for record in records:
+            record["overdue"] = format_working_time(
+                record["overdue_working_minutes"] * 60, record["day_length"]
+            ).removeprefix("overdue by ")
+        columns = [
+            Column("ID", "id", justify="right", human=lambda v: f"#{v}"),
+            Column("Subject", "subject", wrap=True),
+            Column("Owner", "owner"),
+            Column("Tier", "tier_name"),
+            Column("Target", "target"),
+            Column("Due", "due_at"),
+            Column("Overdue", "overdue", justify="right"),
+        ]
+        if fmt is Format.CSV:
+            columns = [Column(key, key) for key in fields]
+        obj.output.listing(columns, records, fmt, row_style=lambda _: "red")
+    if exit_status and records:
+        raise typer.Exit(int(ExitStatus.OVERDUE))
+
+
+def _cron_run(obj: AppContext, dry_run: bool) -> None:
+    """Automation in one transaction, then delivery outside it; a short summary for cron's mail."""
+    from supportcli.notify.settings import smtp_settings
+    from supportcli.store.automation import Channels, run_automation
+    from supportcli.store.outbox import pending_count
+
+    now = obj.now()
+    store = obj.store()
+    smtp = smtp_settings(obj.config, obj.env)
+    policy = obj.policy_at(now)[1]
+    sender = policy.notify.get("email_from") or "supportcli@localhost"
+    channels = Channels(email=smtp is not None, sender=sender, domain=sender.rpartition("@")[2] or "localhost")
+    if dry_run:
+        with store.write() as session:
+            summary = run_automation(session, now, channels)
+            waiting = pending_count(session)
+            session.rollback()
+        _print_summary(obj, summary, None, waiting, dry_run=True)
+        return
+    summary = store.run_write(lambda session: run_automation(session, now, channels))
+    from supportcli.notify.delivery import deliver
+
+    report = deliver(store, now, smtp, sender)
+    with store.read() as session:
+        waiting = pending_count(session)
+    _print_summary(obj, summary, report, waiting, dry_run=False, smtp_configured=smtp is not None)
+
+
+def _print_summary(obj: AppContext, summary, report, waiting: int, dry_run: bool, smtp_configured: bool = True) -> None:  # type: ignore[no-untyped-def]
+    prefix = "would: " if dry_run else ""
+    for line in summary.breaches + summary.escalations + summary.closures + summary.warnings:
+        obj.output.line(f"{prefix}{line}")
+    counts = (
+        f"{len(summary.breaches)} new breach(es), {len(summary.escalations)} escalated, "
+        f"{len(summary.closures)} auto-closed, {len(summary.warnings)} due-soon warning(s); "
+    )
+    if dry_run:
+        obj.output.line(
+            f"dry run: {counts}{summary.queued} notice(s) would be queued; {waiting} already waiting; nothing changed"
+        )
+        return
+    obj.output.line(
+        f"{counts}notices: {summary.queued} queued, {report.sent} sent, {report.failed} failed (retried next run), "
+        f"{report.dead} dead; {waiting} waiting"
+    )
+    if not smtp_configured:
+        obj.output.line("e-mail: no SMTP server configured; only webhooks are sent")
+    for error in report.errors or []:
+        obj.output.message(f"supportcli: notice failed: {error}")
+
+
+@notify_app.command("log")
+def notify_log(
+    ctx: typer.Context,
+    status: Annotated[
+        list[str] | None, typer.Option("--status", "-s", help="pending, sent or dead; repeatable.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many (newest first).")] = 50,
+    json_output: JsonFlag = False,
+) -> None:
+    """List notices, newest first: what was sent, what waits, what failed for good.
+
+    Examples:
+
+      supportcli notify log
+
+      supportcli notify log --status dead
+    """
+    from supportcli.core.tickets import check_choice
+    from supportcli.store.outbox import notices
+
+    obj: AppContext = ctx.obj
+    statuses = [check_choice(s, ("pending", "sent", "dead"), "notice status") for s in status or []]
+    zone = obj.calendar(obj.newest_policy()).zone
+    with obj.store().read() as session:
+        rows = notices(session, statuses, limit)
+    records = [
+        {
+            "id": row.id,
+            "ticket": row.ticket_id,
+            "event": row.event,
+            "target": row.target,
+            "channel": row.channel,
+            "recipient": row.recipient,
+            "status": row.status,
+            "attempts": row.attempts,
+            "created_at": row.created_at.astimezone(zone),
+            "sent_at": row.sent_at.astimezone(zone) if row.sent_at else None,
+            "next_attempt_at": row.next_attempt_at.astimezone(zone) if row.status == "pending" else None,
+            "error": row.last_error,
+            "message_id": row.message_id,
+        }
+        for row in rows
+    ]
+    columns = [
+        Column("ID", "id", justify="right"),
+        Column("Ticket", "ticket", human=lambda v: f"#{v}" if v else ""),
+        Column("Event", "event"),
+        Column("To", "recipient", wrap=True),
+        Column("Status", "status"),
+        Column("Tries", "attempts", justify="right"),
+        Column("Error", "error", wrap=True),
+    ]
+    obj.output.listing(columns, records, obj.output.listing_format(json_flag=json_output))
+
+
+@notify_app.command("retry")
+def notify_retry(
+    ctx: typer.Context,
+    ids: Annotated[
+        list[int] | None, typer.Argument(metavar="[ID]...", help="Dead notices to retry (default: all).")
+    ] = None,
+) -> None:
+    """Queue dead notices again (after fixing an address or the webhook); the next cron run sends them.
+
+    Example: supportcli notify retry 12 13
+    """
+    from supportcli.store.outbox import retry
+
+    obj: AppContext = ctx.obj
+    now = obj.now()
+    count = obj.store().run_write(lambda session: retry(session, ids or [], now))
+    obj.output.message(f"{count} notice(s) queued again")
+
+
+@notify_app.command("test")
+def notify_test(
+    ctx: typer.Context,
+    to: Annotated[
+        str | None, typer.Option("--to", metavar="EMAIL", help="Recipient (default: the policy's team_email).")
+    ] = None,
+) -> None:
+    """Send a test e-mail (and a test webhook event when one is configured) right now.
+
+    Example: supportcli notify test --to me@example.com
+    """
+    from supportcli.errors import InvalidInput
+    from supportcli.notify.senders import SendFailed, build_email, post_webhook, send_email
+    from supportcli.notify.settings import smtp_settings
+
+    obj: AppContext = ctx.obj
+    now = obj.now()
+    policy = obj.policy_at(now)[1]
+    smtp = smtp_settings(obj.config, obj.env)
+    recipient = to or policy.notify.get("team_email")
+    webhook = policy.notify.get("webhook_url")
+    if smtp is None and not webhook:
+        raise InvalidInput("nothing to test: set [smtp] in config.toml (or SUPPORTCLI_SMTP_HOST) or notify.webhook_url")
+    sender = policy.notify.get("email_from") or "supportcli@localhost"
+    try:
+        if smtp is not None:
+            if not recipient:
+                raise InvalidInput("no recipient: give --to EMAIL or set notify.team_email in the policy")
+            message_id = f"<test-{now.timestamp():.0f}@{sender.rpartition('@')[2] or 'localhost'}>"
+            body = f"This is a test message from supportcli, sent {now.isoformat()} by {obj.actor}.\n"
+            send_email(smtp, build_email(sender, recipient, "supportcli test message", body, message_id))
+            obj.output.message(f"test e-mail accepted by {smtp.describe()} for {recipient}")
+        if webhook:
+            payload = f'{{"event": "test", "at": "{now.isoformat()}"}}'.encode()
+            post_webhook(webhook, payload, f"test-{now.timestamp():.0f}")
+            obj.output.message(f"test event accepted by {webhook}")
+    except SendFailed as failure:
+        from supportcli.errors import SupportcliError
+
+        raise SupportcliError(f"test failed: {failure}") from failure

@@ -1,0 +1,1 @@
+"""Notices out: SMTP and webhook senders and the delivery of the outbox."""

@@ -1,0 +1,57 @@
+"""Delivering the outbox: claim a batch under a lease, send outside any transaction, record the result."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from supportcli.notify.senders import SendFailed, build_email, post_webhook, send_email
+from supportcli.notify.settings import SmtpSettings
+from supportcli.store import outbox
+from supportcli.store.database import Store
+from supportcli.store.models import Notice
+
+
+@dataclass
+class DeliveryReport:
+    """Counts for the cron summary."""
+
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+    errors: list[str] | None = None
+
+
+def deliver(store: Store, now: datetime, smtp: SmtpSettings | None, sender: str) -> DeliveryReport:
+    """Send every due pending notice once; failures wait for a later run."""
+    run_id = uuid.uuid4().hex
+    report = DeliveryReport(errors=[])
+    while True:
+        batch = store.run_write(lambda session: outbox.claim(session, now, run_id))
+        if not batch:
+            return report
+        for notice in batch:
+            try:
+                _send(notice, smtp, sender)
+            except SendFailed as failure:
+                store.run_write(
+                    lambda session, n=notice, f=failure: outbox.mark_failed(
+                        session, n.id or 0, run_id, now, str(f), f.permanent
+                    )
+                )
+                report.dead += failure.permanent
+                report.failed += not failure.permanent
+                report.errors.append(f"notice {notice.id} to {notice.recipient}: {failure}")  # type: ignore[union-attr]
+                continue
+            store.run_write(lambda session, n=notice: outbox.mark_sent(session, n.id or 0, run_id, now))
+            report.sent += 1
+
+
+def _send(notice: Notice, smtp: SmtpSettings | None, sender: str) -> None:
+    if notice.channel == "webhook":
+        post_webhook(notice.recipient, notice.payload.encode(), outbox.stable_id(notice.key))
+        return
+    if smtp is None:
+        raise SendFailed("no SMTP server configured (config.toml [smtp] or SUPPORTCLI_SMTP_HOST)", permanent=False)
+    send_email(smtp, build_email(sender, notice.recipient, notice.subject, notice.body, notice.message_id))

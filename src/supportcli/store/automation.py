@@ -1,0 +1,246 @@
+"""The cron run's automation (SPEC §6): notice breaches, escalate, auto-close, warn — each once.
+
+Everything here runs in one write transaction: each action is recorded with a
+unique mark and its notices are enqueued in the same transaction, so a crash
+loses nothing and a second run repeats nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from supportcli.core.durations import Duration
+from supportcli.core.tickets import OPEN_STATUSES, TargetState
+from supportcli.render.tickets import local
+from supportcli.store import outbox
+from supportcli.store.models import AutomationMark, Target, Ticket
+from supportcli.store.queries import breached_statement
+from supportcli.store.tickets import Actor, close, escalate, policy_of
+
+AUTOMATION_ACTOR = "supportcli"
+DUE_SOON_HORIZON = timedelta(days=14)
+
+
+@dataclass
+class Channels:
+    """Where notices can go in this run."""
+
+    email: bool
+    sender: str
+    domain: str
+
+
+@dataclass
+class AutomationSummary:
+    """What the automation did (or, in a dry run, would do)."""
+
+    breaches: list[str] = field(default_factory=list)
+    escalations: list[str] = field(default_factory=list)
+    closures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    queued: int = 0
+
+
+def _mark(session: Session, key: str, ticket_id: int | None, now: datetime) -> bool:
+    """Record an automatic action once; False when it was already taken."""
+    if session.exec(select(AutomationMark.id).where(AutomationMark.key == key)).first() is not None:
+        return False
+    session.add(AutomationMark(key=key, ticket_id=ticket_id, at=now))
+    return True
+
+
+def run_automation(session: Session, now: datetime, channels: Channels) -> AutomationSummary:
+    """Apply breaches, escalations, auto-closes and due-soon warnings; enqueue one notice per event."""
+    summary = AutomationSummary()
+    _breaches(session, now, channels, summary)
+    _auto_close(session, now, channels, summary)
+    _due_soon(session, now, channels, summary)
+    return summary
+
+
+def _breaches(session: Session, now: datetime, channels: Channels, summary: AutomationSummary) -> None:
+    rows = list(session.exec(breached_statement(now)))
+    for target in rows:
+        ticket = session.get(Ticket, target.ticket_id)
+        if ticket is None or ticket.status not in OPEN_STATUSES or target.due_at is None:
+            continue
+        key = f"breach:{ticket.id}:{target.name}:{target.due_at.isoformat()}"
+        if not _mark(session, key, ticket.id, now):
+            continue
+        policy, calendar = policy_of(session, ticket, now.year)
+        when = local(target.due_at, calendar)
+        summary.breaches.append(f"#{ticket.id} {target.name} breached (due {when:%Y-%m-%d %H:%M})")
+        _notify(session, key, "breach", ticket, target, now, channels, summary)
+        rule = next((r for r in policy.rules if r.number == ticket.rule_number), None)
+        if target.name == "resolve" and rule is not None and rule.escalate_on_breach:
+            _escalate(session, ticket, target, now, channels, summary, policy.tiers)
+
+
+def _escalate(
+    session: Session,
+    ticket: Ticket,
+    target: Target,
+    now: datetime,
+    channels: Channels,
+    summary: AutomationSummary,
+    tiers: tuple[str, ...],
+) -> None:
+    key = f"escalate:{ticket.id}:{target.name}:{target.due_at.isoformat() if target.due_at else ''}"
+    if ticket.tier >= len(tiers) - 1 or not _mark(session, key, ticket.id, now):
+        return
+    reason = f"{target.name} target breached"
+    escalate(session, ticket.id or 0, Actor(AUTOMATION_ACTOR, now), None, reason, tiers)
+    summary.escalations.append(f"#{ticket.id} escalated to {tiers[ticket.tier]}")
+    _notify(session, key, "escalation", ticket, target, now, channels, summary, new_tier=ticket.tier)
+
+
+def _auto_close(session: Session, now: datetime, channels: Channels, summary: AutomationSummary) -> None:
+    waiting = session.exec(select(Ticket).where(Ticket.status == "waiting", col(Ticket.waiting_since).is_not(None)))
+    for ticket in list(waiting):
+        policy, _ = policy_of(session, ticket, now.year)
+        after = policy.automation.auto_close_waiting_after
+        if (
+            after is None
+            or ticket.waiting_since is None
+            or _waited_until(ticket.waiting_since, after, policy, now) > now
+        ):
+            continue
+        key = f"auto-close:{ticket.id}:{ticket.waiting_since.isoformat()}"
+        if not _mark(session, key, ticket.id, now):
+            continue
+        close(session, ticket.id or 0, Actor(AUTOMATION_ACTOR, now), f"no reply from the customer within {after}", True)
+        summary.closures.append(f"#{ticket.id} closed: no reply within {after}")
+        _notify(session, key, "auto-close", ticket, None, now, channels, summary)
+
+
+def _waited_until(since: datetime, after: Duration, policy, now: datetime) -> datetime:  # type: ignore[no-untyped-def]
+    if after.is_working_time:
+        from supportcli.core.calendar import calendar_for
+
+        return calendar_for(policy.calendar, now.year).due(since, after)
+    return after.add_elapsed(since)
+
+
+def _due_soon(session: Session, now: datetime, channels: Channels, summary: AutomationSummary) -> None:
+    soon = session.exec(
+        select(Target)
+        .where(
+            Target.state == TargetState.PENDING, col(Target.due_at) > now, col(Target.due_at) <= now + DUE_SOON_HORIZON
+        )
+        .order_by(col(Target.due_at))
+    )
+    for target in list(soon):
+        ticket = session.get(Ticket, target.ticket_id)
+        if ticket is None or target.due_at is None:
+            continue
+        policy, calendar = policy_of(session, ticket, now.year)
+        warn = policy.automation.warn_before
+        if warn is None:
+            continue
+        left = calendar.remaining_seconds(now, target.due_at)
+        limit = warn.working_seconds if warn.unit.value in ("wh", "wm") else None
+        if limit is None:
+            if warn.is_working_time:  # in working days: a warning on the day before falling due
+                limit = warn.amount * calendar.day_length_seconds
+            else:
+                limit = int((warn.add_elapsed(now) - now).total_seconds())
+                left = int((target.due_at - now).total_seconds())
+        if left > limit:
+            continue
+        key = f"due-soon:{ticket.id}:{target.name}:{target.due_at.isoformat()}"
+        if not _mark(session, key, ticket.id, now):
+            continue
+        summary.warnings.append(f"#{ticket.id} {target.name} due {local(target.due_at, calendar):%Y-%m-%d %H:%M}")
+        _notify(session, key, "due-soon", ticket, target, now, channels, summary)
+
+
+EVENT_TITLES = {
+    "breach": "Breached",
+    "escalation": "Escalated",
+    "auto-close": "Closed automatically",
+    "due-soon": "Due soon",
+}
+
+
+def _notify(
+    session: Session,
+    key: str,
+    event: str,
+    ticket: Ticket,
+    target: Target | None,
+    now: datetime,
+    channels: Channels,
+    summary: AutomationSummary,
+    new_tier: int | None = None,
+) -> None:
+    from supportcli.store.staff import email_of, responsible_for, staff_at_tier
+
+    policy, calendar = policy_of(session, ticket, now.year)
+    message = _message(event, ticket, target, now, policy.tiers, calendar)
+    addresses: list[str] = []
+    if channels.email:
+        owner = responsible_for(session, ticket.owner, now)
+        # An owner outside the staff directory may be written as an e-mail address.
+        candidates = [email_of(session, owner) or (owner if "@" in owner else None)] if owner else []
+        if new_tier is not None:
+            candidates += [member.email for member in staff_at_tier(session, new_tier)]
+        candidates.append(policy.notify.get("team_email") or None)
+        addresses = list(dict.fromkeys(a for a in candidates if a))
+    for address in addresses:
+        summary.queued += outbox.enqueue(session, key, message, "email", address, now, channels.domain)
+    webhook = policy.notify.get("webhook_url")
+    if webhook:
+        summary.queued += outbox.enqueue(session, key, message, "webhook", webhook, now, channels.domain)
+
+
+def _message(
+    event, ticket: Ticket, target: Target | None, now: datetime, tiers: tuple[str, ...], calendar
+) -> outbox.Message:  # type: ignore[no-untyped-def]
+    tier_name = tiers[ticket.tier] if ticket.tier < len(tiers) else str(ticket.tier)
+    due_at = local(target.due_at, calendar) if target and target.due_at else None
+    title = EVENT_TITLES[event]
+    what = f"{title}: {target.name}" if target else title
+    subject = f"[#{ticket.id}] {what} — {ticket.subject}"
+    lines = [
+        f"Ticket #{ticket.id}: {ticket.subject}",
+        f"Event: {what}",
+        f"Owner: {ticket.owner or '(unassigned)'}",
+        f"Tier: {tier_name}",
+        f"Status: {ticket.status}",
+    ]
+    if due_at is not None:
+        lines.append(f"Due: {due_at.isoformat()}")
+        if target is not None and target.due_at is not None and target.due_at < now:
+            overdue = -calendar.remaining_seconds(now, target.due_at) // 60
+            lines.append(f"Overdue by {overdue} working minutes")
+    lines += ["", f"See: supportcli show {ticket.id}"]
+    payload = {
+        "event": event,
+        "ticket": {
+            "id": ticket.id,
+            "subject": ticket.subject,
+            "owner": ticket.owner,
+            "tier": ticket.tier,
+            "tier_name": tier_name,
+            "status": ticket.status,
+            "kind": ticket.kind,
+            "channel": ticket.channel,
+            "priority": ticket.priority,
+            "org": ticket.org,
+        },
+        "target": target.name if target else None,
+        "due_at": due_at.isoformat() if due_at else None,
+        "at": now.astimezone(calendar.zone).isoformat(),
+    }
+    return outbox.Message(
+        event,
+        ticket.id,
+        target.name if target else None,
+        target.due_at if target else None,
+        subject,
+        "\n".join(lines) + "\n",
+        payload,
+    )

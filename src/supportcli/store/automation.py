@@ -203,7 +203,7 @@ def _message(
     due_at = local(target.due_at, calendar) if target and target.due_at else None
     title = EVENT_TITLES[event]
     what = f"{title}: {target.name}" if target else title
-    subject = f"[#{ticket.id}] {what} — {ticket.subject}"
+    subject = f"[#{ticket.id}] {what}: {ticket.subject}"
     lines = [
         f"Ticket #{ticket.id}: {ticket.subject}",
         f"Event: {what}",

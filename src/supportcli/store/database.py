@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlmodel import Session, SQLModel, select
 
 from supportcli.errors import StoreUnavailable
@@ -30,6 +30,7 @@ SCHEMA_VERSION = 1
 DEFAULT_LOCK_TIMEOUT_SECONDS = 30.0
 SQLITE_PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "synchronous=FULL", "secure_delete=ON")
 SQLITE_HEADER = b"SQLite format 3\x00"
+WRITE_LOCK_KEY = 0x5C11  # the advisory lock that serialises writers on PostgreSQL
 
 T = TypeVar("T")
 
@@ -64,7 +65,10 @@ class Store:
             Session(self._write_engine, expire_on_commit=False) as session,
             session.begin(),
         ):
-            session.connection()  # BEGIN IMMEDIATE now, so the lock is held before anything is read
+            connection = session.connection()  # BEGIN IMMEDIATE now, so the lock is held before anything is read
+            if connection.dialect.name == "postgresql":
+                # The same guarantee on PostgreSQL: one writer at a time, held until commit or rollback.
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
             yield session
 
     def run_write(self, work: Callable[[Session], T]) -> T:
@@ -119,7 +123,15 @@ def open_store(
         _prepare_sqlite_file(location)
         engine = _sqlite_engine(location, lock_timeout(env))
     else:
-        engine = create_engine(location.url, pool_pre_ping=True)
+        try:
+            engine = create_engine(location.url, pool_pre_ping=True)
+        except ModuleNotFoundError as exc:
+            raise StoreUnavailable(
+                f"cannot use {location.display}: the database driver {exc.name!r} is not installed "
+                "(for PostgreSQL: pip install 'supportcli[postgres]')"
+            ) from exc
+        except ArgumentError as exc:
+            raise StoreUnavailable(f"cannot use {location.display}: not a database URL with a known driver") from exc
     store = Store(location, engine)
     _ensure_schema(store, default_policy, now, actor)
     return store

@@ -46,7 +46,12 @@ def acting(obj: AppContext, at: str | None) -> Actor:
 
 
 def write(obj: AppContext, work: Callable[[Session], T]) -> T:
-    """Run one change in one write transaction."""
+    """Run one change in one write transaction.
+
+    The policy is parsed and its calendar built before the write lock is taken (both are cached
+    per process), so concurrent writers do not queue behind that work.
+    """
+    obj.calendar(obj.newest_policy())
     return obj.store().run_write(work)
 
 

@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 1
 DEFAULT_LOCK_TIMEOUT_SECONDS = 30.0
-SQLITE_PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "synchronous=FULL", "secure_delete=ON")
+# Per-connection settings. WAL is set once the file is known to be ours (see _enable_wal): a foreign
+# SQLite file must be refused without being touched.
+SQLITE_PRAGMAS = ("foreign_keys=ON", "synchronous=FULL", "secure_delete=ON")
 SQLITE_HEADER = b"SQLite format 3\x00"
 WRITE_LOCK_KEY = 0x5C11  # the advisory lock that serialises writers on PostgreSQL
 
@@ -176,6 +178,7 @@ def _ensure_schema(store: Store, default_policy: Callable[[], str], now: datetim
     """Create the schema and the first policy version on first use; refuse foreign or newer stores."""
     version = _read_schema_version(store)
     if version == SCHEMA_VERSION:
+        _enable_wal(store)
         return
     if version is not None and version > SCHEMA_VERSION:
         raise StoreUnavailable(
@@ -205,6 +208,21 @@ def _ensure_schema(store: Store, default_policy: Callable[[], str], now: datetim
         )
 
     store.run_write(create)
+    _enable_wal(store)
+
+
+def _enable_wal(store: Store) -> None:
+    """Put a supportcli SQLite store in WAL mode (persistent; a no-op once set)."""
+    if not store.is_sqlite:
+        return
+    with translate_errors(store.location):
+        raw = store.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+        finally:
+            raw.close()
 
 
 def _read_schema_version(store: Store) -> int | None:

@@ -130,3 +130,20 @@ def test_store_location_order(tmp_path: Path) -> None:
     assert resolve_store(None, {"XDG_DATA_HOME": env["XDG_DATA_HOME"]}, config).display == (
         "postgresql+psycopg://team:***@db.example/support"
     )
+
+
+def test_exclusive_lets_one_holder_at_a_time_and_releases(store_path: Path) -> None:
+    first, second = open_at(store_path), open_at(store_path)
+    try:
+        with first.exclusive("deliver") as mine:
+            assert mine is True
+            with second.exclusive("deliver") as theirs:
+                assert theirs is False
+            with second.exclusive("other-job") as unrelated:
+                assert unrelated is True
+        with second.exclusive("deliver") as after:
+            assert after is True
+        assert stat.S_IMODE(Path(f"{store_path}.deliver.lock").stat().st_mode) == 0o600
+    finally:
+        first.close()
+        second.close()

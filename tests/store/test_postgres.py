@@ -106,3 +106,26 @@ def test_unknown_database_url_is_exit_5(monkeypatch: pytest.MonkeyPatch) -> None
         result.stderr.strip()
         == "supportcli: error: cannot use nosuchdb://x@y/z: not a database URL with a known driver"
     )
+
+
+def test_exclusive_on_postgresql_is_one_holder_at_a_time(postgres_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from supportcli.core.policy import default_policy_source
+    from supportcli.locations import StoreLocation
+    from supportcli.store.database import open_store
+
+    location = StoreLocation(postgres_url, None)
+    now = datetime(2026, 11, 23, 10, tzinfo=UTC)
+    first = open_store(location, {}, default_policy_source, now, "alice")
+    second = open_store(location, {}, default_policy_source, now, "alice")
+    try:
+        with first.exclusive("deliver") as mine:
+            assert mine is True
+            with second.exclusive("deliver") as theirs:
+                assert theirs is False
+        with second.exclusive("deliver") as after:
+            assert after is True
+    finally:
+        first.close()
+        second.close()

@@ -92,6 +92,10 @@ def overdue(
     from supportcli.core.tickets import format_working_time
 
     obj: AppContext = ctx.obj
+    if target:
+        from supportcli.core.tickets import TARGET_ORDER, check_choice
+
+        target = [check_choice(name, TARGET_ORDER, "target") for name in target]
     if dry_run and not notify:
         from supportcli.errors import InvalidInput
 
@@ -141,8 +145,8 @@ def _cron_run(obj: AppContext, dry_run: bool) -> None:
     channels = Channels(email=smtp is not None, sender=sender, domain=sender.rpartition("@")[2] or "localhost")
     if dry_run:
         with store.write() as session:
-            summary = run_automation(session, now, channels)
             waiting = pending_count(session)
+            summary = run_automation(session, now, channels)
             session.rollback()
         _print_summary(obj, summary, None, waiting, dry_run=True)
         return
@@ -172,6 +176,8 @@ def _print_summary(obj: AppContext, summary, report, waiting: int, dry_run: bool
         f"{counts}notices: {summary.queued} queued, {report.sent} sent, {report.failed} failed (retried next run), "
         f"{report.dead} dead; {waiting} waiting"
     )
+    if report.busy:
+        obj.output.line("delivery: another run is sending notices; it will send these too")
     if not smtp_configured:
         obj.output.line("e-mail: no SMTP server configured; only webhooks are sent")
     for error in report.errors or []:
@@ -280,7 +286,9 @@ def notify_test(
         if smtp is not None:
             if not recipient:
                 raise InvalidInput("no recipient: give --to EMAIL or set notify.team_email in the policy")
-            message_id = f"<test-{now.timestamp():.0f}@{sender.rpartition('@')[2] or 'localhost'}>"
+            import uuid
+
+            message_id = f"<test-{uuid.uuid4().hex}@{sender.rpartition('@')[2] or 'localhost'}>"
             body = f"This is a test message from supportcli, sent {now.isoformat()} by {obj.actor}.\n"
             send_email(smtp, build_email(sender, recipient, "supportcli test message", body, message_id))
             obj.output.message(f"test e-mail accepted by {smtp.describe()} for {recipient}")

@@ -21,16 +21,30 @@ class DeliveryReport:
     failed: int = 0
     dead: int = 0
     errors: list[str] | None = None
+    busy: bool = False  # another run was delivering
 
 
 def deliver(store: Store, now: datetime, smtp: SmtpSettings | None, sender: str) -> DeliveryReport:
-    """Send every due pending notice once; failures wait for a later run."""
-    run_id = uuid.uuid4().hex
+    """Send every due pending notice once; failures wait for a later run.
+
+    Only one run delivers at a time (``Store.exclusive``): an overlapping run, however slow the
+    first one is, leaves the queue to it instead of racing it for the same notices.
+    """
     report = DeliveryReport(errors=[])
+    with store.exclusive("deliver") as mine:
+        if not mine:
+            report.busy = True
+            return report
+        _deliver_all(store, now, smtp, sender, report)
+    return report
+
+
+def _deliver_all(store: Store, now: datetime, smtp: SmtpSettings | None, sender: str, report: DeliveryReport) -> None:
+    run_id = uuid.uuid4().hex
     while True:
         batch = store.run_write(lambda session: outbox.claim(session, now, run_id))
         if not batch:
-            return report
+            return
         for notice in batch:
             try:
                 _send(notice, smtp, sender)

@@ -185,8 +185,10 @@ def _notify(
         owner = responsible_for(session, ticket.owner, now)
         # An owner outside the staff directory may be written as an e-mail address.
         candidates = [email_of(session, owner) or (owner if "@" in owner else None)] if owner else []
-        if new_tier is not None:
-            candidates += [member.email for member in staff_at_tier(session, new_tier)]
+        if new_tier is not None:  # the new tier's staff, or their covers while they are away
+            for member in staff_at_tier(session, new_tier):
+                responsible = responsible_for(session, member.name, now)
+                candidates.append(email_of(session, responsible) if responsible else member.email)
         candidates.append(policy.notify.get("team_email") or None)
         addresses = list(dict.fromkeys(a for a in candidates if a))
     for address in addresses:

@@ -73,6 +73,41 @@ class Store:
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
             yield session
 
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[bool]:
+        """Try to become the only process doing ``name`` (e.g. delivering notices); yields whether it did.
+
+        The lock is released when the block ends or the process dies (a file lock on SQLite, a
+        session advisory lock on PostgreSQL), so a killed run never leaves it stuck, and no
+        transaction stays open while the holder works.
+        """
+        if self.location.sqlite_path is not None:
+            import fcntl
+
+            lock_path = self.location.sqlite_path.with_name(f"{self.location.sqlite_path.name}.{name}.lock")
+            handle = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    yield False
+                    return
+                yield True
+            finally:
+                os.close(handle)
+            return
+        key = int.from_bytes(name.encode()[:4].ljust(4, b"\0"), "big")
+        with translate_errors(self.location), self.engine.connect() as connection:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            acquired = bool(
+                connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({WRITE_LOCK_KEY}, {key})").scalar()
+            )
+            try:
+                yield acquired
+            finally:
+                if acquired:
+                    connection.exec_driver_sql(f"SELECT pg_advisory_unlock({WRITE_LOCK_KEY}, {key})")
+
     def run_write(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in one write transaction and return its result."""
         with self.write() as session:

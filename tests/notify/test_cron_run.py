@@ -30,7 +30,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from typer.testing import Result
 
 from .conftest import TEAM_EMAIL, SmtpServer, WebhookServer, wait_until

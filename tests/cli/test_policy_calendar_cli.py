@@ -241,3 +241,25 @@ def test_init_with_a_policy_file(cli: Cli, tmp_path: Path) -> None:
     result = cli("init", "--policy", write_policy(tmp_path), env=NOW)
     assert result.exit_code == 0, result.output
     assert "policy version 2 (Team) set" in result.stderr
+
+
+def test_config_default_owner_applies_to_new_tickets(cli: Cli, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    (config_dir / "config.toml").write_text('default_owner = "sam"\n', encoding="utf-8")
+    monkeypatch.setenv("SUPPORTCLI_CONFIG_DIR", str(config_dir))
+    assert cli("log", "Hello", "-q", env=NOW).stdout == "1\n"
+    assert cli("log", "Mine", "--owner", "priya", "-q", env=NOW).stdout == "2\n"
+    owners = {t["id"]: t["owner"] for t in json.loads(cli("list", "--json", env=NOW).stdout)}
+    assert owners == {1: "sam", 2: "priya"}
+
+
+def test_a_broken_config_file_is_one_clear_error(cli: Cli, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    (config_dir / "config.toml").write_text("default_owner = \n", encoding="utf-8")
+    monkeypatch.setenv("SUPPORTCLI_CONFIG_DIR", str(config_dir))
+    result = cli("due", env=NOW)
+    assert result.exit_code == 2
+    assert "config.toml: not valid TOML" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -76,6 +76,7 @@ class Ticket(SQLModel, table=True):
     policy_version: int = Field(foreign_key="policy_versions.version")
     rule_number: int | None = None
     next_due_at: datetime | None = Field(default=None, sa_column=instant_column(nullable=True))
+    purged_at: datetime | None = Field(default=None, sa_column=instant_column(nullable=True))
 
     @property
     def tag_list(self) -> list[str]:
@@ -177,3 +178,16 @@ class Notice(SQLModel, table=True):
     last_error: str = ""
     created_at: datetime = Field(sa_column=instant_column())
     sent_at: datetime | None = Field(default=None, sa_column=instant_column(nullable=True))
+
+
+class PurgeLog(SQLModel, table=True):
+    """One retention purge run that anonymised tickets (``purge --log`` lists them)."""
+
+    __tablename__ = "purge_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=instant_column())
+    actor: str
+    ticket_count: int
+    ticket_ids: str = ""
+    retention: str = ""

@@ -177,8 +177,16 @@ def _unpause(target: Target, calendar: WorkingCalendar, at: datetime) -> None:
     target.state, target.paused_at = TargetState.PENDING, None
 
 
-def _start(session: Session, ticket_id: int, action: str) -> tuple[Ticket, list[Target], str]:
+def _changeable(session: Session, ticket_id: int) -> Ticket:
     ticket = get_ticket(session, ticket_id)
+    if ticket.purged_at is not None:
+        # Anonymised under the retention policy: adding to it would bring personal data back.
+        raise NotAllowed(f"ticket #{ticket_id} was purged (retention) and can no longer change")
+    return ticket
+
+
+def _start(session: Session, ticket_id: int, action: str) -> tuple[Ticket, list[Target], str]:
+    ticket = _changeable(session, ticket_id)
     return ticket, targets_of(session, ticket_id), next_status(action, ticket.status)
 
 
@@ -208,7 +216,7 @@ def add_update(
     if internal:
         if next_at is not None:
             raise InvalidInput("--next is agreed with the customer, so it needs a customer-facing update")
-        ticket = get_ticket(session, ticket_id)
+        ticket = _changeable(session, ticket_id)
         next_status("note", ticket.status)
         record(session, ticket, actor, "note", text)
         ticket.updated_at = actor.at

@@ -1,0 +1,239 @@
+"""Data protection in the store: the retention purge and the redaction of one ticket.
+
+A purge anonymises tickets past the retention period of the policy in effect
+now: the customer's name and contact details, subject, body, history texts and
+feedback comments go; ids, kinds, channels, dates, due and met times and
+ratings stay, so reports still add up. Afterwards the SQLite WAL is
+checkpointed so no old copy of a page is left readable in the files
+(``secure_delete`` already zeroes freed space in the pages themselves).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session, and_, col, or_, select
+
+from supportcli.core.durations import Duration
+from supportcli.core.privacy import (
+    Finding,
+    anonymised_data,
+    purge_cutoff,
+    purged_subject,
+    redact,
+    redact_json,
+)
+from supportcli.store import policies
+from supportcli.store.models import Notice, PurgeLog, Ticket
+from supportcli.store.outbox import stable_id
+from supportcli.store.tickets import Actor, events_of, get_ticket, record
+
+if TYPE_CHECKING:
+    from supportcli.store.database import Store
+
+FINISHED_STATUSES = ("resolved", "closed")
+
+
+@dataclass
+class PurgePlan:
+    """Which tickets a purge anonymises, under which policy version's retention period."""
+
+    policy_version: int
+    retention: Duration | None
+    resolved_before: datetime | None
+    tickets: list[Ticket] = field(default_factory=list)
+
+
+def plan_purge(session: Session, now: datetime) -> PurgePlan:
+    """Tickets past retention under the policy in effect now (today's rules decide, not each ticket's own)."""
+    version = policies.version_in_effect(session, now)
+    retention = policies.parsed(version).retention_resolved_for
+    if retention is None:
+        return PurgePlan(version.version or 0, None, None)
+    cutoff = purge_cutoff(now, retention)
+    statement = (
+        select(Ticket)
+        .where(
+            col(Ticket.purged_at).is_(None),
+            col(Ticket.status).in_(FINISHED_STATUSES),
+            or_(
+                col(Ticket.resolved_at) < cutoff,
+                # Closed without a resolution (auto-closed while waiting): the close is its end.
+                and_(col(Ticket.resolved_at).is_(None), col(Ticket.closed_at) < cutoff),
+            ),
+        )
+        .order_by(col(Ticket.id))
+    )
+    return PurgePlan(version.version or 0, retention, cutoff, list(session.exec(statement)))
+
+
+def finished_at(ticket: Ticket) -> datetime | None:
+    """When a ticket's retention period started: its resolution, else its closing."""
+    return ticket.resolved_at or ticket.closed_at
+
+
+def purge(session: Session, actor: Actor) -> PurgePlan:
+    """Anonymise every ticket past retention, record it on each and in the purge log (one write transaction)."""
+    plan = plan_purge(session, actor.at)
+    if not plan.tickets:
+        return plan
+    for ticket in plan.tickets:
+        _anonymise(session, ticket, actor, plan)
+    session.add(
+        PurgeLog(
+            at=actor.at,
+            actor=actor.name,
+            ticket_count=len(plan.tickets),
+            ticket_ids=",".join(str(ticket.id) for ticket in plan.tickets),
+            retention=str(plan.retention),
+        )
+    )
+    return plan
+
+
+def _anonymise(session: Session, ticket: Ticket, actor: Actor, plan: PurgePlan) -> None:
+    ticket_id = ticket.id or 0
+    for event in events_of(session, ticket_id):
+        event.text = ""
+        event.data = anonymised_data(event.data)
+        session.add(event)
+    for notice in session.exec(select(Notice).where(Notice.ticket_id == ticket_id)):
+        _anonymise_notice(notice)
+        session.add(notice)
+    ticket.customer_name = ticket.customer_email = ticket.customer_phone = None
+    ticket.subject = purged_subject(ticket_id)
+    ticket.body = ""
+    if ticket.expected_reason:
+        ticket.expected_reason = "[purged]"
+    ticket.purged_at = actor.at
+    session.add(ticket)
+    record(
+        session,
+        ticket,
+        actor,
+        "purged",
+        f"personal data removed: resolved more than {plan.retention} ago",
+        retention=str(plan.retention),
+        policy_version=plan.policy_version,
+    )
+
+
+def _anonymise_notice(notice: Notice) -> None:
+    """A purged ticket's notices keep their event, channel, times and status; what they said goes."""
+    mark_and_channel = notice.key.rsplit("|", 1)[0]
+    # The key ends with the recipient; a hash keeps it unique without keeping the address.
+    notice.key = f"{mark_and_channel}|purged-{stable_id(notice.key)}"
+    notice.recipient = ""
+    notice.subject = notice.body = notice.payload = notice.last_error = ""
+    if notice.status == "pending":
+        # Nothing is left to send; an empty message must never go out.
+        notice.status, notice.last_error = "dead", f"ticket #{notice.ticket_id} purged"
+
+
+def purge_log(session: Session) -> list[PurgeLog]:
+    """Every purge run that anonymised something, newest first."""
+    return list(session.exec(select(PurgeLog).order_by(col(PurgeLog.id).desc())))
+
+
+def checkpoint(store: Store) -> bool:
+    """Copy the WAL into the database file and truncate it, so no old page stays readable on disk.
+
+    Runs outside any transaction (a checkpoint cannot run inside one). True when it completed;
+    False when another process kept reading, in which case the next checkpoint finishes the job.
+    """
+    if not store.is_sqlite:
+        return True
+    from supportcli.store.database import translate_errors
+
+    with translate_errors(store.location):
+        connection = store.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            cursor.close()
+        finally:
+            connection.close()
+    return busy == 0
+
+
+@dataclass(frozen=True)
+class Removal:
+    """One contact detail found in one place of a ticket."""
+
+    place: str
+    finding: Finding
+
+
+@dataclass
+class RedactionPlan:
+    """What redacting one ticket removes, and the new values of what it changes."""
+
+    ticket: Ticket
+    removals: list[Removal] = field(default_factory=list)
+    changes: list[tuple[object, str, str | None]] = field(default_factory=list)
+
+    def count(self, kind: str) -> int:
+        """How many e-mail addresses (``email``) or phone numbers (``phone``) go."""
+        return sum(1 for removal in self.removals if removal.finding.kind == kind)
+
+    def summary(self) -> str:
+        """``2 e-mail address(es) and 1 phone number(s)``."""
+        return f"{self.count('email')} e-mail address(es) and {self.count('phone')} phone number(s)"
+
+
+def plan_redaction(session: Session, ticket_id: int) -> RedactionPlan:
+    """Find every e-mail address and phone number in one ticket's texts, without changing anything."""
+    ticket = get_ticket(session, ticket_id)
+    plan = RedactionPlan(ticket)
+    if ticket.customer_email:
+        plan.removals.append(Removal("customer e-mail", Finding("email", ticket.customer_email)))
+        plan.changes.append((ticket, "customer_email", None))
+    if ticket.customer_phone:
+        plan.removals.append(Removal("customer phone", Finding("phone", ticket.customer_phone)))
+        plan.changes.append((ticket, "customer_phone", None))
+    for name in ("subject", "body", "expected_reason"):
+        _plan_text(plan, ticket, name, name)
+    for event in events_of(session, ticket_id):
+        _plan_text(plan, event, "text", f"history {event.kind} #{event.id}")
+        _plan_text(plan, event, "data", f"history {event.kind} #{event.id} data", as_json=True)
+    for notice in session.exec(select(Notice).where(Notice.ticket_id == ticket_id).order_by(col(Notice.id))):
+        for name in ("subject", "body"):
+            _plan_text(plan, notice, name, f"notice #{notice.id} {name}")
+        _plan_text(plan, notice, "payload", f"notice #{notice.id} payload", as_json=True)
+    return plan
+
+
+def _plan_text(plan: RedactionPlan, row: object, attribute: str, place: str, as_json: bool = False) -> None:
+    text = getattr(row, attribute)
+    if not text:
+        return
+    result = redact_json(text) if as_json else redact(text)
+    if result.findings:
+        plan.removals.extend(Removal(place, finding) for finding in result.findings)
+        plan.changes.append((row, attribute, result.text))
+
+
+def redact_ticket(session: Session, ticket_id: int, actor: Actor) -> RedactionPlan:
+    """Remove every e-mail address and phone number from one ticket and record how many (never which)."""
+    plan = plan_redaction(session, ticket_id)
+    if not plan.removals:
+        return plan
+    for row, attribute, value in plan.changes:
+        setattr(row, attribute, value)
+        session.add(row)
+    places = sorted({removal.place.split(" #")[0] for removal in plan.removals})
+    record(
+        session,
+        plan.ticket,
+        actor,
+        "redacted",
+        f"removed {plan.summary()}",
+        emails=plan.count("email"),
+        phones=plan.count("phone"),
+        fields=places,
+    )
+    plan.ticket.updated_at = actor.at
+    session.add(plan.ticket)
+    return plan

@@ -1,0 +1,388 @@
+"""``purge`` and ``redact`` through the real CLI on a real SQLite file, down to the file's bytes.
+
+The built-in policy keeps resolved tickets for 2 years (``[retention] resolved_for = "2y"``).
+"Now" is Mon 2026-11-23 10:00 UTC, so the cut-off is 2024-11-23 10:00: tickets resolved in
+2023 are purged, one resolved in October 2026 and one still open are not.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import Result
+
+Cli = Callable[..., Result]
+
+NOW = "2026-11-23T10:00:00+00:00"
+THREE_YEARS_AGO = "2023-06-01T10:00:00+00:00"
+LATER_THAT_DAY = "2023-06-01T15:00:00+00:00"
+WEEK_AFTER = "2023-06-08T10:00:00+00:00"
+LAST_MONTH = "2026-10-01T10:00:00+00:00"
+
+
+@dataclass(frozen=True)
+class Customer:
+    """A customer with values distinctive enough to search the database file for."""
+
+    name: str
+    email: str
+    phone: str
+
+    @property
+    def secrets(self) -> list[bytes]:
+        return [self.name.encode(), self.email.encode(), self.phone.encode()]
+
+
+OLD_RESOLVED = Customer("Zebedee Quartermaine", "zebedee.quartermaine@purge-me.example", "07700 900461")
+OLD_CLOSED = Customer("Philomena Ashcroft", "philomena.ashcroft@purge-me.example", "+44 7700 900462")
+OLD_UNANSWERED = Customer("Barnaby Fitzwilliam", "barnaby.fitzwilliam@purge-me.example", "020 7946 0463")
+RECENT = Customer("Rosalind Penhaligon", "rosalind.penhaligon@keep-me.example", "07700 900464")
+STILL_OPEN = Customer("Octavia Lindqvist", "octavia.lindqvist@keep-me.example", "0161 496 0465")
+
+
+def at(now: str) -> dict[str, str]:
+    return {"SUPPORTCLI_NOW": now}
+
+
+def ok(result: Result) -> Result:
+    assert result.exit_code == 0, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
+    assert "Traceback" not in result.output
+    return result
+
+
+def dump(store_path: Path) -> str:
+    """Every row of the store, to prove a command changed nothing."""
+    connection = sqlite3.connect(store_path)
+    try:
+        return "\n".join(connection.iterdump())
+    finally:
+        connection.close()
+
+
+def store_bytes(store_path: Path) -> bytes:
+    """The raw bytes of the database file and of its write-ahead log, if any."""
+    files = [store_path, store_path.with_name(store_path.name + "-wal")]
+    return b"".join(path.read_bytes() for path in files if path.exists())
+
+
+def show(cli: Cli, ticket_id: int) -> dict[str, Any]:
+    return json.loads(ok(cli("show", str(ticket_id), "--json", env=at(NOW))).stdout)
+
+
+def seed(cli: Cli, customer: Customer, when: str, *options: str) -> int:
+    """A ticket with the customer's details in every kind of text it can hold."""
+    result = cli(
+        "log",
+        f"Refund for {customer.name} ({customer.email})",
+        "--name",
+        customer.name,
+        "--email",
+        customer.email,
+        "--phone",
+        customer.phone,
+        "--body",
+        f"{customer.name} wrote from {customer.email}; call back on {customer.phone}.",
+        "-q",
+        *options,
+        env=at(when),
+    )
+    ticket_id = int(ok(result).stdout.strip())
+    ok(cli("update", str(ticket_id), "-m", f"Rang {customer.phone}, mailed {customer.email}", env=at(when)))
+    return ticket_id
+
+
+def resolve_with_feedback(cli: Cli, ticket_id: int, customer: Customer, when: str) -> None:
+    ok(cli("resolve", str(ticket_id), "-m", f"Refund confirmed to {customer.email}", env=at(when)))
+    ok(cli("feedback", str(ticket_id), "--rating", "4", "-m", f"{customer.name} says thanks", env=at(when)))
+
+
+@dataclass
+class Seeded:
+    old_resolved: int
+    old_closed: int
+    old_unanswered: int
+    recent: int
+    still_open: int
+
+    @property
+    def old(self) -> list[int]:
+        return [self.old_resolved, self.old_closed, self.old_unanswered]
+
+
+@pytest.fixture
+def watcher(store_path: Path) -> Iterator[Callable[[], None]]:
+    """A second connection kept open, as another user's would be: the WAL then outlives each command."""
+    connections: list[sqlite3.Connection] = []
+
+    def attach() -> None:
+        connection = sqlite3.connect(store_path, isolation_level=None)
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        connections.append(connection)
+
+    yield attach
+    for connection in connections:
+        connection.close()
+
+
+@pytest.fixture
+def seeded(cli: Cli, watcher: Callable[[], None]) -> Seeded:
+    ok(cli("init", env=at(THREE_YEARS_AGO)))
+    watcher()
+    old_resolved = seed(cli, OLD_RESOLVED, THREE_YEARS_AGO, "--kind", "complaint", "--channel", "letter")
+    resolve_with_feedback(cli, old_resolved, OLD_RESOLVED, WEEK_AFTER)
+    old_closed = seed(cli, OLD_CLOSED, THREE_YEARS_AGO, "--channel", "phone")
+    resolve_with_feedback(cli, old_closed, OLD_CLOSED, LATER_THAT_DAY)
+    ok(cli("close", str(old_closed), env=at(WEEK_AFTER)))
+    old_unanswered = seed(cli, OLD_UNANSWERED, THREE_YEARS_AGO, "--channel", "email")
+    ok(cli("wait", str(old_unanswered), "-m", f"Asked {OLD_UNANSWERED.name} for the order", env=at(LATER_THAT_DAY)))
+    ok(cli("close", str(old_unanswered), env=at(WEEK_AFTER)))
+    recent = seed(cli, RECENT, LAST_MONTH, "--channel", "chat")
+    resolve_with_feedback(cli, recent, RECENT, LAST_MONTH)
+    still_open = seed(cli, STILL_OPEN, NOW, "--kind", "complaint")
+    return Seeded(old_resolved, old_closed, old_unanswered, recent, still_open)
+
+
+def kept_fields(record: dict[str, Any]) -> dict[str, Any]:
+    """What reports need: ids, kinds, channels, dates, due and met times, ratings, the shape of history."""
+    return {
+        **{
+            key: record[key]
+            for key in (
+                "id",
+                "kind",
+                "channel",
+                "priority",
+                "status",
+                "owner",
+                "tier",
+                "org",
+                "received_at",
+                "logged_at",
+                "resolved_at",
+                "closed_at",
+                "rating",
+                "policy_version",
+                "rule",
+            )
+        },
+        "targets": [(t["name"], t["due_at"], t["met_at"], t["state"]) for t in record["targets"]],
+        "history": [(e["at"], e["actor"], e["event"]) for e in record["history"]],
+    }
+
+
+# -- purge ----------------------------------------------------------------------------------------------------------
+
+
+def test_purge_dry_run_lists_the_old_tickets_and_changes_nothing(cli: Cli, store_path: Path, seeded: Seeded) -> None:
+    before, before_bytes = dump(store_path), store_path.read_bytes()
+    result = ok(cli("purge", "--dry-run", env=at(NOW)))
+    assert [int(line.split("\t")[0]) for line in result.stdout.splitlines()] == seeded.old
+    assert "would purge 3 ticket(s) resolved before 2024-11-23" in result.stderr
+    assert "retention 2y" in result.stderr
+    assert dump(store_path) == before
+    assert store_path.read_bytes() == before_bytes
+    listed = json.loads(ok(cli("purge", "--dry-run", "--json", env=at(NOW))).stdout)
+    assert [item["id"] for item in listed] == seeded.old
+    assert {item["id"]: item["status"] for item in listed} == dict.fromkeys(seeded.old, "closed") | {
+        seeded.old_resolved: "resolved"
+    }
+    assert json.loads(ok(cli("purge", "--log", "--json", env=at(NOW))).stdout) == []
+
+
+def test_purge_anonymises_exactly_the_old_tickets_and_keeps_what_reports_need(
+    cli: Cli, store_path: Path, seeded: Seeded
+) -> None:
+    before = {ticket_id: show(cli, ticket_id) for ticket_id in [*seeded.old, seeded.recent, seeded.still_open]}
+
+    result = ok(cli("purge", env=at(NOW)))
+
+    assert [int(line.split("\t")[0]) for line in result.stdout.splitlines()] == seeded.old
+    assert "purged 3 ticket(s)" in result.stderr
+    for ticket_id in seeded.old:
+        after = show(cli, ticket_id)
+        assert after["subject"] == f"[purged #{ticket_id}]"
+        assert after["body"] == ""
+        assert after["customer"] == {"name": None, "email": None, "phone": None}
+        assert kept_fields(after) | {"history": None} == kept_fields(before[ticket_id]) | {"history": None}
+        assert after["history"][:-1] == [
+            {**event, "text": "", "data": {k: v for k, v in event["data"].items() if k != "met"} | _met(event)}
+            for event in before[ticket_id]["history"]
+        ]
+        purged = after["history"][-1]
+        assert (purged["event"], purged["actor"], purged["at"]) == ("purged", "alice", NOW)
+        assert purged["data"]["retention"] == "2y"
+    assert show(cli, seeded.old_resolved)["rating"] == 4
+    assert show(cli, seeded.old_resolved)["kind"] == "complaint"
+    assert show(cli, seeded.old_closed)["channel"] == "phone"
+    for ticket_id in (seeded.recent, seeded.still_open):
+        assert show(cli, ticket_id) == before[ticket_id]
+
+    log = json.loads(ok(cli("purge", "--log", "--json", env=at(NOW))).stdout)
+    assert len(log) == 1
+    assert log[0] | {"id": None} == {
+        "id": None,
+        "at": NOW,
+        "actor": "alice",
+        "ticket_count": 3,
+        "retention": "2y",
+        "ticket_ids": seeded.old,
+    }
+
+
+def _met(event: dict[str, Any]) -> dict[str, Any]:
+    # Which targets an action met names targets, not people: kept.
+    return {"met": event["data"]["met"]} if "met" in event["data"] else {}
+
+
+def test_a_second_purge_changes_nothing(cli: Cli, store_path: Path, seeded: Seeded) -> None:
+    ok(cli("purge", env=at(NOW)))
+    before = dump(store_path)
+    again = ok(cli("purge", env=at(NOW)))
+    assert again.stdout == ""
+    assert "purged 0 ticket(s)" in again.stderr
+    assert dump(store_path) == before
+    assert len(json.loads(ok(cli("purge", "--log", "--json", env=at(NOW))).stdout)) == 1
+
+
+def test_a_purged_ticket_can_no_longer_change(cli: Cli, store_path: Path, seeded: Seeded) -> None:
+    ok(cli("purge", env=at(NOW)))
+    purged = seeded.old_resolved
+    before = dump(store_path)
+    for args in (
+        ("reopen", str(purged), "-m", "call me on 07700 900123"),
+        ("update", str(purged), "--internal", "-m", "x"),
+    ):
+        result = cli(*args, env=at(NOW))
+        assert result.exit_code == 4
+        assert (
+            result.stderr.strip()
+            == f"supportcli: error: ticket #{purged} was purged (retention) and can no longer change"
+        )
+    assert dump(store_path) == before
+
+
+def test_no_byte_of_purged_personal_data_remains_in_the_database_or_its_wal(
+    cli: Cli, store_path: Path, seeded: Seeded
+) -> None:
+    wal = store_path.with_name(store_path.name + "-wal")
+    assert wal.exists() and wal.stat().st_size > 0, "the open watcher connection keeps the WAL alive"
+    raw = store_bytes(store_path)
+    for secret in OLD_RESOLVED.secrets + OLD_CLOSED.secrets + OLD_UNANSWERED.secrets:
+        assert secret in raw, "control: before the purge the seeded values are in the files"
+
+    ok(cli("purge", env=at(NOW)))
+
+    raw = store_bytes(store_path)
+    for secret in OLD_RESOLVED.secrets + OLD_CLOSED.secrets + OLD_UNANSWERED.secrets:
+        assert secret not in raw, f"{secret!r} is still readable in the store files"
+    for secret in STILL_OPEN.secrets + RECENT.secrets:
+        assert secret in raw, f"control: {secret!r} of a ticket not purged should be found"
+
+
+def test_purge_follows_the_policy_in_effect_now(cli: Cli, store_path: Path, seeded: Seeded, tmp_path: Path) -> None:
+    policy = tmp_path / "short.toml"
+    policy.write_text('name = "Short"\n[[targets]]\nmatch = {}\nresolve = "3wd"\n[retention]\nresolved_for = "30d"\n')
+    ok(cli("policy", "set", str(policy), env=at(NOW)))
+    result = ok(cli("purge", "--dry-run", env=at(NOW)))
+    assert [int(line.split("\t")[0]) for line in result.stdout.splitlines()] == [*seeded.old, seeded.recent]
+    assert "retention 30d, policy version 2" in result.stderr
+
+
+def test_purge_without_a_retention_period_does_nothing(cli: Cli, store_path: Path, seeded: Seeded, tmp_path: Path):
+    policy = tmp_path / "keep.toml"
+    policy.write_text('name = "Keep"\n[[targets]]\nmatch = {}\nresolve = "3wd"\n')
+    ok(cli("policy", "set", str(policy), env=at(NOW)))
+    before = dump(store_path)
+    result = ok(cli("purge", env=at(NOW)))
+    assert result.stdout == ""
+    assert "sets no retention.resolved_for: nothing to purge" in result.stderr
+    assert dump(store_path) == before
+
+
+def test_purge_log_cannot_be_combined_with_dry_run(cli: Cli) -> None:
+    result = cli("purge", "--log", "--dry-run", env=at(NOW))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "--log" in result.stderr
+
+
+# -- redact ---------------------------------------------------------------------------------------------------------
+
+
+def test_redact_dry_run_shows_masked_values_and_changes_nothing(cli: Cli, store_path: Path, seeded: Seeded) -> None:
+    before = dump(store_path)
+    result = ok(cli("redact", str(seeded.still_open), "--dry-run", env=at(NOW)))
+    assert f"#{seeded.still_open}: would remove" in result.stderr
+    assert STILL_OPEN.email not in result.output
+    assert STILL_OPEN.phone not in result.output
+    assert "o***@keep-me.example" in result.stdout
+    assert "01** *** *465" in result.stdout
+    places = {line.split("\t")[0] for line in result.stdout.splitlines()}
+    assert {"customer e-mail", "customer phone", "subject", "body"} <= places
+    assert dump(store_path) == before
+
+
+def test_redact_removes_emails_and_phones_from_every_text_and_records_counts(cli: Cli, seeded: Seeded) -> None:
+    ticket_id = seeded.still_open
+    ok(cli("update", str(ticket_id), "-m", "Refund £12.50 agreed on 2026-11-23 at 14:00, see #12", env=at(NOW)))
+    ok(cli("update", str(ticket_id), "--internal", "-m", "Her US number is +1 415 555 0132", env=at(NOW)))
+
+    result = ok(cli("redact", str(ticket_id), "--json", env=at(NOW)))
+
+    removed = json.loads(result.stdout)
+    emails = sum(1 for item in removed if item["kind"] == "email")
+    phones = sum(1 for item in removed if item["kind"] == "phone")
+    # e-mail: field, subject, body, logged text, update text; phone: field, body, update text, US number
+    assert (emails, phones) == (5, 4)
+    assert STILL_OPEN.email not in result.output
+    record = show(cli, ticket_id)
+    assert record["customer"] == {"name": STILL_OPEN.name, "email": None, "phone": None}
+    assert record["subject"] == f"Refund for {STILL_OPEN.name} ([email removed])"
+    assert record["body"] == f"{STILL_OPEN.name} wrote from [email removed]; call back on [phone removed]."
+    texts = [event["text"] for event in record["history"]]
+    assert "Rang [phone removed], mailed [email removed]" in texts
+    assert "Refund £12.50 agreed on 2026-11-23 at 14:00, see #12" in texts
+    assert "Her US number is [phone removed]" in texts
+    redacted = record["history"][-1]
+    assert redacted["event"] == "redacted"
+    assert redacted["data"]["emails"] == 5
+    assert redacted["data"]["phones"] == 4
+    everything = json.dumps(record)
+    for value in (STILL_OPEN.email, STILL_OPEN.phone, "415 555 0132"):
+        assert value not in everything
+
+
+def test_redact_twice_changes_nothing_the_second_time(cli: Cli, store_path: Path, seeded: Seeded) -> None:
+    ok(cli("redact", str(seeded.recent), env=at(NOW)))
+    before = dump(store_path)
+    again = ok(cli("redact", str(seeded.recent), env=at(NOW)))
+    assert again.stdout == ""
+    assert "no e-mail address or phone number to remove" in again.stderr
+    assert dump(store_path) == before
+    assert [e["event"] for e in show(cli, seeded.recent)["history"]].count("redacted") == 1
+
+
+def test_redact_leaves_no_byte_of_the_removed_values(cli: Cli, store_path: Path, seeded: Seeded) -> None:
+    ok(cli("redact", str(seeded.still_open), env=at(NOW)))
+    raw = store_bytes(store_path)
+    assert STILL_OPEN.email.encode() not in raw
+    assert STILL_OPEN.phone.encode() not in raw
+    assert STILL_OPEN.name.encode() in raw  # redact removes contact details, not names
+    assert RECENT.email.encode() in raw
+
+
+@pytest.mark.parametrize("options", [(), ("--dry-run",)])
+def test_redact_unknown_ticket_is_exit_3(cli: Cli, store_path: Path, options: tuple[str, ...]) -> None:
+    ok(cli("init", env=at(NOW)))
+    before = dump(store_path)
+    result = cli("redact", "99", *options, env=at(NOW))
+    assert result.exit_code == 3
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == ["supportcli: error: no ticket #99"]
+    assert dump(store_path) == before

@@ -133,7 +133,17 @@ def root(
 
 
 def _register() -> None:
-    from supportcli.cli import calendar_cmd, overdue_cmd, policy_cmd, staff_cmd, tickets_cmd, views
+    from supportcli.cli import (
+        calendar_cmd,
+        overdue_cmd,
+        policy_cmd,
+        privacy_cmd,
+        report_cmd,
+        staff_cmd,
+        tickets_cmd,
+        transfer_cmd,
+        views,
+    )
 
     views.register(app)
     tickets_cmd.register(app)
@@ -142,6 +152,11 @@ def _register() -> None:
     app.add_typer(policy_cmd.app, name="policy")
     app.add_typer(calendar_cmd.app, name="calendar")
     app.add_typer(staff_cmd.app, name="staff")
+    app.command("purge")(privacy_cmd.purge)
+    app.command("redact")(privacy_cmd.redact)
+    app.command("report")(report_cmd.report)
+    app.command("export")(transfer_cmd.export)
+    app.command("import")(transfer_cmd.import_)
 
 
 _register()

@@ -1,0 +1,270 @@
+"""The SQL behind ``report``: the database counts and groups; Python only sees totals per group.
+
+Tickets are reported by the period they were received in (the cohort): volumes,
+service levels, working times, satisfaction and categories all describe those
+tickets. Escalations and extensions are counted when they happened, whichever
+ticket they belong to. Every query is portable SQL (GROUP BY, COUNT, SUM, CASE,
+COALESCE). Working durations are the one thing SQL cannot compute (they need
+the business calendar), so they come as a two-column projection (received,
+met) of the measured targets only, never whole rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
+
+from supportcli.core.calendar import WorkingCalendar, calendar_for
+from supportcli.core.reporting import MEASURED_TARGETS, TOTAL_KEY, GroupFigures, Period, Report, assemble
+from supportcli.core.tickets import OPEN_STATUSES, TargetState
+from supportcli.errors import NotFound
+from supportcli.store import policies
+from supportcli.store.models import Event, Target, Ticket
+
+UNASSIGNED = "(unassigned)"
+NONE = "(none)"
+TOP_CATEGORIES = 10
+
+GroupOf = Callable[[str], GroupFigures]
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    """What to report on: the period, the clock, optional organisations and a grouping."""
+
+    period: Period
+    now: datetime
+    orgs: Sequence[str] = ()
+    by: str | None = None
+    weeks: Sequence[tuple[datetime, str]] = ()  # ISO week starts, for ``by == "week"``
+
+
+@dataclass
+class ReportData:
+    """The figures of each group, in no particular order, and the category rankings."""
+
+    groups: dict[str, GroupFigures]
+    complaint_categories: list[tuple[str, int]]
+    compliment_categories: list[tuple[str, int]]
+
+
+def collect(session: Session, query: ReportQuery) -> ReportData:
+    """Run the report's queries and gather their results per group."""
+    groups: dict[str, GroupFigures] = {}
+
+    def group(name: str) -> GroupFigures:
+        if name not in groups:
+            groups[name] = GroupFigures(name)
+        return groups[name]
+
+    for _, week in query.weeks if query.by == "week" else ():
+        group(week)  # every week of the period is shown, quiet ones too
+    _volumes(session, query, group)
+    _ratings(session, query, group)
+    _targets(session, query, group)
+    _durations(session, query, group)
+    _events(session, query, group)
+    return ReportData(
+        groups=groups,
+        complaint_categories=_categories(session, query, "complaint"),
+        compliment_categories=_categories(session, query, "compliment"),
+    )
+
+
+def build_report(session: Session, query: ReportQuery, calendar: WorkingCalendar) -> Report:
+    """The whole report, shown in ``calendar``'s timezone with its working-day length."""
+    data = collect(session, query)
+    groups, total = assemble(data.groups.values(), query.by)
+    return Report(
+        period=query.period,
+        timezone=calendar.spec.timezone,
+        generated_at=query.now,
+        by=query.by,
+        orgs=tuple(query.orgs),
+        groups=groups,
+        total=total,
+        complaint_categories=data.complaint_categories,
+        compliment_categories=data.compliment_categories,
+        day_length_seconds=calendar.day_length_seconds,
+    )
+
+
+def _cohort(query: ReportQuery) -> list[ColumnElement[bool]]:
+    """Tickets received in the period (and of the organisations asked for)."""
+    clauses = [col(Ticket.received_at) >= query.period.since, col(Ticket.received_at) < query.period.until]
+    if query.orgs:
+        clauses.append(col(Ticket.org).in_(list(query.orgs)))
+    return clauses
+
+
+def _key(query: ReportQuery, instant: Any = None) -> list[ColumnElement[Any]]:
+    """The grouping as a one-item list of SQL expressions labelled ``grp`` (empty for no grouping).
+
+    A week is a CASE over ranges of ``instant`` (the ticket's receipt by default): portable, and the
+    weeks' boundaries are local midnights computed in the calendar's timezone.
+    """
+    if query.by is None:
+        return []
+    if query.by == "week":
+        instant = instant if instant is not None else col(Ticket.received_at)
+        labels = [label for _, label in query.weeks]
+        bounds = [start for start, _ in query.weeks[1:]] + [query.period.until]
+        whens = [(instant < bound, label) for bound, label in zip(bounds, labels, strict=True)]
+        return [case(*whens, else_=labels[-1]).label("grp")]
+    missing = UNASSIGNED if query.by == "owner" else NONE
+    return [func.coalesce(col(getattr(Ticket, query.by)), missing).label("grp")]
+
+
+def _split(query: ReportQuery, row: Sequence[Any]) -> tuple[str, Sequence[Any]]:
+    """A result row as (group name, the rest)."""
+    return (row[0], row[1:]) if query.by is not None else (TOTAL_KEY, row)
+
+
+def _rows(session: Session, statement: Any) -> Any:
+    """Result rows as plain tuples through SQLAlchemy Core: no ORM row loading for a column projection."""
+    return session.connection().execute(statement)
+
+
+def _count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _volumes(session: Session, query: ReportQuery, group: GroupOf) -> None:
+    key = _key(query)
+    statement = (
+        select(
+            *key,
+            func.count(),
+            _count_where(col(Ticket.status).in_(("resolved", "closed"))),
+            _count_where(col(Ticket.status).in_(OPEN_STATUSES)),
+            _count_where(col(Ticket.kind) == "complaint"),
+            _count_where(col(Ticket.kind) == "compliment"),
+            func.count(col(Ticket.rating)),
+            func.sum(col(Ticket.rating)),
+        )
+        .where(*_cohort(query))
+        .group_by(*key)
+    )
+    for row in _rows(session, statement):
+        name, (received, resolved, still_open, complaints, compliments, ratings, rating_sum) = _split(query, row)
+        if not received:
+            continue
+        figures = group(name)
+        figures.received, figures.resolved, figures.open = received, resolved or 0, still_open or 0
+        figures.complaints, figures.compliments = complaints or 0, compliments or 0
+        figures.satisfaction.count, figures.satisfaction.rating_sum = ratings, rating_sum or 0
+
+
+def _ratings(session: Session, query: ReportQuery, group: GroupOf) -> None:
+    key = _key(query)
+    statement = (
+        select(*key, col(Ticket.rating), func.count())
+        .where(*_cohort(query), col(Ticket.rating).is_not(None))
+        .group_by(*key, col(Ticket.rating))
+    )
+    for row in _rows(session, statement):
+        name, (rating, count) = _split(query, row)
+        group(name).satisfaction.distribution[rating] = count
+
+
+def _targets(session: Session, query: ReportQuery, group: GroupOf) -> None:
+    """Met on time, breached (met late, or pending past its due time now) and the rest, per target."""
+    key = _key(query)
+    overdue = and_(col(Target.state) == TargetState.PENDING.value, col(Target.due_at) < query.now)
+    statement = (
+        select(
+            *key,
+            col(Target.name),
+            func.count(),
+            _count_where(col(Target.state) == TargetState.MET.value),
+            _count_where(or_(col(Target.state) == TargetState.BREACHED.value, overdue)),
+        )
+        .select_from(Ticket)
+        .join(Target, col(Target.ticket_id) == col(Ticket.id))
+        .where(*_cohort(query))
+        .group_by(*key, col(Target.name))
+    )
+    for row in _rows(session, statement):
+        name, (target, total, met, breached) = _split(query, row)
+        tally = group(name).tally(target)
+        tally.met, tally.breached = met or 0, breached or 0
+        tally.pending = total - tally.met - tally.breached
+
+
+def _durations(session: Session, query: ReportQuery, group: GroupOf) -> None:
+    """Working time from receipt to each measured target's being met, on the ticket's own calendar.
+
+    Time the clock was paused (waiting on the customer) is not counted, as for the due times.
+    """
+    statement = (
+        select(
+            *_key(query),
+            col(Ticket.policy_version),
+            col(Target.name),
+            col(Ticket.received_at),
+            col(Target.met_at),
+            col(Target.paused_working_seconds),
+        )
+        .select_from(Ticket)
+        .join(Target, col(Target.ticket_id) == col(Ticket.id))
+        .where(*_cohort(query), col(Target.name).in_(MEASURED_TARGETS), col(Target.met_at).is_not(None))
+    )
+    calendars: dict[int, WorkingCalendar] = {}
+    for row in _rows(session, statement):
+        name, (version, target, received_at, met_at, paused) = _split(query, row)
+        if version not in calendars:
+            calendars[version] = _calendar_of_version(session, version, query.now.year)
+        seconds = calendars[version].working_seconds_between(received_at, met_at) - paused
+        group(name).durations[target].append(max(0, seconds))
+
+
+def _calendar_of_version(session: Session, version: int, around_year: int) -> WorkingCalendar:
+    row = policies.get_version(session, version)
+    if row is None:
+        raise NotFound(f"policy version {version} is missing")
+    return calendar_for(policies.parsed(row).calendar, around_year)
+
+
+def _events(session: Session, query: ReportQuery, group: GroupOf) -> None:
+    """Escalations and extensions made in the period; a week is the week they happened in."""
+    key = _key(query, instant=col(Event.at))
+    clauses = [
+        col(Event.kind).in_(("escalated", "extended")),
+        col(Event.at) >= query.period.since,
+        col(Event.at) < query.period.until,
+    ]
+    if query.orgs:
+        clauses.append(col(Ticket.org).in_(list(query.orgs)))
+    statement = (
+        select(*key, col(Event.kind), func.count())
+        .select_from(Event)
+        .join(Ticket, col(Ticket.id) == col(Event.ticket_id))
+        .where(*clauses)
+        .group_by(*key, col(Event.kind))
+    )
+    for row in _rows(session, statement):
+        name, (kind, count) = _split(query, row)
+        if kind == "escalated":
+            group(name).escalations = count
+        else:
+            group(name).extensions = count
+
+
+def _categories(session: Session, query: ReportQuery, kind: str) -> list[tuple[str, int]]:
+    """The most frequent categories of one kind of ticket (complaints, compliments), commonest first."""
+    category = func.coalesce(col(Ticket.category), NONE).label("category")
+    count = func.count().label("tickets")
+    statement = (
+        select(category, count)
+        .where(*_cohort(query), col(Ticket.kind) == kind)
+        .group_by(category)
+        .order_by(count.desc(), category)
+        .limit(TOP_CATEGORIES)
+    )
+    return [(name, tickets) for name, tickets in _rows(session, statement)]

@@ -1,0 +1,506 @@
+"""export and import through the real CLI: lossless dumps, clashes, CSV from spreadsheets, CSV formulas.
+
+Due times are computed by hand under the built-in policy (Mon–Fri 09:00–17:00
+Europe/London, England & Wales; November and December are GMT, so local = UTC):
+phone and chat get respond 4wh and resolve 10wd, e-mail and letters acknowledge
+1wd, respond 5wd and resolve 10wd. 2026-11-23 is a Monday.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import Result
+
+Cli = Callable[..., Result]
+
+MON_1000 = "2026-11-23T10:00:00+00:00"
+EXPORTED = "2027-01-04T10:00:00+00:00"
+
+TEAM_POLICY = """\
+name = "Team"
+tiers = ["Support", "Customer Success Manager", "Director"]
+
+[[targets]]
+match = { kind = "complaint" }
+acknowledge = "1wd"
+resolve = "10wd"
+escalate_on_breach = true
+
+[[targets]]
+match = {}
+respond = "2wh"
+update = "2wd"
+resolve = "5wd"
+
+[notify]
+webhook_url = "http://127.0.0.1:9/hook"
+"""
+
+
+def at(now: str, **extra: str) -> dict[str, str]:
+    return {"SUPPORTCLI_NOW": now, **extra}
+
+
+def ok(result: Result) -> Result:
+    assert result.exit_code == 0, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
+    assert "Traceback" not in result.output
+    return result
+
+
+def run(cli: Cli, now: str, *args: str) -> Result:
+    return ok(cli(*args, env=at(now)))
+
+
+def log(cli: Cli, now: str, subject: str, *options: str) -> int:
+    return int(run(cli, now, "log", subject, *options, "-q").stdout)
+
+
+def dump(path: Path) -> str:
+    """Every row of an SQLite store, to prove a refused import changed nothing."""
+    connection = sqlite3.connect(path)
+    try:
+        return "\n".join(connection.iterdump())
+    finally:
+        connection.close()
+
+
+def ticket_ids(cli: Cli, *db: str) -> list[int]:
+    return [int(line) for line in run(cli, EXPORTED, *db, "list", "-q").stdout.split()]
+
+
+def shown(cli: Cli, *db: str) -> dict[int, Any]:
+    """``show --json`` of every ticket of a store."""
+    return {i: json.loads(run(cli, EXPORTED, *db, "show", str(i), "--json").stdout) for i in ticket_ids(cli, *db)}
+
+
+@pytest.fixture
+def full_store(cli: Cli, tmp_path: Path) -> Path:
+    """A store with every kind of data, built through the CLI; returns the store file."""
+    team = tmp_path / "team.toml"
+    team.write_text(TEAM_POLICY, encoding="utf-8")
+    run(cli, MON_1000, "staff", "add", "alice", "--email", "alice@example.com")
+    run(cli, MON_1000, "staff", "add", "bob", "--email", "bob@example.com", "--tier", "1")
+    run(cli, MON_1000, "staff", "away", "bob", "--until", "2026-12-04 17:00", "--cover", "alice")
+    run(cli, MON_1000, "policy", "set", str(team), "--effective", "2026-11-30", "-m", "new year, new rules")
+
+    letter = log(cli, MON_1000, "Invoice sent to old address", "--channel", "letter", "--name", "Ann Lee")
+    run(cli, MON_1000, "assign", str(letter), "alice")
+    run(cli, "2026-11-23T11:00:00+00:00", "ack", str(letter))
+    complaint = log(cli, MON_1000, "Engineer never came", "-k", "complaint", "--org", "Acme", "--owner", "bob")
+    run(cli, "2026-11-23T11:00:00+00:00", "ack", str(complaint))
+    run(cli, "2026-11-23T12:00:00+00:00", "update", str(complaint), "-m", "Engineer booked", "--next", "2026-11-26")
+    run(cli, "2026-11-23T13:00:00+00:00", "escalate", str(complaint), "--reason", "Second missed visit")
+    run(cli, "2026-11-23T13:30:00+00:00", "extend", str(complaint), "--until", "2027-02-26", "--reason", "Parts")
+    log(cli, MON_1000, "Password reset", "-c", "phone", "--tag", "login", "--tag", "vip")
+    resolved = log(cli, MON_1000, "Refund please", "-b", "Line one\nLine two — ü", "--category", "billing")
+    run(cli, "2026-11-24T09:30:00+00:00", "resolve", str(resolved), "-m", "Refunded")
+    run(cli, "2026-11-24T10:00:00+00:00", "feedback", str(resolved), "--rating", "4", "-m", "Quick")
+    closed = log(cli, MON_1000, "Closed one", "-c", "chat")
+    run(cli, "2026-11-23T10:30:00+00:00", "resolve", str(closed), "-m", "Answered")
+    run(cli, "2026-11-23T10:45:00+00:00", "close", str(closed))
+    reopened = log(cli, MON_1000, "Came back", "-c", "sms", "-p", "high")
+    run(cli, "2026-11-23T10:30:00+00:00", "resolve", str(reopened), "-m", "Fixed")
+    run(cli, "2026-11-23T14:00:00+00:00", "reopen", str(reopened), "-m", "Not fixed")
+    waiting = log(cli, "2026-12-01T10:00:00.123456+00:00", "Under the team policy", "-c", "phone", "--owner", "alice")
+    run(cli, "2026-12-08T10:00:00+00:00", "wait", str(waiting), "-m", "Asked for the account number")
+    # The cron run notes breaches, escalates, and queues webhook notices that fail (nothing listens on :9).
+    run(cli, "2026-12-09T10:00:00+00:00", "overdue", "--notify")
+    return Path(os.environ["SUPPORTCLI_DB"])
+
+
+@pytest.mark.parametrize("fmt", ["json", "ndjson"])
+def test_export_import_export_is_byte_identical(cli: Cli, full_store: Path, tmp_path: Path, fmt: str) -> None:
+    first = tmp_path / f"first.{fmt}"
+    ok(cli("export", "-o", str(first), env=at(EXPORTED)))
+    fresh = ("--db", str(tmp_path / "fresh.db"))
+    imported = ok(cli(*fresh, "import", str(first), env=at("2027-01-05T09:00:00+00:00")))
+    assert "imported 7 tickets, 2 staff, 2 policy versions" in imported.stderr
+    second = ok(cli(*fresh, "export", "--format", fmt, env=at(EXPORTED))).stdout
+    assert second == first.read_text(encoding="utf-8")
+
+    records = _records(second, fmt)
+    tickets = records["ticket"]
+    assert {t["status"] for t in tickets} == {"new", "acknowledged", "in-progress", "waiting", "resolved", "closed"}
+    assert any(target["state"] == "paused" for t in tickets for target in t["targets"])
+    assert any(target["source"] == "agreed" for t in tickets for target in t["targets"])
+    assert any(t["tier"] > 0 for t in tickets) and any(t["rating"] == 4 for t in tickets)
+    assert any(t["automation_marks"] for t in tickets) and any(t["notices"] for t in tickets)
+    assert [p["version"] for p in records["policy_version"]] == [1, 2]
+    assert any(s["away_until"] and s["cover"] == "alice" for s in records["staff"])
+    assert any(".123456" in t["received_at"] for t in tickets)  # instants keep their microseconds
+
+    assert shown(cli, *fresh) == shown(cli)
+    for command in (("policy", "history", "--json"), ("staff", "list", "--json"), ("overdue", "--json")):
+        assert run(cli, EXPORTED, *fresh, *command).stdout == run(cli, EXPORTED, *command).stdout
+    # The marks came along: the new store's cron run does not notice the old breaches again.
+    replay = run(cli, "2026-12-09T10:05:00+00:00", *fresh, "overdue", "--notify", "--dry-run")
+    assert "breached" not in replay.stdout + replay.stderr
+
+
+def _records(text: str, fmt: str) -> dict[str, list[dict[str, Any]]]:
+    if fmt == "json":
+        document = json.loads(text)
+        return {
+            "meta": [document["meta"]],
+            "policy_version": document["policy_versions"],
+            "staff": document["staff"],
+            "ticket": document["tickets"],
+        }
+    grouped: dict[str, list[dict[str, Any]]] = {"meta": [], "policy_version": [], "staff": [], "ticket": []}
+    for line in text.splitlines():
+        record = json.loads(line)
+        grouped[record.pop("type")].append(record)
+    return grouped
+
+
+def test_ndjson_is_one_typed_record_a_line_in_import_order(cli: Cli, full_store: Path) -> None:
+    lines = run(cli, EXPORTED, "export", "--format", "ndjson").stdout.splitlines()
+    types = [json.loads(line)["type"] for line in lines]
+    assert types == ["meta", "policy_version", "policy_version", "staff", "staff"] + ["ticket"] * 7
+    meta = json.loads(lines[0])
+    assert meta == {
+        "type": "meta",
+        "format": "supportcli-export",
+        "format_version": 1,
+        "schema_version": 1,
+        "exported_at": EXPORTED,
+    }
+
+
+def test_every_stored_column_is_in_the_dump() -> None:
+    """A column added to a table must be added to the dump too, or export would silently drop it."""
+    from supportcli.store import models, transfer
+
+    described = {
+        models.PolicyVersion: transfer.POLICY_FIELDS,
+        models.Staff: transfer.STAFF_FIELDS,
+        models.Ticket: transfer.TICKET_FIELDS,
+        **{table: fields for _, table, fields in transfer.CHILDREN},
+    }
+    surrogate = {"id", "ticket_id"}  # row ids of child rows and staff are not part of the data
+    for table, fields in described.items():
+        columns = {column.name for column in table.__table__.columns}  # type: ignore[attr-defined]
+        keys = {"id"} if table is models.Ticket else set()
+        assert columns - surrogate | keys == set(fields), table.__tablename__
+
+
+def test_import_into_a_store_with_the_same_ids_is_refused_and_writes_nothing(
+    cli: Cli, full_store: Path, tmp_path: Path
+) -> None:
+    exported = tmp_path / "all.json"
+    run(cli, EXPORTED, "export", "-o", str(exported))
+    other = tmp_path / "other.db"
+    run(cli, MON_1000, "--db", str(other), "log", "Already here")
+    run(cli, MON_1000, "--db", str(other), "log", "And me")
+    before = dump(other)
+    result = cli("--db", str(other), "import", str(exported), env=at(EXPORTED))
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert "ticket #1, ticket #2" in result.stderr and "nothing imported" in result.stderr
+    assert "policy version 2" not in result.stderr  # the store has no version 2: no clash
+    assert dump(other) == before
+
+
+def test_on_conflict_skip_keeps_the_stores_tickets(cli: Cli, full_store: Path, tmp_path: Path) -> None:
+    exported = tmp_path / "all.ndjson"
+    run(cli, EXPORTED, "export", "-o", str(exported))
+    other = ("--db", str(tmp_path / "other.db"))
+    run(cli, MON_1000, *other, "log", "Already here")
+    result = run(cli, EXPORTED, *other, "import", str(exported), "--on-conflict", "skip")
+    assert "skipped 1 ticket(s) already in the store: #1" in result.stderr
+    assert ticket_ids(cli, *other) == [1, 2, 3, 4, 5, 6, 7]
+    assert json.loads(run(cli, EXPORTED, *other, "show", "1", "--json").stdout)["subject"] == "Already here"
+    assert shown(cli, *other)[2] == shown(cli)[2]
+
+
+def test_on_conflict_renumber_gives_clashing_tickets_new_numbers(cli: Cli, full_store: Path, tmp_path: Path) -> None:
+    exported = tmp_path / "all.json"
+    run(cli, EXPORTED, "export", "-o", str(exported))
+    other = ("--db", str(tmp_path / "other.db"))
+    run(cli, MON_1000, *other, "log", "Already here")
+    run(cli, MON_1000, *other, "log", "Me too")
+    result = run(cli, EXPORTED, *other, "import", str(exported), "--on-conflict", "renumber")
+    # Tickets 3–7 keep their numbers; 1 and 2 come after everything else.
+    assert "ticket #1 of" in result.stderr and "as #8" in result.stderr and "as #9" in result.stderr
+    assert ticket_ids(cli, *other) == list(range(1, 10))
+    original, renumbered = shown(cli)[2], shown(cli, *other)[9]
+    assert renumbered["targets"] == original["targets"]
+    assert renumbered["history"][:-1] == original["history"]
+    assert renumbered["history"][-1]["event"] == "renumbered"
+    assert renumbered["history"][-1]["data"] == {"previous_id": 2}
+    # The next ticket logged continues after the imported ones.
+    assert run(cli, EXPORTED, *other, "log", "After the import", "-q").stdout == "10\n"
+
+
+def test_a_different_policy_version_with_the_same_number_clashes_unless_renumbered(
+    cli: Cli, full_store: Path, tmp_path: Path
+) -> None:
+    exported = tmp_path / "phone.json"
+    run(cli, EXPORTED, "export", "-o", str(exported), "--channel", "phone")  # tickets under versions 1 and 2
+    other = ("--db", str(tmp_path / "other.db"))
+    run(cli, MON_1000, *other, "init", "--subdivision", "SCT")  # its version 2 is a Scottish default
+    refused = cli(*other, "import", str(exported), env=at(EXPORTED))
+    assert refused.exit_code == 2
+    assert "1 clash with the store: policy version 2;" in refused.stderr  # version 1 is the same text: reused
+    result = run(cli, EXPORTED, *other, "import", str(exported), "--on-conflict", "renumber")
+    assert "policy version 2 of" in result.stderr and "as version 3" in result.stderr
+    assert "policy version 3 from" in result.stderr and "now in effect for new tickets" in result.stderr
+    history = json.loads(run(cli, EXPORTED, *other, "policy", "history", "--json").stdout)
+    assert [entry["version"] for entry in history] == [1, 2, 3]
+    imported = {
+        t["subject"]: t["policy_version"] for t in json.loads(run(cli, EXPORTED, *other, "list", "--json").stdout)
+    }
+    assert imported == {"Password reset": 1, "Under the team policy": 3}
+
+
+def test_dry_run_reports_and_writes_nothing(cli: Cli, full_store: Path, tmp_path: Path) -> None:
+    exported = tmp_path / "all.json"
+    run(cli, EXPORTED, "export", "-o", str(exported))
+    other = tmp_path / "other.db"
+    run(cli, MON_1000, "--db", str(other), "init")
+    before = dump(other)
+    result = run(cli, EXPORTED, "--db", str(other), "import", str(exported), "--dry-run")
+    assert "would import 7 tickets" in result.stderr and "nothing was written" in result.stderr
+    assert dump(other) == before
+
+
+def test_import_reads_stdin_and_refuses_files_that_are_not_exports(cli: Cli, full_store: Path, tmp_path: Path) -> None:
+    text = run(cli, EXPORTED, "export", "--format", "ndjson").stdout
+    other = ("--db", str(tmp_path / "other.db"))
+    result = ok(cli(*other, "import", "-", input=text, env=at(EXPORTED)))
+    assert "imported 7 tickets" in result.stderr
+    bad = cli(*other, "import", "-", "--format", "json", input='{"tickets": []}', env=at(EXPORTED))
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+    truncated = cli("--db", str(tmp_path / "third.db"), "import", "-", input=text[: len(text) // 2], env=at(EXPORTED))
+    assert truncated.exit_code == 2 and "not JSON" in truncated.stderr
+    assert run(cli, EXPORTED, "--db", str(tmp_path / "third.db"), "list", "-q").stdout == ""
+
+
+def test_a_filtered_export_carries_only_what_its_tickets_refer_to(cli: Cli, full_store: Path) -> None:
+    records = _records(
+        run(cli, EXPORTED, "export", "--format", "ndjson", "--status", "open", "-c", "phone").stdout, "ndjson"
+    )
+    assert [(t["subject"], t["status"]) for t in records["ticket"]] == [
+        ("Password reset", "new"),
+        ("Under the team policy", "waiting"),
+    ]
+    assert [p["version"] for p in records["policy_version"]] == [1, 2]
+    assert [s["name"] for s in records["staff"]] == ["alice"]
+    complaints = _records(run(cli, EXPORTED, "export", "-f", "ndjson", "--kind", "complaint").stdout, "ndjson")
+    assert [t["subject"] for t in complaints["ticket"]] == ["Engineer never came"]
+    # bob owns it and is away; alice covers for him (and acted on it).
+    assert [s["name"] for s in complaints["staff"]] == ["alice", "bob"]
+    assert [p["version"] for p in complaints["policy_version"]] == [1]
+    tagged = _records(run(cli, EXPORTED, "export", "-f", "ndjson", "--tag", "vip", "--owner", "-").stdout, "ndjson")
+    assert [t["subject"] for t in tagged["ticket"]] == ["Password reset"]
+
+
+def test_export_to_a_file_is_private(cli: Cli, full_store: Path, tmp_path: Path) -> None:
+    target = tmp_path / "backup.csv"
+    result = run(cli, EXPORTED, "export", "-o", str(target))
+    assert "exported 7 tickets" in result.stderr and "(csv)" in result.stderr  # format from the extension
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".backup")] == []
+
+
+# -- CSV export -------------------------------------------------------------------------------------------------------
+
+FORMULAS = ["=1+1", "+44 20 7946 0000", "-5 refund", "@SUM(A1:A9)"]
+# ``log`` trims the subject, so cells starting with tab, CR and LF come from the body.
+CONTROL_STARTS = ["\tTabbed", "\rCarriage return", "\nLine feed"]
+
+
+def test_csv_export_neutralises_formulas_and_quotes_per_rfc_4180(cli: Cli) -> None:
+    for subject in FORMULAS:
+        run(cli, MON_1000, "log", "-c", "phone", "--name", '=HYPERLINK("http://x")', "--", subject)
+    for body in CONTROL_STARTS:
+        run(cli, MON_1000, "log", "Control", "-c", "phone", "--body", body)
+    run(cli, MON_1000, "log", 'He said "no", twice', "-c", "phone", "--body", "two\r\nlines")
+    raw = ok(cli("export", "--format", "csv", env=at(MON_1000))).stdout_bytes.decode("utf-8")
+    assert raw.endswith("\r\n") and raw.count("\r\n1,") == 1  # CRLF records
+    assert '"He said ""no"", twice","two\r\nlines"' in raw  # quotes doubled, fields with , CR LF quoted
+    rows = list(csv.DictReader(io.StringIO(raw, newline="")))
+    assert [row["subject"] for row in rows[:4]] == ["'" + s for s in FORMULAS]
+    assert [row["body"] for row in rows[4:7]] == ["'" + b for b in CONTROL_STARTS]
+    assert (rows[7]["subject"], rows[7]["body"]) == ('He said "no", twice', "two\r\nlines")
+    assert {row["name"] for row in rows[:4]} == {'\'=HYPERLINK("http://x")'}
+    first = rows[0]
+    assert (first["respond_due_at"], first["respond_state"]) == ("2026-11-23T14:00:00+00:00", "pending")
+    assert first["resolve_due_at"] == "2026-12-07T17:00:00+00:00"
+    assert first["acknowledge_due_at"] == ""  # phone contacts have no acknowledge target
+
+
+def test_csv_export_flattens_targets_and_uses_list_filters(cli: Cli, full_store: Path) -> None:
+    text = run(cli, EXPORTED, "export", "-f", "csv", "--kind", "complaint").stdout
+    [row] = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert row["subject"] == "Engineer never came"
+    assert (row["acknowledge_state"], row["acknowledge_met_at"]) == ("met", "2026-11-23T11:00:00+00:00")
+    assert row["update_due_at"] == "2026-11-26T00:00:00+00:00"  # the time agreed with the customer
+    assert (row["tier"], row["tier_name"]) == ("1", "Customer Success Manager")
+
+
+# -- CSV import -------------------------------------------------------------------------------------------------------
+
+SPREADSHEET = (
+    "\ufeffSubject,Kind,Channel,Priority,Name,Email,Tags,received_at,status,acknowledged_at,resolved_at,Old system id\r\n"
+    "Phone call,enquiry,phone,high,Ann Lee,ann@example.com,billing; vip,2026-11-23 10:00,,,,A-1\r\n"
+    '"Letter, with a comma",complaint,letter,,,,,2026-11-23T10:00:00+00:00,acknowledged,2026-11-23 15:00,,A-2\r\n'
+    "Done already,request,email,,,,,2026-11-16 09:00,closed,,2026-11-20 12:00,A-3\r\n"
+)
+
+
+def test_csv_import_computes_due_times_under_the_active_policy(cli: Cli, tmp_path: Path) -> None:
+    sheet = tmp_path / "old-helpdesk.csv"
+    sheet.write_text(SPREADSHEET, encoding="utf-8", newline="")
+    result = run(cli, "2026-11-24T09:00:00+00:00", "import", str(sheet))
+    assert "imported 3 tickets from" in result.stderr and "(#1–#3)" in result.stderr
+    assert "ignored column: old system id" in result.stderr
+    show = {i: json.loads(run(cli, "2026-11-24T09:00:00+00:00", "show", str(i), "--json").stdout) for i in (1, 2, 3)}
+    phone = show[1]
+    assert (phone["channel"], phone["priority"], phone["tags"], phone["status"]) == (
+        "phone",
+        "high",
+        ["billing", "vip"],
+        "new",
+    )
+    assert phone["customer"] == {"name": "Ann Lee", "email": "ann@example.com", "phone": None}
+    # Mon 10:00 + 4wh → Mon 14:00; 10wd → Mon 2026-12-07 17:00.
+    assert {t["name"]: t["due_at"] for t in phone["targets"]} == {
+        "respond": "2026-11-23T14:00:00+00:00",
+        "resolve": "2026-12-07T17:00:00+00:00",
+    }
+    assert [e["event"] for e in phone["history"]] == ["logged", "imported"]
+    letter = {t["name"]: t for t in show[2]["targets"]}
+    assert show[2]["status"] == "acknowledged" and show[2]["subject"] == "Letter, with a comma"
+    assert (letter["acknowledge"]["due_at"], letter["acknowledge"]["met_at"], letter["acknowledge"]["state"]) == (
+        "2026-11-24T17:00:00+00:00",
+        "2026-11-23T15:00:00+00:00",
+        "met",
+    )
+    done = show[3]
+    assert (done["status"], done["resolved_at"]) == ("closed", "2026-11-20T12:00:00+00:00")
+    # Mon 2026-11-16 09:00 + 10wd → Mon 2026-11-30 17:00, met on Fri 20th.
+    assert {t["name"]: (t["due_at"], t["state"]) for t in done["targets"]}["resolve"] == (
+        "2026-11-30T17:00:00+00:00",
+        "met",
+    )
+
+
+BAD_SHEET = "subject,kind,channel\r\nFine,enquiry,phone\r\nWrong kind,bogus,phone\r\n,request,fax\r\nAlso fine,,\r\n"
+
+
+def test_csv_import_with_a_bad_row_changes_nothing(cli: Cli, store_path: Path, tmp_path: Path) -> None:
+    run(cli, MON_1000, "log", "Before the import")
+    before = dump(store_path)
+    sheet = tmp_path / "bad.csv"
+    sheet.write_text(BAD_SHEET, encoding="utf-8", newline="")
+    result = cli("import", str(sheet), env=at(MON_1000))
+    assert result.exit_code == 2, result.output
+    assert result.stdout == "" and "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert "3 problems" in lines[0] and "nothing imported" in lines[0]
+    assert "line 3: kind: unknown kind 'bogus' (allowed: enquiry, request, complaint, compliment)" in lines[1]
+    assert "line 4: subject: is empty" in lines[2]
+    assert "line 4: channel: unknown channel 'fax'" in lines[3]
+    assert dump(store_path) == before
+
+
+def test_csv_import_skip_invalid_writes_the_good_rows(cli: Cli, tmp_path: Path) -> None:
+    sheet = tmp_path / "bad.csv"
+    sheet.write_text(BAD_SHEET, encoding="utf-8", newline="")
+    result = run(cli, MON_1000, "import", str(sheet), "--skip-invalid")
+    assert "skipped line 3: kind: unknown kind 'bogus'" in result.stderr
+    assert "imported 2 tickets" in result.stderr and "skipped 2 bad rows" in result.stderr
+    listed = json.loads(run(cli, MON_1000, "list", "--json").stdout)
+    assert [(t["id"], t["subject"], t["channel"]) for t in listed] == [(1, "Fine", "phone"), (2, "Also fine", "email")]
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("x,2026-11-23 10:00,resolved,,2026-11-23 09:00", "line 2: resolved_at: is before received_at"),
+        ("x,2026-11-30 10:00,,,", "line 2: received_at: 2026-11-30 10:00 is in the future"),
+        ("x,23/11/2026,,,", "line 2: received_at: bad time '23/11/2026'"),
+        ("x,2026-11-23 09:00,waiting,,", "line 2: status: waiting cannot be imported"),
+        ("x,2026-11-23 09:00,new,2026-11-23 09:30,", "line 2: status: new, but acknowledged_at is given"),
+        ("x,,,2026-11-23 09:30,", "line 2: received_at: is required with acknowledged_at or resolved_at"),
+    ],
+)
+def test_csv_rows_are_checked_column_by_column(cli: Cli, tmp_path: Path, row: str, message: str) -> None:
+    sheet = tmp_path / "rows.csv"
+    sheet.write_text(f"subject,received_at,status,acknowledged_at,resolved_at\n{row}\n", encoding="utf-8")
+    result = cli("import", str(sheet), env=at(MON_1000))
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_csv_without_a_subject_column_is_refused(cli: Cli, tmp_path: Path) -> None:
+    sheet = tmp_path / "rows.csv"
+    sheet.write_text("title,kind\nHello,enquiry\n", encoding="utf-8")
+    result = cli("import", str(sheet), env=at(MON_1000))
+    assert result.exit_code == 2 and "line 1: subject: the required column is missing" in result.stderr
+
+
+def test_large_imports_show_a_progress_bar_on_a_terminal(
+    cli: Cli, full_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from supportcli.cli import transfer_cmd
+
+    exported = tmp_path / "all.ndjson"
+    run(cli, EXPORTED, "export", "-o", str(exported))
+    monkeypatch.setattr(transfer_cmd, "PROGRESS_MIN_BYTES", 0)
+    other = ("--db", str(tmp_path / "other.db"))
+    shown_bar = run(cli, EXPORTED, *other, "import", str(exported), "--dry-run")
+    assert "Importing" not in shown_bar.stderr  # piped: no bar
+    on_terminal = ok(cli(*other, "import", str(exported), env=at(EXPORTED, SUPPORTCLI_TERMINAL="1")))
+    assert "Importing all.ndjson" in on_terminal.stderr
+    assert "imported 7 tickets" in on_terminal.stderr
+
+
+# -- PostgreSQL ------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database, or skip when no server answers on 127.0.0.1:5432 (never in CI)."""
+    try:
+        import psycopg
+
+        admin = psycopg.connect(
+            "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True, connect_timeout=3
+        )
+    except Exception as exc:  # no psycopg, no server, refused: all mean "no PostgreSQL here"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but no PostgreSQL server: {exc}")
+        pytest.skip("no PostgreSQL server on 127.0.0.1:5432 (user postgres)")
+    name = f"supportcli_test_{uuid.uuid4().hex[:12]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def test_import_into_postgresql_is_lossless_and_bumps_the_id_sequences(
+    cli: Cli, full_store: Path, tmp_path: Path, postgres_url: str
+) -> None:
+    exported = tmp_path / "all.json"
+    run(cli, EXPORTED, "export", "-o", str(exported))
+    pg = {"SUPPORTCLI_DATABASE_URL": postgres_url}
+    ok(cli("import", str(exported), env=at(EXPORTED, **pg)))
+    assert ok(cli("export", env=at(EXPORTED, **pg))).stdout == exported.read_text(encoding="utf-8")
+    assert ok(cli("log", "After the import", "-q", env=at(EXPORTED, **pg))).stdout == "8\n"
+    policy = tmp_path / "later.toml"
+    policy.write_text('name = "Later"\n[[targets]]\nmatch = {}\nrespond = "1wh"\n', encoding="utf-8")
+    assert "policy version 3" in ok(cli("policy", "set", str(policy), env=at(EXPORTED, **pg))).stderr

@@ -46,3 +46,16 @@ def test_ruff_format_is_clean() -> None:
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_help_imports_neither_the_database_layer_nor_holidays() -> None:
+    """`--help` and shell completion must stay fast: heavy imports happen only where they are needed."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "supportcli", "--help"], capture_output=True, text=True, check=True
+    )
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    heavy = {
+        name for name in imported if name.split(".")[0] in {"sqlmodel", "sqlalchemy", "holidays", "numpy", "email"}
+    }
+    assert heavy == set()
+    assert "Usage: supportcli" in result.stdout

@@ -15,8 +15,8 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from supportcli.cli.context import AppContext
-from supportcli.cli.tickets_cmd import parse_time
-from supportcli.core.tickets import CHANNELS, KINDS, OPEN_STATUSES, PRIORITIES, STATUSES, check_choice
+from supportcli.cli.filters import ticket_filter
+from supportcli.core.tickets import STATUSES, check_choice
 from supportcli.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -37,44 +37,6 @@ FormatOption = Annotated[
     str | None,
     typer.Option("--format", "-f", metavar="FORMAT", help="json, ndjson or csv (default: from the file name)."),
 ]
-
-
-def ticket_filter(
-    obj: AppContext,
-    status: list[str] | None = None,
-    kind: list[str] | None = None,
-    channel: list[str] | None = None,
-    priority: list[str] | None = None,
-    owner: list[str] | None = None,
-    org: list[str] | None = None,
-    tier: list[str] | None = None,
-    category: list[str] | None = None,
-    tag: list[str] | None = None,
-    since: str | None = None,
-    until: str | None = None,
-) -> TicketFilter:
-    """The TicketFilter of ``list``'s filter options (same values, same messages)."""
-    from supportcli.core.tickets import tier_index
-    from supportcli.store.queries import TicketFilter
-
-    statuses: list[str] = []
-    for value in status or []:
-        statuses.extend(OPEN_STATUSES if value.strip().lower() == "open" else [check_choice(value, STATUSES, "status")])
-    tiers = obj.newest_policy().tiers if tier else ()
-    return TicketFilter(
-        statuses=statuses,
-        kinds=[check_choice(v, KINDS, "kind") for v in kind or []],
-        channels=[check_choice(v, CHANNELS, "channel") for v in channel or []],
-        priorities=[check_choice(v, PRIORITIES, "priority") for v in priority or []],
-        owners=[o for o in owner or [] if o != "-"],
-        unassigned="-" in (owner or []),
-        orgs=org or [],
-        categories=category or [],
-        tags=tag or [],
-        tiers=[tier_index(tiers, v) for v in tier or []],
-        since=parse_time(obj, since) if since else None,
-        until=parse_time(obj, until) if until else None,
-    )
 
 
 def export(

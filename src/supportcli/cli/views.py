@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from supportcli.cli.context import AppContext
-from supportcli.cli.tickets_cmd import TicketId, parse_time
-from supportcli.core.tickets import CHANNELS, KINDS, OPEN_STATUSES, PRIORITIES, STATUSES, check_choice
+from supportcli.cli.tickets_cmd import TicketId
+from supportcli.core.tickets import STATUSES
 from supportcli.render.output import Column, Format, human_time
 
 if TYPE_CHECKING:
@@ -313,32 +313,18 @@ def list_command(
 
       supportcli list --owner priya --since 2026-11-01 --sort due --json
     """
-    from supportcli.core.tickets import tier_index
-    from supportcli.store.queries import SORTS, TicketFilter, list_tickets
+    from dataclasses import replace
+
+    from supportcli.cli.filters import ticket_filter
+    from supportcli.store.queries import SORTS, list_tickets
 
     obj: AppContext = ctx.obj
-    statuses: list[str] = []
-    for value in status or []:
-        statuses.extend(OPEN_STATUSES if value.strip().lower() == "open" else [check_choice(value, STATUSES, "status")])
-    owners = [o for o in owner or [] if o != "-"]
     if sort not in SORTS:
         from supportcli.errors import InvalidInput
 
         raise InvalidInput(f"unknown sort {sort!r} (allowed: {', '.join(SORTS)})")
-    tiers = obj.newest_policy().tiers
-    wanted = TicketFilter(
-        statuses=statuses,
-        kinds=[check_choice(v, KINDS, "kind") for v in kind or []],
-        channels=[check_choice(v, CHANNELS, "channel") for v in channel or []],
-        priorities=[check_choice(v, PRIORITIES, "priority") for v in priority or []],
-        owners=owners,
-        unassigned="-" in (owner or []),
-        orgs=org or [],
-        categories=category or [],
-        tags=tag or [],
-        tiers=[tier_index(tiers, v) for v in tier or []],
-        since=parse_time(obj, since) if since else None,
-        until=parse_time(obj, until) if until else None,
+    wanted = replace(
+        ticket_filter(obj, status, kind, channel, priority, owner, org, tier, category, tag, since, until),
         sort=sort,
         limit=limit,
     )

@@ -44,6 +44,11 @@ class TicketFilter:
 
 def list_tickets(session: Session, wanted: TicketFilter) -> list[Ticket]:
     """Tickets matching a filter, in the requested order."""
+    return list(session.exec(ticket_statement(wanted)))
+
+
+def ticket_statement(wanted: TicketFilter) -> Select:  # type: ignore[type-arg]
+    """The SELECT of tickets matching a filter (``list`` runs it; ``export`` streams it)."""
     statement = select(Ticket)
     for column, values in (
         (Ticket.status, wanted.statuses),
@@ -76,7 +81,7 @@ def list_tickets(session: Session, wanted: TicketFilter) -> list[Ticket]:
         statement = statement.order_by(*SORTS[wanted.sort])
     if wanted.limit is not None:
         statement = statement.limit(wanted.limit)
-    return list(session.exec(statement))
+    return statement
 
 
 def due_statement(owners: Sequence[str] = ()) -> Select:  # type: ignore[type-arg]

@@ -26,7 +26,7 @@ from supportcli.core.tickets import CHANNELS, KINDS, PRIORITIES, STATUSES, TARGE
 from supportcli.errors import InvalidInput
 from supportcli.store.database import SCHEMA_VERSION
 from supportcli.store.models import AutomationMark, Event, Notice, PolicyVersion, Staff, Target, Ticket
-from supportcli.store.queries import TicketFilter, list_tickets
+from supportcli.store.queries import TicketFilter, ticket_statement
 
 FORMAT_NAME = "supportcli-export"
 FORMAT_VERSION = 1
@@ -224,28 +224,6 @@ def load_row(
 
 
 # -- export -----------------------------------------------------------------------------------------------------------
-
-
-class _StatementCatcher:
-    """Stands in for a session so ``list_tickets`` hands over its statement instead of running it.
-
-    The export then streams that statement in batches: the filters mean exactly what they mean
-    for ``list``, with no second copy of them to drift.
-    """
-
-    def __init__(self) -> None:
-        self.statement: Any = None
-
-    def exec(self, statement: Any) -> list[Ticket]:
-        self.statement = statement
-        return []
-
-
-def ticket_statement(wanted: TicketFilter) -> Any:
-    """The SELECT of tickets ``list`` would run for ``wanted``."""
-    catcher = _StatementCatcher()
-    list_tickets(catcher, wanted)  # type: ignore[arg-type]
-    return catcher.statement
 
 
 def is_filtered(wanted: TicketFilter) -> bool:

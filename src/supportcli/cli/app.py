@@ -165,7 +165,7 @@ _register()
 def main() -> int:
     """Console-script entry point."""
     try:
-        app()
+        app(prog_name="supportcli")
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     return 0

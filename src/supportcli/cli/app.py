@@ -135,6 +135,7 @@ def root(
 def _register() -> None:
     from supportcli.cli import (
         calendar_cmd,
+        db_cmd,
         overdue_cmd,
         policy_cmd,
         privacy_cmd,
@@ -157,6 +158,7 @@ def _register() -> None:
     app.command("report")(report_cmd.report)
     app.command("export")(transfer_cmd.export)
     app.command("import")(transfer_cmd.import_)
+    app.add_typer(db_cmd.app, name="db")
 
 
 _register()

@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import create_engine, event, inspect
@@ -22,11 +24,12 @@ from sqlmodel import Session, SQLModel, select
 from supportcli.errors import StoreUnavailable
 from supportcli.locations import StoreLocation
 from supportcli.store import models
+from supportcli.store.migrations import pending, schema_version
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    pass
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = schema_version()  # for readers; the checks below call schema_version() itself
 DEFAULT_LOCK_TIMEOUT_SECONDS = 30.0
 # Per-connection settings. WAL is set once the file is known to be ours (see _enable_wal): a foreign
 # SQLite file must be refused without being touched.
@@ -210,16 +213,21 @@ def _sqlite_engine(location: StoreLocation, timeout: float) -> Engine:
 
 
 def _ensure_schema(store: Store, default_policy: Callable[[], str], now: datetime, actor: str) -> None:
-    """Create the schema and the first policy version on first use; refuse foreign or newer stores."""
+    """Create the schema on first use, upgrade an older one in place, refuse foreign or newer stores."""
     version = _read_schema_version(store)
-    if version == SCHEMA_VERSION:
+    current = schema_version()
+    if version == current:
         _enable_wal(store)
         return
-    if version is not None and version > SCHEMA_VERSION:
+    if version is not None and version > current:
         raise StoreUnavailable(
             f"store {store.location.display} has schema version {version}, newer than this "
-            f"supportcli understands ({SCHEMA_VERSION}); upgrade supportcli"
+            f"supportcli understands ({current}); upgrade supportcli"
         )
+    if version is not None:
+        upgrade(store, version)
+        _enable_wal(store)
+        return
 
     def create(session: Session) -> None:
         connection = session.connection()
@@ -229,7 +237,7 @@ def _ensure_schema(store: Store, default_policy: Callable[[], str], now: datetim
         if tables:
             raise StoreUnavailable(f"{store.location.display} is not a supportcli store (it holds other tables)")
         SQLModel.metadata.create_all(connection)
-        session.add(models.Meta(key="schema_version", value=str(SCHEMA_VERSION)))
+        session.add(models.Meta(key="schema_version", value=str(schema_version())))
         session.add(
             models.PolicyVersion(
                 version=1,
@@ -244,6 +252,66 @@ def _ensure_schema(store: Store, default_policy: Callable[[], str], now: datetim
 
     store.run_write(create)
     _enable_wal(store)
+
+
+@dataclass(frozen=True)
+class UpgradeResult:
+    """What an upgrade did."""
+
+    from_version: int
+    to_version: int
+    applied: tuple[str, ...]
+    backup: Path | None
+
+
+def upgrade(store: Store, from_version: int) -> UpgradeResult:
+    """Bring a store up to this program's schema: back it up (SQLite), then migrate in one transaction."""
+    current = schema_version()
+    backup_path = None
+    if store.location.sqlite_path is not None:
+        path = store.location.sqlite_path
+        backup_path = path.with_name(f"{path.name}.v{from_version}-backup")
+        backup_sqlite(store, backup_path)
+    applied: list[str] = []
+
+    def migrate(session: Session) -> None:
+        connection = session.connection()
+        found = session.exec(select(models.Meta).where(models.Meta.key == "schema_version")).one()
+        if int(found.value) >= current:
+            return  # another process upgraded it while we waited for the lock
+        for migration in pending(int(found.value)):
+            migration.apply(connection)
+            applied.append(migration.name)
+        SQLModel.metadata.create_all(connection)  # tables that are new in this version
+        found.value = str(current)
+        session.add(found)
+
+    store.run_write(migrate)
+    return UpgradeResult(from_version, current, tuple(applied), backup_path)
+
+
+def backup_sqlite(store: Store, target: Path) -> None:
+    """A consistent copy of a live SQLite store through SQLite's online backup API (mode 0600)."""
+    import sqlite3
+
+    if store.location.sqlite_path is None:
+        raise StoreUnavailable("backups are for SQLite stores; back up PostgreSQL with pg_dump")
+    try:
+        os.close(os.open(target, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600))
+        source = sqlite3.connect(store.location.sqlite_path)
+        destination = sqlite3.connect(target)
+        try:
+            source.backup(destination)
+        finally:
+            destination.close()
+            source.close()
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreUnavailable(f"cannot back up {store.location.display} to {target}: {exc}") from exc
+
+
+def store_version(store: Store) -> int | None:
+    """The schema version recorded in a store."""
+    return _read_schema_version(store)
 
 
 def _enable_wal(store: Store) -> None:

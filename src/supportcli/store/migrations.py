@@ -1,0 +1,45 @@
+"""Schema versions and the migrations between them, as small named functions (the llm way).
+
+Version 1 is the first released schema, created from the models. Every later
+change to an existing table is a function appended to ``MIGRATIONS`` that
+takes the store from version N-1 to N with explicit, portable DDL; brand-new
+tables are created from the models after the migrations run. Each upgrade
+runs in one transaction, after a backup of an SQLite store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Connection
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step: ``apply`` takes the schema from ``version - 1`` to ``version``."""
+
+    version: int
+    name: str
+    apply: Callable[[Connection], None]
+
+
+# Append new steps here, numbered from 2; never edit one that has been released.
+MIGRATIONS: list[Migration] = []
+
+
+def schema_version() -> int:
+    """The schema version this program writes."""
+    return 1 + len(MIGRATIONS)
+
+
+def pending(from_version: int) -> list[Migration]:
+    """The steps that take a store at ``from_version`` to the current schema, in order."""
+    return [migration for migration in MIGRATIONS if migration.version > from_version]
+
+
+def check_sequence() -> None:
+    """Guard against a mis-numbered list (a test calls this)."""
+    expected = list(range(2, 2 + len(MIGRATIONS)))
+    if [migration.version for migration in MIGRATIONS] != expected:
+        raise RuntimeError(f"migrations must be numbered {expected}")

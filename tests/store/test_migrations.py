@@ -1,0 +1,139 @@
+"""Schema versions: the first released store opens with nothing lost, and upgrades run with a backup first."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner, Result
+
+from supportcli.cli.app import app
+from supportcli.store import migrations
+from supportcli.store.migrations import Migration
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "stores" / "v1.db"
+LATER = {"SUPPORTCLI_NOW": "2026-11-25T10:00:00+00:00"}
+
+
+@pytest.fixture
+def v1_store(tmp_path: Path) -> Path:
+    """A copy of the store made by the first released schema (see tests/fixtures/stores/make_v1.sh)."""
+    copy = tmp_path / "v1.db"
+    shutil.copyfile(FIXTURE, copy)
+    return copy
+
+
+def run(store: Path) -> Callable[..., Result]:
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, ["--db", str(store), *args], env=LATER)
+
+
+def targets(record: dict) -> dict[str, tuple]:
+    return {t["name"]: (t["due_at"], t["met_at"], t["state"]) for t in record["targets"]}
+
+
+def assert_v1_data_intact(cli: Callable[..., Result]) -> None:
+    listed = json.loads(cli("list", "--json").stdout)
+    assert [(t["id"], t["subject"], t["status"]) for t in listed] == [
+        (1, "Invoice sent to old address", "acknowledged"),
+        (2, "Engineer never came", "in-progress"),
+        (3, "Password reset link expired", "resolved"),
+    ]
+    resolved = json.loads(cli("show", "3", "--json").stdout)
+    # chat → respond 4wh: Mon 10:10 + 4h = 14:10; paused Mon 13:00 with 1h10m left, resumed Tue 10:00 → 11:10.
+    # resolve 10wd → Mon 7 Dec 17:00, moved by the 5 working hours paused (Mon 13–17, Tue 9–10) → Tue 8 Dec 14:00.
+    assert targets(resolved) == {
+        "respond": ("2026-11-24T11:10:00+00:00", "2026-11-24T11:00:00+00:00", "met"),
+        "resolve": ("2026-12-08T14:00:00+00:00", "2026-11-24T11:00:00+00:00", "met"),
+    }
+    assert resolved["rating"] == 5
+    assert [e["event"] for e in resolved["history"]] == ["logged", "waiting", "resumed", "resolved", "feedback"]
+    complaint = json.loads(cli("show", "2", "--json").stdout)
+    assert complaint["tier_name"] == "Customer Success Manager"
+    assert targets(complaint)["update"] == ("2026-11-25T12:00:00+00:00", None, "pending")  # agreed with --next
+    staff = json.loads(cli("staff", "list", "--json").stdout)
+    assert [(s["name"], s["tier_name"]) for s in staff] == [("priya", "Support"), ("sam", "Customer Success Manager")]
+
+
+def test_the_first_released_store_opens_with_nothing_lost(v1_store: Path) -> None:
+    cli = run(v1_store)
+    assert_v1_data_intact(cli)
+    check = json.loads(cli("db", "check", "--json").stdout)
+    assert (check["ok"], check["schema_version"]) == (True, migrations.schema_version())
+    assert check["counts"]["tickets"] == 3
+
+
+def test_an_older_store_is_backed_up_then_upgraded_in_place(v1_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def add_channel_note(connection) -> None:  # type: ignore[no-untyped-def]
+        connection.execute(text("ALTER TABLE tickets ADD COLUMN channel_note VARCHAR"))
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [Migration(2, "add channel note", add_channel_note)])
+    migrations.check_sequence()
+    before = FIXTURE.read_bytes()
+    result = run(v1_store)("db", "upgrade")
+    assert result.exit_code == 0, result.output
+    backup = v1_store.with_name("v1.db.v1-backup")
+    assert f"upgraded {v1_store} from schema version 1 to 2; backup at {backup}" in result.stderr
+    assert backup.exists()
+    with sqlite3.connect(backup) as copy:
+        assert copy.execute("SELECT value FROM supportcli_meta WHERE key='schema_version'").fetchone() == ("1",)
+    connection = sqlite3.connect(v1_store)
+    columns = [row[1] for row in connection.execute("PRAGMA table_info(tickets)")]
+    version = connection.execute("SELECT value FROM supportcli_meta WHERE key='schema_version'").fetchone()
+    connection.close()
+    assert "channel_note" in columns
+    assert version == ("2",)
+    assert_v1_data_intact(run(v1_store))
+    again = run(v1_store)("db", "upgrade")
+    assert "is at schema version 2; nothing to do" in again.stderr
+    assert FIXTURE.read_bytes() == before  # the committed fixture itself is never touched
+
+
+def test_a_failed_migration_changes_nothing(v1_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(connection) -> None:  # type: ignore[no-untyped-def]
+        connection.execute(text("ALTER TABLE tickets ADD COLUMN half_done VARCHAR"))
+        connection.execute(text("ALTER TABLE no_such_table ADD COLUMN x VARCHAR"))
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [Migration(2, "broken", broken)])
+    before = sqlite3.connect(v1_store).execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
+    result = run(v1_store)("list")
+    assert result.exit_code == 5
+    assert "Traceback" not in result.output
+    connection = sqlite3.connect(v1_store)
+    assert connection.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() == before
+    assert connection.execute("SELECT value FROM supportcli_meta WHERE key='schema_version'").fetchone() == ("1",)
+    connection.close()
+
+
+def test_migrations_are_numbered_in_sequence() -> None:
+    migrations.check_sequence()
+    assert migrations.schema_version() == 1 + len(migrations.MIGRATIONS)
+
+
+def test_db_backup_makes_a_consistent_copy(v1_store: Path, tmp_path: Path) -> None:
+    target = tmp_path / "copy.db"
+    result = run(v1_store)("db", "backup", str(target))
+    assert result.exit_code == 0, result.output
+    assert_v1_data_intact(run(target))
+    assert (target.stat().st_mode & 0o777) == 0o600
+    refused = run(v1_store)("db", "backup", str(v1_store))
+    assert refused.exit_code == 2
+
+
+def test_db_check_reports_damage_with_exit_5(v1_store: Path) -> None:
+    connection = sqlite3.connect(v1_store)
+    connection.execute("PRAGMA foreign_keys=OFF")
+    connection.execute(
+        "INSERT INTO events (ticket_id, at, actor, kind, text, data) VALUES (99, '2026-11-23', 'x', 'note', '', '')"
+    )
+    connection.commit()
+    connection.close()
+    result = run(v1_store)("db", "check")
+    assert result.exit_code == 5
+    assert "foreign key: events row" in result.stdout
+    assert result.stderr.strip().startswith("supportcli: error: store ")

@@ -263,3 +263,22 @@ def test_a_broken_config_file_is_one_clear_error(cli: Cli, tmp_path: Path, monke
     assert result.exit_code == 2
     assert "config.toml: not valid TOML" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_config_show_never_prints_passwords(cli: Cli, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    (config_dir / "config.toml").write_text(
+        'database_url = "postgresql+psycopg://team:hunter2@db.example/support"\n'
+        '[smtp]\nhost = "smtp.example.com"\nport = 587\nuser = "support"\npassword = "s3cret"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("SUPPORTCLI_CONFIG_DIR", str(config_dir))
+    monkeypatch.delenv("SUPPORTCLI_DB")
+    result = cli("config", "show", "--json")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["store"] == "postgresql+psycopg://team:***@db.example/support"
+    assert shown["smtp"] == "support@smtp.example.com:587"
+    assert shown["user"] == "alice"
+    assert "hunter2" not in result.output and "s3cret" not in result.output

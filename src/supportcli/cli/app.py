@@ -135,6 +135,7 @@ def root(
 def _register() -> None:
     from supportcli.cli import (
         calendar_cmd,
+        config_cmd,
         db_cmd,
         overdue_cmd,
         policy_cmd,
@@ -159,6 +160,7 @@ def _register() -> None:
     app.command("export")(transfer_cmd.export)
     app.command("import")(transfer_cmd.import_)
     app.add_typer(db_cmd.app, name="db")
+    app.add_typer(config_cmd.app, name="config")
 
 
 _register()

@@ -504,3 +504,17 @@ def test_import_into_postgresql_is_lossless_and_bumps_the_id_sequences(
     policy = tmp_path / "later.toml"
     policy.write_text('name = "Later"\n[[targets]]\nmatch = {}\nrespond = "1wh"\n', encoding="utf-8")
     assert "policy version 3" in ok(cli("policy", "set", str(policy), env=at(EXPORTED, **pg))).stderr
+
+
+def test_export_streams_past_one_batch(cli, store_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """More tickets than one batch: every one exported once, in id order (a regression: the second batch failed)."""
+    from supportcli.store import transfer
+
+    monkeypatch.setattr(transfer, "BATCH_SIZE", 3)
+    env = {"SUPPORTCLI_NOW": "2026-11-23T10:00:00+00:00"}
+    for n in range(8):
+        assert cli("log", f"ticket {n}", "-q", env=env).exit_code == 0
+    result = cli("export", "--format", "ndjson", env=env)
+    assert result.exit_code == 0, result.output
+    tickets = [json.loads(line) for line in result.stdout.splitlines() if json.loads(line)["type"] == "ticket"]
+    assert [t["id"] for t in tickets] == list(range(1, 9))

@@ -281,10 +281,19 @@ def _staff_referred_to(session: Session, statement: Any, staff: list[Staff]) -> 
 
 
 def ticket_batches(session: Session, statement: Any) -> Iterator[list[Ticket]]:
-    """The tickets of ``statement`` in batches, so memory stays flat however many there are."""
-    result = session.exec(statement.execution_options(yield_per=BATCH_SIZE))
-    for batch in result.partitions(BATCH_SIZE):
-        yield list(batch)
+    """The tickets of ``statement`` in id order, a batch at a time, so memory stays flat however many.
+
+    Each batch is its own keyset query (``id > last``), so dropping the previous batch from the
+    session never disturbs a result still being read.
+    """
+    by_id = statement.order_by(None).order_by(col(Ticket.id))
+    last_id = 0
+    while True:
+        batch = list(session.exec(by_id.where(col(Ticket.id) > last_id).limit(BATCH_SIZE)))
+        if not batch:
+            return
+        yield batch
+        last_id = batch[-1].id or last_id
         session.expunge_all()
 
 

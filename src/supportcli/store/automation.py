@@ -8,10 +8,12 @@ loses nothing and a second run repeats nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
+from supportcli.core.calendar import calendar_for
 from supportcli.core.durations import Duration
 from supportcli.core.tickets import OPEN_STATUSES, TargetState
 from supportcli.render.tickets import local
@@ -20,8 +22,11 @@ from supportcli.store.models import AutomationMark, Target, Ticket
 from supportcli.store.queries import breached_statement
 from supportcli.store.tickets import Actor, close, escalate, policy_of
 
+if TYPE_CHECKING:
+    from supportcli.core.calendar import WorkingCalendar
+    from supportcli.core.policy import Policy
+
 AUTOMATION_ACTOR = "supportcli"
-DUE_SOON_HORIZON = timedelta(days=14)
 
 
 @dataclass
@@ -44,63 +49,93 @@ class AutomationSummary:
     queued: int = 0
 
 
-def _mark(session: Session, key: str, ticket_id: int | None, now: datetime) -> bool:
-    """Record an automatic action once; False when it was already taken."""
-    if session.exec(select(AutomationMark.id).where(AutomationMark.key == key)).first() is not None:
-        return False
-    session.add(AutomationMark(key=key, ticket_id=ticket_id, at=now))
-    return True
+class _Run:
+    """What one automation run reuses: policies by version, and the marks already taken."""
+
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.session, self.now = session, now
+        self._policies: dict[int, tuple[Policy, WorkingCalendar]] = {}
+        self._known_marks: set[str] = set()
+
+    def policy(self, ticket: Ticket) -> tuple[Policy, WorkingCalendar]:
+        if ticket.policy_version not in self._policies:
+            self._policies[ticket.policy_version] = policy_of(self.session, ticket, self.now.year)
+        return self._policies[ticket.policy_version]
+
+    def load_marks(self, keys: list[str]) -> None:
+        """Learn in a few queries which of these actions were already taken."""
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            self._known_marks.update(
+                self.session.exec(select(AutomationMark.key).where(col(AutomationMark.key).in_(chunk)))
+            )
+
+    def mark(self, key: str, ticket_id: int | None) -> bool:
+        """Record an automatic action once; False when it was already taken."""
+        if key in self._known_marks:
+            return False
+        with self.session.no_autoflush:
+            taken = self.session.exec(select(AutomationMark.id).where(AutomationMark.key == key)).first() is not None
+        self._known_marks.add(key)
+        if taken:
+            return False
+        self.session.add(AutomationMark(key=key, ticket_id=ticket_id, at=self.now))
+        return True
 
 
 def run_automation(session: Session, now: datetime, channels: Channels) -> AutomationSummary:
     """Apply breaches, escalations, auto-closes and due-soon warnings; enqueue one notice per event."""
     summary = AutomationSummary()
-    _breaches(session, now, channels, summary)
-    _auto_close(session, now, channels, summary)
-    _due_soon(session, now, channels, summary)
+    run = _Run(session, now)
+    _breaches(run, channels, summary)
+    _auto_close(run, channels, summary)
+    _due_soon(run, channels, summary)
     return summary
 
 
-def _breaches(session: Session, now: datetime, channels: Channels, summary: AutomationSummary) -> None:
+def _breach_key(target: Target) -> str:
+    return f"breach:{target.ticket_id}:{target.name}:{target.due_at.isoformat() if target.due_at else ''}"
+
+
+def _breaches(run: _Run, channels: Channels, summary: AutomationSummary) -> None:
+    session, now = run.session, run.now
     rows = list(session.exec(breached_statement(now)))
+    run.load_marks([_breach_key(target) for target in rows])
     for target in rows:
+        key = _breach_key(target)
+        if key in run._known_marks:
+            continue
         ticket = session.get(Ticket, target.ticket_id)
         if ticket is None or ticket.status not in OPEN_STATUSES or target.due_at is None:
             continue
-        key = f"breach:{ticket.id}:{target.name}:{target.due_at.isoformat()}"
-        if not _mark(session, key, ticket.id, now):
+        if not run.mark(key, ticket.id):
             continue
-        policy, calendar = policy_of(session, ticket, now.year)
+        policy, calendar = run.policy(ticket)
         when = local(target.due_at, calendar)
         summary.breaches.append(f"#{ticket.id} {target.name} breached (due {when:%Y-%m-%d %H:%M})")
-        _notify(session, key, "breach", ticket, target, now, channels, summary)
+        _notify(run, key, "breach", ticket, target, channels, summary)
         rule = next((r for r in policy.rules if r.number == ticket.rule_number), None)
         if target.name == "resolve" and rule is not None and rule.escalate_on_breach:
-            _escalate(session, ticket, target, now, channels, summary, policy.tiers)
+            _escalate(run, ticket, target, channels, summary, policy.tiers)
 
 
 def _escalate(
-    session: Session,
-    ticket: Ticket,
-    target: Target,
-    now: datetime,
-    channels: Channels,
-    summary: AutomationSummary,
-    tiers: tuple[str, ...],
+    run: _Run, ticket: Ticket, target: Target, channels: Channels, summary: AutomationSummary, tiers: tuple[str, ...]
 ) -> None:
     key = f"escalate:{ticket.id}:{target.name}:{target.due_at.isoformat() if target.due_at else ''}"
-    if ticket.tier >= len(tiers) - 1 or not _mark(session, key, ticket.id, now):
+    if ticket.tier >= len(tiers) - 1 or not run.mark(key, ticket.id):
         return
     reason = f"{target.name} target breached"
-    escalate(session, ticket.id or 0, Actor(AUTOMATION_ACTOR, now), None, reason, tiers)
+    escalate(run.session, ticket.id or 0, Actor(AUTOMATION_ACTOR, run.now), None, reason, tiers)
     summary.escalations.append(f"#{ticket.id} escalated to {tiers[ticket.tier]}")
-    _notify(session, key, "escalation", ticket, target, now, channels, summary, new_tier=ticket.tier)
+    _notify(run, key, "escalation", ticket, target, channels, summary, new_tier=ticket.tier)
 
 
-def _auto_close(session: Session, now: datetime, channels: Channels, summary: AutomationSummary) -> None:
+def _auto_close(run: _Run, channels: Channels, summary: AutomationSummary) -> None:
+    session, now = run.session, run.now
     waiting = session.exec(select(Ticket).where(Ticket.status == "waiting", col(Ticket.waiting_since).is_not(None)))
     for ticket in list(waiting):
-        policy, _ = policy_of(session, ticket, now.year)
+        policy, _ = run.policy(ticket)
         after = policy.automation.auto_close_waiting_after
         if (
             after is None
@@ -109,52 +144,60 @@ def _auto_close(session: Session, now: datetime, channels: Channels, summary: Au
         ):
             continue
         key = f"auto-close:{ticket.id}:{ticket.waiting_since.isoformat()}"
-        if not _mark(session, key, ticket.id, now):
+        if not run.mark(key, ticket.id):
             continue
         close(session, ticket.id or 0, Actor(AUTOMATION_ACTOR, now), f"no reply from the customer within {after}", True)
         summary.closures.append(f"#{ticket.id} closed: no reply within {after}")
-        _notify(session, key, "auto-close", ticket, None, now, channels, summary)
+        _notify(run, key, "auto-close", ticket, None, channels, summary)
 
 
 def _waited_until(since: datetime, after: Duration, policy, now: datetime) -> datetime:  # type: ignore[no-untyped-def]
     if after.is_working_time:
-        from supportcli.core.calendar import calendar_for
-
         return calendar_for(policy.calendar, now.year).due(since, after)
     return after.add_elapsed(since)
 
 
-def _due_soon(session: Session, now: datetime, channels: Channels, summary: AutomationSummary) -> None:
+def _due_soon(run: _Run, channels: Channels, summary: AutomationSummary) -> None:
+    session, now = run.session, run.now
+    horizon = _warning_horizon(run)
+    if horizon is None:
+        return
     soon = session.exec(
         select(Target)
-        .where(
-            Target.state == TargetState.PENDING, col(Target.due_at) > now, col(Target.due_at) <= now + DUE_SOON_HORIZON
-        )
+        .where(Target.state == TargetState.PENDING, col(Target.due_at) > now, col(Target.due_at) <= horizon)
         .order_by(col(Target.due_at))
     )
     for target in list(soon):
         ticket = session.get(Ticket, target.ticket_id)
         if ticket is None or target.due_at is None:
             continue
-        policy, calendar = policy_of(session, ticket, now.year)
+        policy, calendar = run.policy(ticket)
         warn = policy.automation.warn_before
-        if warn is None:
-            continue
-        left = calendar.remaining_seconds(now, target.due_at)
-        limit = warn.working_seconds if warn.unit.value in ("wh", "wm") else None
-        if limit is None:
-            if warn.is_working_time:  # in working days: a warning on the day before falling due
-                limit = warn.amount * calendar.day_length_seconds
-            else:
-                limit = int((warn.add_elapsed(now) - now).total_seconds())
-                left = int((target.due_at - now).total_seconds())
-        if left > limit:
+        if warn is None or target.due_at > _warn_from(now, warn, calendar):
             continue
         key = f"due-soon:{ticket.id}:{target.name}:{target.due_at.isoformat()}"
-        if not _mark(session, key, ticket.id, now):
+        if not run.mark(key, ticket.id):
             continue
         summary.warnings.append(f"#{ticket.id} {target.name} due {local(target.due_at, calendar):%Y-%m-%d %H:%M}")
-        _notify(session, key, "due-soon", ticket, target, now, channels, summary)
+        _notify(run, key, "due-soon", ticket, target, channels, summary)
+
+
+def _warn_from(now: datetime, warn: Duration, calendar: WorkingCalendar) -> datetime:
+    """The latest due time that is within ``warn`` of now (working time counted on the calendar)."""
+    return calendar.due(now, warn) if warn.is_working_time else warn.add_elapsed(now)
+
+
+def _warning_horizon(run: _Run) -> datetime | None:
+    """How far ahead to look for due-soon targets: the widest warning of the policies in use."""
+    from supportcli.store.policies import all_versions, parsed
+
+    horizons = []
+    for row in all_versions(run.session):
+        policy = parsed(row)
+        if policy.automation.warn_before is not None:
+            calendar = calendar_for(policy.calendar, run.now.year)
+            horizons.append(_warn_from(run.now, policy.automation.warn_before, calendar))
+    return max(horizons) if horizons else None
 
 
 EVENT_TITLES = {
@@ -166,19 +209,19 @@ EVENT_TITLES = {
 
 
 def _notify(
-    session: Session,
+    run: _Run,
     key: str,
     event: str,
     ticket: Ticket,
     target: Target | None,
-    now: datetime,
     channels: Channels,
     summary: AutomationSummary,
     new_tier: int | None = None,
 ) -> None:
     from supportcli.store.staff import email_of, responsible_for, staff_at_tier
 
-    policy, calendar = policy_of(session, ticket, now.year)
+    session, now = run.session, run.now
+    policy, calendar = run.policy(ticket)
     message = _message(event, ticket, target, now, policy.tiers, calendar)
     addresses: list[str] = []
     if channels.email:

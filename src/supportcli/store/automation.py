@@ -56,6 +56,7 @@ class _Run:
         self.session, self.now = session, now
         self._policies: dict[int, tuple[Policy, WorkingCalendar]] = {}
         self._known_marks: set[str] = set()
+        self._checked_marks: set[str] = set()
 
     def policy(self, ticket: Ticket) -> tuple[Policy, WorkingCalendar]:
         if ticket.policy_version not in self._policies:
@@ -69,13 +70,16 @@ class _Run:
             self._known_marks.update(
                 self.session.exec(select(AutomationMark.key).where(col(AutomationMark.key).in_(chunk)))
             )
+            self._checked_marks.update(chunk)
 
     def mark(self, key: str, ticket_id: int | None) -> bool:
         """Record an automatic action once; False when it was already taken."""
         if key in self._known_marks:
             return False
-        with self.session.no_autoflush:
-            taken = self.session.exec(select(AutomationMark.id).where(AutomationMark.key == key)).first() is not None
+        # The write lock is held for the whole run, so a key already looked up cannot have appeared since.
+        taken = key not in self._checked_marks and (
+            self.session.exec(select(AutomationMark.id).where(AutomationMark.key == key)).first() is not None
+        )
         self._known_marks.add(key)
         if taken:
             return False
@@ -87,9 +91,11 @@ def run_automation(session: Session, now: datetime, channels: Channels) -> Autom
     """Apply breaches, escalations, auto-closes and due-soon warnings; enqueue one notice per event."""
     summary = AutomationSummary()
     run = _Run(session, now)
-    _breaches(run, channels, summary)
-    _auto_close(run, channels, summary)
-    _due_soon(run, channels, summary)
+    # Everything added here is flushed once, at commit; the run keeps track of its own marks and notices.
+    with session.no_autoflush:
+        _breaches(run, channels, summary)
+        _auto_close(run, channels, summary)
+        _due_soon(run, channels, summary)
     return summary
 
 
@@ -97,15 +103,27 @@ def _breach_key(target: Target) -> str:
     return f"breach:{target.ticket_id}:{target.name}:{target.due_at.isoformat() if target.due_at else ''}"
 
 
+def _tickets_by_id(session: Session, ids: list[int]) -> dict[int, Ticket]:
+    """Many tickets in a few queries, rather than one per target."""
+    found: dict[int, Ticket] = {}
+    unique = sorted(set(ids))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        found.update(
+            (ticket.id or 0, ticket) for ticket in session.exec(select(Ticket).where(col(Ticket.id).in_(chunk)))
+        )
+    return found
+
+
 def _breaches(run: _Run, channels: Channels, summary: AutomationSummary) -> None:
     session, now = run.session, run.now
     rows = list(session.exec(breached_statement(now)))
     run.load_marks([_breach_key(target) for target in rows])
+    rows = [target for target in rows if _breach_key(target) not in run._known_marks]
+    tickets = _tickets_by_id(session, [target.ticket_id for target in rows])
     for target in rows:
         key = _breach_key(target)
-        if key in run._known_marks:
-            continue
-        ticket = session.get(Ticket, target.ticket_id)
+        ticket = tickets.get(target.ticket_id)
         if ticket is None or ticket.status not in OPEN_STATUSES or target.due_at is None:
             continue
         if not run.mark(key, ticket.id):

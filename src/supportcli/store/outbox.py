@@ -47,8 +47,10 @@ def enqueue(
 ) -> bool:
     """Add a notice unless one with the same key exists; True when it was added."""
     key = f"{mark_key}|{channel}|{recipient}"
-    if session.exec(select(Notice.id).where(Notice.key == key)).first() is not None:
+    queued_here: set[str] = session.info.setdefault("queued_notice_keys", set())  # not yet flushed
+    if key in queued_here or session.exec(select(Notice.id).where(Notice.key == key)).first() is not None:
         return False
+    queued_here.add(key)
     session.add(
         Notice(
             key=key,

@@ -351,8 +351,9 @@ def _emit_tickets(
         return
     now = obj.now()
     policies = PolicyCache(session, now.year)
-    targets = targets_for(session, [t.id for t in tickets if t.id is not None])
     fmt = obj.output.listing_format(json_flag=json_output, csv_flag=csv_output)
+    # Only JSON shows every target; tables, rows and CSV show each ticket's next pending one.
+    targets = targets_for(session, [t.id for t in tickets if t.id is not None], pending_only=fmt is not Format.JSON)
     if fmt is Format.JSON:
         obj.output.json(
             [

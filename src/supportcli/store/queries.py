@@ -108,14 +108,17 @@ def due_tickets(session: Session, limit: int | None = None, owners: Sequence[str
     return list(session.exec(statement))
 
 
-def targets_for(session: Session, ticket_ids: Sequence[int]) -> dict[int, list[Target]]:
-    """Targets of many tickets in one query, grouped by ticket."""
+def targets_for(session: Session, ticket_ids: Sequence[int], pending_only: bool = False) -> dict[int, list[Target]]:
+    """Targets of many tickets in a few queries, grouped by ticket (only pending ones when that is all a view needs)."""
     from supportcli.core.tickets import TARGET_ORDER
 
     grouped: dict[int, list[Target]] = defaultdict(list)
     for start in range(0, len(ticket_ids), 500):
         chunk = list(ticket_ids[start : start + 500])
-        for target in session.exec(select(Target).where(col(Target.ticket_id).in_(chunk))):
+        statement = select(Target).where(col(Target.ticket_id).in_(chunk))
+        if pending_only:
+            statement = statement.where(Target.state == "pending")
+        for target in session.exec(statement):
             grouped[target.ticket_id].append(target)
     for targets in grouped.values():
         targets.sort(key=lambda t: TARGET_ORDER.index(t.name) if t.name in TARGET_ORDER else 99)

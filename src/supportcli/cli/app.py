@@ -31,6 +31,12 @@ class SupportcliGroup(TyperGroup):
             _silence_stdout()
             raise typer.Exit(int(ExitStatus.SUCCESS)) from exc
         except Exception as exc:
+            if _is_usage_error(exc) and hasattr(exc, "format_message") and not _is_debug(ctx):
+                # One line, like every other error (SPEC §5), naming the command's help.
+                command = getattr(getattr(exc, "ctx", None), "command_path", "supportcli")
+                message = " ".join(exc.format_message().split())
+                typer.echo(f"supportcli: error: {message} (see: {command} --help)", err=True)
+                raise typer.Exit(int(ExitStatus.INVALID_INPUT)) from exc
             if _is_debug(ctx) or _is_usage_error(exc):
                 raise
             typer.echo(

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-TicketId = Annotated[int, typer.Argument(metavar="ID", help="Ticket number.", min=1)]
+MAX_ID = 2**31 - 1  # the largest id every supported database can hold
+TicketId = Annotated[int, typer.Argument(metavar="ID", help="Ticket number.", min=1, max=MAX_ID)]
 Message = Annotated[str, typer.Option("--message", "-m", help="Text for the history (customer-facing unless noted).")]
 At = Annotated[
     str | None,

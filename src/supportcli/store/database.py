@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlmodel import Session, SQLModel, select
 
-from supportcli.errors import StoreUnavailable
+from supportcli.errors import InvalidInput, StoreUnavailable
 from supportcli.locations import StoreLocation
 from supportcli.store import models
 from supportcli.store.migrations import pending, schema_version
@@ -43,9 +43,10 @@ T = TypeVar("T")
 class Store:
     """A supportcli store: read and write sessions over one engine."""
 
-    def __init__(self, location: StoreLocation, engine: Engine) -> None:
+    def __init__(self, location: StoreLocation, engine: Engine, timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS) -> None:
         self.location = location
         self.engine = engine
+        self.timeout = timeout
         self._write_engine = engine.execution_options(supportcli_write=True)
 
     @property
@@ -72,7 +73,9 @@ class Store:
         ):
             connection = session.connection()  # BEGIN IMMEDIATE now, so the lock is held before anything is read
             if connection.dialect.name == "postgresql":
-                # The same guarantee on PostgreSQL: one writer at a time, held until commit or rollback.
+                # The same guarantee on PostgreSQL: one writer at a time, held until commit or rollback,
+                # waiting no longer than SQLite would (then "locked", exit 5).
+                connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(self.timeout * 1000)}ms'")
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
             yield session
 
@@ -122,13 +125,36 @@ class Store:
 
 
 @contextmanager
+def _check_texts(session: Session, _context: object, _instances: object) -> None:
+    """Refuse text no store can keep the same on every database: NUL characters, broken UTF-8.
+
+    One check before every flush covers every way text arrives (options, stdin, imports, mail).
+    """
+    for row in (*session.new, *session.dirty):
+        for name, value in vars(row).items():
+            if not isinstance(value, str) or name.startswith("_"):
+                continue
+            if "\x00" in value:
+                raise InvalidInput(f"{name}: text contains a NUL character, which cannot be stored")
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise InvalidInput(
+                    f"{name}: text is not valid UTF-8 (check the terminal's or file's encoding)"
+                ) from exc
+
+
+event.listen(Session, "before_flush", _check_texts)
+
+
+@contextmanager
 def translate_errors(location: StoreLocation) -> Iterator[None]:
     """Turn database failures into one clear StoreUnavailable line (exit 5)."""
     try:
         yield
     except OperationalError as exc:
         text = str(exc.orig).lower()
-        if "locked" in text or "busy" in text:
+        if "locked" in text or "busy" in text or "lock timeout" in text:
             raise StoreUnavailable(f"store {location.display} is locked by another process; try again") from exc
         if "disk" in text and "full" in text:
             raise StoreUnavailable(f"store {location.display} is full (disk full); nothing was written") from exc
@@ -172,7 +198,7 @@ def open_store(
             ) from exc
         except ArgumentError as exc:
             raise StoreUnavailable(f"cannot use {location.display}: not a database URL with a known driver") from exc
-    store = Store(location, engine)
+    store = Store(location, engine, lock_timeout(env))
     _ensure_schema(store, default_policy, now, actor)
     return store
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
+
+import typer
 
 from supportcli.cli.context import AppContext
 from supportcli.cli.tickets_cmd import parse_time
@@ -10,6 +12,32 @@ from supportcli.core.tickets import CHANNELS, KINDS, OPEN_STATUSES, PRIORITIES, 
 
 if TYPE_CHECKING:
     from supportcli.store.queries import TicketFilter
+
+# The filter options of `list` and `export`, declared once so both commands mean the same thing.
+StatusFilter = Annotated[
+    list[str] | None,
+    typer.Option("--status", "-s", metavar="STATUS", help=f"open, or one of: {', '.join(STATUSES)}; repeat for more."),
+]
+KindFilter = Annotated[list[str] | None, typer.Option("--kind", "-k", metavar="KIND", help="Kind; repeatable.")]
+ChannelFilter = Annotated[
+    list[str] | None, typer.Option("--channel", "-c", metavar="CHANNEL", help="Channel; repeatable.")
+]
+PriorityFilter = Annotated[
+    list[str] | None, typer.Option("--priority", "-p", metavar="PRIORITY", help="Priority; repeatable.")
+]
+OrgFilter = Annotated[list[str] | None, typer.Option("--org", metavar="ORG", help="Organisation; repeatable.")]
+TierFilter = Annotated[
+    list[str] | None, typer.Option("--tier", metavar="TIER", help="Tier name or number; repeatable.")
+]
+CategoryFilter = Annotated[
+    list[str] | None, typer.Option("--category", metavar="CATEGORY", help="Category; repeatable.")
+]
+TagFilter = Annotated[
+    list[str] | None, typer.Option("--tag", "-t", metavar="TAG", help="Has this tag; repeat for all of several.")
+]
+SinceFilter = Annotated[str | None, typer.Option("--since", metavar="WHEN", help="Received at or after.")]
+UntilFilter = Annotated[str | None, typer.Option("--until", metavar="WHEN", help="Received before.")]
+OWNER_HELP = "Owner ('-' = unassigned); repeatable."
 
 
 def ticket_filter(

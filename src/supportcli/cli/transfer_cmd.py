@@ -15,8 +15,21 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from supportcli.cli.context import AppContext
-from supportcli.cli.filters import ticket_filter
-from supportcli.core.tickets import STATUSES, check_choice
+from supportcli.cli.filters import (
+    OWNER_HELP,
+    CategoryFilter,
+    ChannelFilter,
+    KindFilter,
+    OrgFilter,
+    PriorityFilter,
+    SinceFilter,
+    StatusFilter,
+    TagFilter,
+    TierFilter,
+    UntilFilter,
+    ticket_filter,
+)
+from supportcli.core.tickets import check_choice
 from supportcli.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -45,22 +58,17 @@ def export(
     output: Annotated[
         str | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (mode 0600), not stdout.")
     ] = None,
-    status: Annotated[
-        list[str] | None,
-        typer.Option("--status", "-s", help=f"open, or one of: {', '.join(STATUSES)}; repeat for more."),
-    ] = None,
-    kind: Annotated[list[str] | None, typer.Option("--kind", "-k", help="Kind; repeatable.")] = None,
-    channel: Annotated[list[str] | None, typer.Option("--channel", "-c", help="Channel; repeatable.")] = None,
-    priority: Annotated[list[str] | None, typer.Option("--priority", "-p", help="Priority; repeatable.")] = None,
-    owner: Annotated[list[str] | None, typer.Option("--owner", help="Owner ('-' = unassigned); repeatable.")] = None,
-    org: Annotated[list[str] | None, typer.Option("--org", help="Organisation; repeatable.")] = None,
-    tier: Annotated[list[str] | None, typer.Option("--tier", help="Tier name or number; repeatable.")] = None,
-    category: Annotated[list[str] | None, typer.Option("--category", help="Category; repeatable.")] = None,
-    tag: Annotated[
-        list[str] | None, typer.Option("--tag", "-t", help="Has this tag; repeat for all of several.")
-    ] = None,
-    since: Annotated[str | None, typer.Option("--since", metavar="WHEN", help="Received at or after.")] = None,
-    until: Annotated[str | None, typer.Option("--until", metavar="WHEN", help="Received before.")] = None,
+    status: StatusFilter = None,
+    kind: KindFilter = None,
+    channel: ChannelFilter = None,
+    priority: PriorityFilter = None,
+    owner: Annotated[list[str] | None, typer.Option("--owner", metavar="NAME", help=OWNER_HELP)] = None,
+    org: OrgFilter = None,
+    tier: TierFilter = None,
+    category: CategoryFilter = None,
+    tag: TagFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
 ) -> None:
     """Export tickets with their targets, history and feedback, the staff and the policy versions.
 

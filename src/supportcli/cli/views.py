@@ -8,8 +8,21 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from supportcli.cli.context import AppContext
+from supportcli.cli.filters import (
+    OWNER_HELP,
+    CategoryFilter,
+    ChannelFilter,
+    KindFilter,
+    OrgFilter,
+    PriorityFilter,
+    SinceFilter,
+    StatusFilter,
+    TagFilter,
+    TierFilter,
+    UntilFilter,
+    ticket_filter,
+)
 from supportcli.cli.tickets_cmd import TicketId
-from supportcli.core.tickets import STATUSES
 from supportcli.render.output import Column, Format, human_time
 
 if TYPE_CHECKING:
@@ -281,24 +294,17 @@ def _explain_target(target: Any, calendar: Any, policy: Any, rule: Any, ticket: 
 
 def list_command(
     ctx: typer.Context,
-    status: Annotated[
-        list[str] | None,
-        typer.Option("--status", "-s", help=f"open, or one of: {', '.join(STATUSES)}; repeat for more."),
-    ] = None,
-    kind: Annotated[list[str] | None, typer.Option("--kind", "-k", help="Kind; repeatable.")] = None,
-    channel: Annotated[list[str] | None, typer.Option("--channel", "-c", help="Channel; repeatable.")] = None,
-    priority: Annotated[list[str] | None, typer.Option("--priority", "-p", help="Priority; repeatable.")] = None,
-    owner: Annotated[
-        list[str] | None, typer.Option("--owner", "-o", help="Owner ('-' = unassigned); repeatable.")
-    ] = None,
-    org: Annotated[list[str] | None, typer.Option("--org", help="Organisation; repeatable.")] = None,
-    tier: Annotated[list[str] | None, typer.Option("--tier", help="Tier name or number; repeatable.")] = None,
-    category: Annotated[list[str] | None, typer.Option("--category", help="Category; repeatable.")] = None,
-    tag: Annotated[
-        list[str] | None, typer.Option("--tag", "-t", help="Has this tag; repeat for all of several.")
-    ] = None,
-    since: Annotated[str | None, typer.Option("--since", metavar="WHEN", help="Received at or after.")] = None,
-    until: Annotated[str | None, typer.Option("--until", metavar="WHEN", help="Received before.")] = None,
+    status: StatusFilter = None,
+    kind: KindFilter = None,
+    channel: ChannelFilter = None,
+    priority: PriorityFilter = None,
+    owner: Annotated[list[str] | None, typer.Option("--owner", "-o", metavar="NAME", help=OWNER_HELP)] = None,
+    org: OrgFilter = None,
+    tier: TierFilter = None,
+    category: CategoryFilter = None,
+    tag: TagFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
     sort: Annotated[str, typer.Option("--sort", help="id, received, updated, due or priority.")] = "id",
     limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most this many.")] = None,
     json_output: JsonFlag = False,
@@ -315,7 +321,6 @@ def list_command(
     """
     from dataclasses import replace
 
-    from supportcli.cli.filters import ticket_filter
     from supportcli.store.queries import SORTS, list_tickets
 
     obj: AppContext = ctx.obj

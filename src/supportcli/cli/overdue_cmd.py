@@ -28,15 +28,15 @@ def overdue_records(
     """Breached pending targets of open tickets, worst first, from the stored due times (an index scan)."""
     from supportcli.cli.views import PolicyCache
     from supportcli.render.tickets import local
-    from supportcli.store.models import Ticket
+    from supportcli.store.automation import tickets_by_id
     from supportcli.store.queries import breached_statement
 
     policies = PolicyCache(session, now.year)
+    breached = [t for t in session.exec(breached_statement(now)) if not targets or t.name in targets]
+    tickets = tickets_by_id(session, [target.ticket_id for target in breached])
     records = []
-    for target in session.exec(breached_statement(now)):
-        if targets and target.name not in targets:
-            continue
-        ticket = session.get(Ticket, target.ticket_id)
+    for target in breached:
+        ticket = tickets.get(target.ticket_id)
         if ticket is None or (owners and ticket.owner not in owners) or (orgs and ticket.org not in orgs):
             continue
         policy, calendar = policies.get(ticket)

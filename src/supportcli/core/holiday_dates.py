@@ -17,10 +17,12 @@ def supported_subdivisions(country: str) -> tuple[str, ...] | None:
     """The subdivision codes of a country, or None when the country is unknown."""
     import holidays
 
-    supported = holidays.list_supported_countries()
-    if country not in supported:
+    # Loading the one country is cheaper than listing them all (which imports every country module),
+    # and the calendar loads that country next anyway.
+    try:
+        return tuple(holidays.country_holidays(country).subdivisions)
+    except (NotImplementedError, AttributeError):
         return None
-    return tuple(supported[country])
 
 
 @cache

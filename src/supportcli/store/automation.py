@@ -103,7 +103,7 @@ def _breach_key(target: Target) -> str:
     return f"breach:{target.ticket_id}:{target.name}:{target.due_at.isoformat() if target.due_at else ''}"
 
 
-def _tickets_by_id(session: Session, ids: list[int]) -> dict[int, Ticket]:
+def tickets_by_id(session: Session, ids: list[int]) -> dict[int, Ticket]:
     """Many tickets in a few queries, rather than one per target."""
     found: dict[int, Ticket] = {}
     unique = sorted(set(ids))
@@ -120,7 +120,7 @@ def _breaches(run: _Run, channels: Channels, summary: AutomationSummary) -> None
     rows = list(session.exec(breached_statement(now)))
     run.load_marks([_breach_key(target) for target in rows])
     rows = [target for target in rows if _breach_key(target) not in run._known_marks]
-    tickets = _tickets_by_id(session, [target.ticket_id for target in rows])
+    tickets = tickets_by_id(session, [target.ticket_id for target in rows])
     for target in rows:
         key = _breach_key(target)
         ticket = tickets.get(target.ticket_id)

@@ -518,3 +518,23 @@ def test_export_streams_past_one_batch(cli, store_path, monkeypatch) -> None:  #
     assert result.exit_code == 0, result.output
     tickets = [json.loads(line) for line in result.stdout.splitlines() if json.loads(line)["type"] == "ticket"]
     assert [t["id"] for t in tickets] == list(range(1, 9))
+
+
+def test_export_to_a_device_writes_into_it_and_never_replaces_it(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`-o /dev/null` (or a FIFO) must not be renamed over: a regression that, as root, replaced /dev/null."""
+    import os
+    import stat
+    import threading
+
+    env = {"SUPPORTCLI_NOW": "2026-11-23T10:00:00+00:00"}
+    assert cli("log", "Piped", "-q", env=env).exit_code == 0
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text(encoding="utf-8")))
+    reader.start()
+    result = cli("export", "--format", "ndjson", "-o", str(fifo), env=env)
+    reader.join(timeout=30)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(fifo.stat().st_mode)  # still the pipe, not a regular file renamed over it
+    assert '"subject": "Piped"' in received[0] or '"subject":"Piped"' in received[0]

@@ -326,6 +326,14 @@ def _destination(output: str | None) -> Iterator[IO[str]]:
         yield sys.stdout
         return
     target = Path(output)
+    if target.exists() and not target.is_file():
+        # A device or pipe (/dev/null, a FIFO): write into it; never rename a file over it.
+        try:
+            with target.open("w", encoding="utf-8", newline="") as stream:
+                yield stream
+        except OSError as exc:
+            raise InvalidInput(f"cannot write {output}: {exc.strerror or exc}") from exc
+        return
     try:
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as exc:

@@ -115,10 +115,11 @@ def targets_for(session: Session, ticket_ids: Sequence[int], pending_only: bool 
     grouped: dict[int, list[Target]] = defaultdict(list)
     for start in range(0, len(ticket_ids), 500):
         chunk = list(ticket_ids[start : start + 500])
-        statement = select(Target).where(col(Target.ticket_id).in_(chunk))
-        if pending_only:
-            statement = statement.where(Target.state == "pending")
-        for target in session.exec(statement):
+        # The state is filtered here, not in SQL: with it in the WHERE clause SQLite prefers the
+        # (state, due_at) index and scans every pending target of the store for each chunk.
+        for target in session.exec(select(Target).where(col(Target.ticket_id).in_(chunk))):
+            if pending_only and target.state != "pending":
+                continue
             grouped[target.ticket_id].append(target)
     for targets in grouped.values():
         targets.sort(key=lambda t: TARGET_ORDER.index(t.name) if t.name in TARGET_ORDER else 99)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,36 @@ def cli(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Resu
         return runner.invoke(app, list(args), input=input, env=env)
 
     return invoke
+
+
+def _postgres_admin():  # type: ignore[no-untyped-def]
+    try:
+        import psycopg
+    except ModuleNotFoundError:
+        return None
+    try:
+        return psycopg.connect(
+            "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True, connect_timeout=3
+        )
+    except psycopg.OperationalError:
+        return None
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test on 127.0.0.1:5432 (user postgres), dropped afterwards.
+
+    Skipped with the reason when no server answers, except in CI (CI=true), where that is a failure.
+    """
+    admin = _postgres_admin()
+    if admin is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but no PostgreSQL server answers on 127.0.0.1:5432 (user postgres)")
+        pytest.skip("no PostgreSQL server on 127.0.0.1:5432 (user postgres)")
+    name = f"supportcli_test_{uuid.uuid4().hex[:12]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()

@@ -22,7 +22,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -312,36 +311,6 @@ def test_readers_and_writers_together_all_succeed_and_see_whole_tickets(tmp_path
 
 # 3. PostgreSQL: a held write lock ---------------------------------------------------------------
 # (Concurrent writers on PostgreSQL: tests/store/test_postgres.py.)
-
-
-def _admin():  # type: ignore[no-untyped-def]
-    try:
-        import psycopg
-    except ModuleNotFoundError:
-        return None
-    try:
-        return psycopg.connect(
-            "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True, connect_timeout=3
-        )
-    except psycopg.OperationalError:
-        return None
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh database for this test; skipped without a server (never in CI). As in tests/store/test_postgres.py."""
-    admin = _admin()
-    if admin is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI=true but no PostgreSQL server answers on 127.0.0.1:5432 (user postgres)")
-        pytest.skip("no PostgreSQL server on 127.0.0.1:5432 (user postgres)")
-    name = f"supportcli_test_{uuid.uuid4().hex[:12]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 @contextlib.contextmanager

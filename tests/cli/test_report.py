@@ -35,11 +35,9 @@ Percentiles interpolate linearly between closest ranks: rank = (n − 1) × p / 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import statistics
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -508,26 +506,10 @@ def test_json_to_a_file(store: Cli, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def pg_cli() -> Iterator[Cli]:
-    """The CLI on a fresh PostgreSQL database (127.0.0.1:5432, user postgres); skipped without a server."""
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        admin = psycopg.connect(
-            "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True, connect_timeout=3
-        )
-    except psycopg.OperationalError:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI=true but no PostgreSQL server answers on 127.0.0.1:5432 (user postgres)")
-        pytest.skip("no PostgreSQL server on 127.0.0.1:5432 (user postgres)")
-    name = f"supportcli_test_{uuid.uuid4().hex[:12]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+def pg_cli(postgres_url: str) -> Cli:
+    """The CLI on a fresh PostgreSQL database (the shared ``postgres_url`` fixture)."""
     runner = CliRunner()
-    try:
-        yield lambda *args, input=None, env=None: runner.invoke(app, ["--db", url, *args], input=input, env=env)
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    return lambda *args, input=None, env=None: runner.invoke(app, ["--db", postgres_url, *args], input=input, env=env)
 
 
 @pytest.mark.postgres

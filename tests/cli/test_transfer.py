@@ -13,8 +13,7 @@ import io
 import json
 import os
 import sqlite3
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -468,28 +467,6 @@ def test_large_imports_show_a_progress_bar_on_a_terminal(
 
 
 # -- PostgreSQL ------------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database, or skip when no server answers on 127.0.0.1:5432 (never in CI)."""
-    try:
-        import psycopg
-
-        admin = psycopg.connect(
-            "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True, connect_timeout=3
-        )
-    except Exception as exc:  # no psycopg, no server, refused: all mean "no PostgreSQL here"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but no PostgreSQL server: {exc}")
-        pytest.skip("no PostgreSQL server on 127.0.0.1:5432 (user postgres)")
-    name = f"supportcli_test_{uuid.uuid4().hex[:12]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def test_import_into_postgresql_is_lossless_and_bumps_the_id_sequences(

@@ -10,8 +10,7 @@ import json
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,36 +20,6 @@ from supportcli.cli.app import app
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 NOW = {"SUPPORTCLI_NOW": "2026-11-23T10:00:00+00:00"}
-
-
-def _admin():  # type: ignore[no-untyped-def]
-    try:
-        import psycopg
-    except ModuleNotFoundError:
-        return None
-    try:
-        return psycopg.connect(
-            "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True, connect_timeout=3
-        )
-    except psycopg.OperationalError:
-        return None
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh database for this test; skipped without a server (never in CI)."""
-    admin = _admin()
-    if admin is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI=true but no PostgreSQL server answers on 127.0.0.1:5432 (user postgres)")
-        pytest.skip("no PostgreSQL server on 127.0.0.1:5432 (user postgres)")
-    name = f"supportcli_test_{uuid.uuid4().hex[:12]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 @pytest.fixture

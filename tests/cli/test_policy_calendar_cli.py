@@ -282,3 +282,23 @@ def test_config_show_never_prints_passwords(cli: Cli, tmp_path: Path, monkeypatc
     assert shown["smtp"] == "support@smtp.example.com:587"
     assert shown["user"] == "alice"
     assert "hunter2" not in result.output and "s3cret" not in result.output
+
+
+def test_usage_mistakes_are_one_line_naming_the_help(cli: Cli) -> None:
+    cases = [
+        (("--bogus",), "supportcli: error: No such option: --bogus (see: supportcli --help)"),
+        (
+            ("policy", "show", "--bogus"),
+            "supportcli: error: No such option: --bogus (see: supportcli policy show --help)",
+        ),
+        (("log",), "supportcli: error: Missing argument 'SUBJECT'. (see: supportcli log --help)"),
+        (("frobnicate",), "supportcli: error: No such command 'frobnicate'. (see: supportcli --help)"),
+    ]
+    for args, line in cases:
+        result = cli(*args)
+        assert result.exit_code == 2, args
+        assert result.stderr.strip() == line
+        assert result.stdout == ""
+    bare_group = cli("policy")  # a group without a command shows its help, not an error line
+    assert "Usage:" in bare_group.output
+    assert "supportcli: error" not in bare_group.output

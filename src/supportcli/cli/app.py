@@ -16,6 +16,14 @@ from supportcli.errors import ExitStatus, SupportcliError
 class SupportcliGroup(TyperGroup):
     """Maps every error to one line on stderr and an exit code (SPEC §5), in one place."""
 
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        try:
+            return super().parse_args(ctx, args)
+        except Exception as exc:
+            if _is_one_line_usage_error(exc):
+                _usage_error_line(exc)
+            raise
+
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
             return super().invoke(ctx)
@@ -31,12 +39,8 @@ class SupportcliGroup(TyperGroup):
             _silence_stdout()
             raise typer.Exit(int(ExitStatus.SUCCESS)) from exc
         except Exception as exc:
-            if _is_usage_error(exc) and hasattr(exc, "format_message") and not _is_debug(ctx):
-                # One line, like every other error (SPEC §5), naming the command's help.
-                command = getattr(getattr(exc, "ctx", None), "command_path", "supportcli")
-                message = " ".join(exc.format_message().split())
-                typer.echo(f"supportcli: error: {message} (see: {command} --help)", err=True)
-                raise typer.Exit(int(ExitStatus.INVALID_INPUT)) from exc
+            if _is_one_line_usage_error(exc) and not _is_debug(ctx):
+                _usage_error_line(exc)
             if _is_debug(ctx) or _is_usage_error(exc):
                 raise
             typer.echo(
@@ -46,6 +50,19 @@ class SupportcliGroup(TyperGroup):
         finally:
             if isinstance(ctx.obj, AppContext):
                 ctx.obj.close()
+
+
+def _is_one_line_usage_error(exc: Exception) -> bool:
+    """A usage mistake to report in one line (not a bare group, which shows its help instead)."""
+    return _is_usage_error(exc) and hasattr(exc, "format_message") and type(exc).__name__ != "NoArgsIsHelpError"
+
+
+def _usage_error_line(exc: Exception) -> None:
+    """A usage mistake as one line naming the command's help, like every other error (SPEC §5)."""
+    command = getattr(getattr(exc, "ctx", None), "command_path", None) or "supportcli"
+    message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
+    typer.echo(f"supportcli: error: {message} (see: {command} --help)", err=True)
+    raise typer.Exit(int(ExitStatus.INVALID_INPUT)) from exc
 
 
 def _silence_stdout() -> None:

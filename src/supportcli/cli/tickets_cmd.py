@@ -102,7 +102,8 @@ def log(
 
       supportcli log "Engineer never came" --kind complaint --org Acme --tag visit -q
     """
-    from supportcli.store.tickets import NewTicket, log_ticket
+    from supportcli.core.tickets import NewTicket
+    from supportcli.store.tickets import log_ticket
 
     obj: AppContext = ctx.obj
     if not subject.strip():

@@ -8,10 +8,10 @@ its spreadsheet in one go.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from supportcli.core.tickets import CHANNELS, KINDS, PRIORITIES, STATUSES, check_choice
+from supportcli.core.tickets import CHANNELS, KINDS, PRIORITIES, STATUSES, NewTicket, check_choice
 from supportcli.errors import InvalidInput
 
 # The columns a CSV import understands, in the order the help lists them.
@@ -45,19 +45,7 @@ class CsvTicket:
     """One valid row: what ``log`` would be told, plus how far the ticket had got."""
 
     line: int
-    subject: str
-    body: str = ""
-    kind: str = "enquiry"
-    channel: str = "email"
-    priority: str = "normal"
-    customer_name: str | None = None
-    customer_email: str | None = None
-    customer_phone: str | None = None
-    org: str | None = None
-    category: str | None = None
-    tags: list[str] = field(default_factory=list)
-    owner: str | None = None
-    received_at: datetime | None = None
+    new: NewTicket
     status: str = "new"
     acknowledged_at: datetime | None = None
     resolved_at: datetime | None = None
@@ -122,8 +110,7 @@ def parse_row(line: int, row: Mapping[str, str], zone: tzinfo, now: datetime) ->
     for tag in tags:
         if "," in tag:
             problems.append(f"line {line}: tags: a tag cannot contain a comma: {tag!r} (separate tags with ;)")
-    ticket = CsvTicket(
-        line=line,
+    new = NewTicket(
         subject=subject or "",
         body=(row.get("body") or "").strip(),
         kind=choice("kind", KINDS, "enquiry"),
@@ -137,6 +124,10 @@ def parse_row(line: int, row: Mapping[str, str], zone: tzinfo, now: datetime) ->
         tags=tags,
         owner=text("owner"),
         received_at=instant("received_at"),
+    )
+    ticket = CsvTicket(
+        line=line,
+        new=new,
         acknowledged_at=instant("acknowledged_at"),
         resolved_at=instant("resolved_at"),
     )
@@ -164,7 +155,7 @@ def _status(ticket: CsvTicket, given: str, problems: list[str]) -> str:
 
 def _order_problems(ticket: CsvTicket) -> list[str]:
     problems = []
-    received = ticket.received_at
+    received = ticket.new.received_at
     if received is None and (ticket.acknowledged_at or ticket.resolved_at):
         problems.append(f"line {ticket.line}: received_at: is required with acknowledged_at or resolved_at")
     for column in ("acknowledged_at", "resolved_at"):

@@ -7,6 +7,7 @@ applies them and records the events.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -98,6 +99,25 @@ class PlannedTarget:
     duration: Duration
     started_at: datetime
     due_at: datetime
+
+
+@dataclass
+class NewTicket:
+    """What ``log`` was told about a new ticket."""
+
+    subject: str
+    body: str = ""
+    kind: str = "enquiry"
+    channel: str = "email"
+    priority: str = "normal"
+    customer_name: str | None = None
+    customer_email: str | None = None
+    customer_phone: str | None = None
+    org: str | None = None
+    category: str | None = None
+    tags: Sequence[str] = ()
+    owner: str | None = None
+    received_at: datetime | None = None
 
 
 def plan_targets(rule: TargetRule | None, calendar: WorkingCalendar, received_at: datetime) -> list[PlannedTarget]:

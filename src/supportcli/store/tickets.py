@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from supportcli.core.calendar import WorkingCalendar, calendar_for
 from supportcli.core.durations import Duration, parse_duration
 from supportcli.core.policy import Policy
-from supportcli.core.tickets import MEETS, TargetState, met_state, next_status, plan_targets
+from supportcli.core.tickets import MEETS, NewTicket, TargetState, met_state, next_status, plan_targets
 from supportcli.errors import InvalidInput, NotAllowed, NotFound
 from supportcli.store import policies
 from supportcli.store.models import Event, Target, Ticket
@@ -29,25 +29,6 @@ class Actor:
 
     name: str
     at: datetime
-
-
-@dataclass
-class NewTicket:
-    """What ``log`` was told about a new ticket."""
-
-    subject: str
-    body: str = ""
-    kind: str = "enquiry"
-    channel: str = "email"
-    priority: str = "normal"
-    customer_name: str | None = None
-    customer_email: str | None = None
-    customer_phone: str | None = None
-    org: str | None = None
-    category: str | None = None
-    tags: Sequence[str] = ()
-    owner: str | None = None
-    received_at: datetime | None = None
 
 
 def policy_of(session: Session, ticket: Ticket, around_year: int) -> tuple[Policy, WorkingCalendar]:

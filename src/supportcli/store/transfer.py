@@ -863,25 +863,10 @@ def import_csv_ticket(
 ) -> int:
     """Log one spreadsheet row as a new ticket, then acknowledge, resolve and close it as the row says."""
     from supportcli.core.csv_rows import RESOLVED_STATUSES
-    from supportcli.store.tickets import Actor, NewTicket, acknowledge, close, log_ticket, record, resolve
+    from supportcli.store.tickets import Actor, acknowledge, close, log_ticket, record, resolve
 
-    new = NewTicket(
-        subject=row.subject,
-        body=row.body,
-        kind=row.kind,
-        channel=row.channel,
-        priority=row.priority,
-        customer_name=row.customer_name,
-        customer_email=row.customer_email,
-        customer_phone=row.customer_phone,
-        org=row.org,
-        category=row.category,
-        tags=row.tags,
-        owner=row.owner,
-        received_at=row.received_at,
-    )
     importer = Actor(actor, now)
-    ticket = log_ticket(session, new, importer, default_owner)
+    ticket = log_ticket(session, row.new, importer, default_owner)
     record(session, ticket, importer, "imported", f"from {source_name} line {row.line}", line=row.line)
     ticket_id = ticket.id or 0
     if row.acknowledged_at or row.status == "acknowledged":

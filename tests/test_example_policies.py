@@ -20,6 +20,10 @@ from supportcli.core.policy import Policy, TargetRule, load_policy, policy_warni
 POLICIES = Path(__file__).resolve().parents[1] / "examples" / "policies"
 LONDON = ZoneInfo("Europe/London")
 NO_CATCH_ALL = "no catch-all rule (match = {}): tickets that match no rule get no targets"
+NO_SENDER = (
+    "customer_mail is on but notify.email_from is empty: no customer mail is sent until it names "
+    "the address customers reply to"
+)
 
 # Every example file with the warnings it is meant to give: a file missing here fails
 # test_every_example_is_covered, so a new example cannot land without its tests.
@@ -31,7 +35,8 @@ EXPECTED_WARNINGS: dict[str, list[str]] = {
     "002_websitecraft.toml": [],
     # Phone calls and visits in person are not ticket deadlines.
     "003_ledcom.toml": [NO_CATCH_ALL],
-    "004_cfh_docmail.toml": [],
+    # The feedback request is in the policy; the address it comes from is not.
+    "004_cfh_docmail.toml": [NO_SENDER],
 }
 
 

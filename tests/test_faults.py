@@ -33,9 +33,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
+from helpers import snapshot_of
 from supportcli.cli.app import app
 from supportcli.core.tickets import CHANNELS, KINDS, PRIORITIES
-from supportcli.store.database import WRITE_LOCK_KEY
+from supportcli.locations import sqlite_location
+from supportcli.store.database import INDEXED_TEXT_MAX_BYTES, WRITE_LOCK_KEY
 
 SUPPORTCLI = Path(sys.executable).parent / "supportcli"
 NOW = "2026-11-23T10:00:00+00:00"  # a Monday, 10:00 UTC
@@ -76,14 +78,6 @@ def connect(db: Path) -> sqlite3.Connection:
     return REAL_SQLITE_CONNECT(db, isolation_level=None, timeout=10)
 
 
-def dump(db: Path) -> list[str]:
-    conn = connect(db)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
-
-
 def assert_sound(db: Path) -> None:
     """SQLite's own checks, and every ticket has exactly one 'logged' event and some targets."""
     conn = connect(db)
@@ -98,6 +92,26 @@ def assert_sound(db: Path) -> None:
         assert bad == [], f"tickets half-written: {bad}"
     finally:
         conn.close()
+
+
+def assert_whole(url: str) -> None:
+    """On any backend: every ticket has exactly one 'logged' event and some targets."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            bad = connection.execute(
+                text(
+                    "SELECT t.id FROM tickets t WHERE"
+                    " (SELECT COUNT(*) FROM events e WHERE e.ticket_id = t.id AND e.kind = 'logged') != 1"
+                    " OR NOT EXISTS (SELECT 1 FROM targets g WHERE g.ticket_id = t.id)"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert bad == [], f"tickets half-written: {bad}"
 
 
 def cli_env(**extra: str) -> dict[str, str]:
@@ -141,6 +155,7 @@ def capped_disk(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, bool]]:
 BIG = "".join(chr(0x20 + (i * 7919) % 0x5F) for i in range(200_000))  # 200 KB of printable text: ~50 more pages
 
 
+@pytest.mark.sqlite_only(reason="fills the disk with SQLite's max_page_count")
 @pytest.mark.parametrize(
     "command",
     [["log", "Attachment pasted in", "--body", BIG, "-q"], ["update", "2", "-m", BIG]],
@@ -152,7 +167,7 @@ def test_disk_full_exits_5_with_one_line_and_changes_nothing(
     db = tmp_path / "store.db"
     for subject in ("one", "two", "three"):
         assert invoke(db, "log", subject, "--body", "short", "-q").exit_code == 0
-    before = dump(db)
+    before = snapshot_of(sqlite_location(db).url)
 
     capped_disk["on"] = True
     full = invoke(db, *command)
@@ -166,7 +181,7 @@ def test_disk_full_exits_5_with_one_line_and_changes_nothing(
     assert invoke(db, "show", "2", "--json").exit_code == 0
 
     capped_disk["on"] = False
-    assert dump(db) == before, "the failed write left something behind"
+    assert snapshot_of(sqlite_location(db).url) == before, "the failed write left something behind"
     assert_sound(db)
 
     again = invoke(db, *command)
@@ -249,8 +264,10 @@ WRITERS, LOGS_PER_WRITER, READERS = 4, 10, 4
 READS = [["list", "--json"], ["due", "--json"], ["show", "1", "--json"]]
 
 
-def test_readers_and_writers_together_all_succeed_and_see_whole_tickets(tmp_path: Path) -> None:
-    db = tmp_path / "store.db"
+def test_readers_and_writers_together_all_succeed_and_see_whole_tickets(
+    tmp_path: Path, backend: str, store_url: str, store_path: Path
+) -> None:
+    db = store_url
     assert invoke(db, "log", "seed", "-q").stdout == "1\n"
     out = tmp_path / "out"
     out.mkdir()
@@ -260,7 +277,7 @@ def test_readers_and_writers_together_all_succeed_and_see_whole_tickets(tmp_path
     plan = {"out": str(out), "workers": workers, "pause": 0.05}
     pool = subprocess.run(
         [sys.executable, "-c", CLI_POOL, json.dumps(plan)],
-        env=cli_env(SUPPORTCLI_DB=str(db), SUPPORTCLI_LOCK_TIMEOUT="30"),
+        env=cli_env(SUPPORTCLI_DATABASE_URL=db, SUPPORTCLI_LOCK_TIMEOUT="30"),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -301,12 +318,11 @@ def test_readers_and_writers_together_all_succeed_and_see_whole_tickets(tmp_path
                 counts_seen.add(seen)
     assert counts_seen & set(range(2, total + 1)), f"no read overlapped the writes ({counts_seen}): proves nothing"
 
-    conn = connect(db)
-    try:
-        assert dict(conn.execute("SELECT subject, id FROM tickets WHERE id > 1")) == printed
-    finally:
-        conn.close()
-    assert_sound(db)
+    stored = {t["subject"]: t["id"] for t in json.loads(invoke(db, "list", "--json").stdout) if t["id"] > 1}
+    assert stored == printed
+    assert_whole(db)
+    if backend == "sqlite":
+        assert_sound(store_path)
 
 
 # 3. PostgreSQL: a held write lock ---------------------------------------------------------------
@@ -422,11 +438,14 @@ def log_args(case: dict) -> list[str]:
 
 
 def expected_log_exit(case: dict) -> int:
-    """What `log` documents: exit 2 for an empty subject, a tag with a comma, an unknown choice, or a
-    subject click reads as an option; exit 0 otherwise."""
+    """What `log` documents: exit 2 for an empty subject, a tag with a comma, an unknown choice, an org
+    or category too long to index (INDEXED_TEXT_MAX_BYTES), or a subject click reads as an option;
+    exit 0 otherwise."""
     if not case["separator"] and case["subject"].startswith("-") and case["subject"] != "-":
         return 2
     if not case["subject"].strip():
+        return 2
+    if any(len((case[key] or "").encode()) > INDEXED_TEXT_MAX_BYTES for key in ("org", "category")):
         return 2
     if any("," in tag.strip() for tag in case["tags"]):
         return 2
@@ -438,10 +457,10 @@ def expected_log_exit(case: dict) -> int:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=LOG_INPUT)
-def test_any_text_logs_and_updates_exactly_or_is_refused_cleanly(tmp_path: Path, case: dict) -> None:
+def test_any_text_logs_and_updates_exactly_or_is_refused_cleanly(store_url: str, case: dict) -> None:
     if case["wild"] is not None:
         case = {**case, case["wild"][0]: case["wild"][1]}
-    db = tmp_path / "store.db"  # one store for all examples of this test: each example logs its own ticket
+    db = store_url  # one store for all examples of this test: each example logs its own ticket
     logged = invoke(db, *log_args(case), input=STDIN_BODY)
     assert_clean_exit(logged, (0, 2))
     assert logged.exit_code == expected_log_exit(case), (logged.stderr, case)
@@ -480,28 +499,27 @@ def test_any_text_logs_and_updates_exactly_or_is_refused_cleanly(tmp_path: Path,
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(max_size=30), where=st.sampled_from(["subject", "body", "name", "org", "category", "message"]))
-def test_nul_in_any_field_is_refused_cleanly(tmp_path: Path, text: str, where: str) -> None:
+def test_nul_in_any_field_is_refused_cleanly(store_url: str, text: str, where: str) -> None:
     """NUL cannot be kept on every database (PostgreSQL refuses it), so every store refuses it the same way."""
-    db = tmp_path / "store.db"
+    db = store_url
     value = f"a\x00{text}\x00b"
     fields = {"subject": "subject", "body": "", "name": None, "org": None, "category": None}
     if where != "message":
         fields[where] = value
     args = ["log", "-q", "--body=" + fields["body"], "--", fields["subject"]]
     args[2:2] = [f"--{key}={fields[key]}" for key in ("name", "org", "category") if fields[key] is not None]
-    if not db.exists():
-        assert_clean_exit(invoke(db, "init"), (0,))
-    before = dump(db)
+    assert_clean_exit(invoke(db, "init"), (0,))
+    before = snapshot_of(db)
     if where == "message":
         logged = invoke(db, *args)
         assert_clean_exit(logged, (0,))
-        before = dump(db)
+        before = snapshot_of(db)
         refused = invoke(db, "update", logged.stdout.strip(), "-m", value)
     else:
         refused = invoke(db, *args)
     assert_clean_exit(refused, (2,))
     assert "text contains a NUL character" in refused.stderr
-    assert dump(db) == before
+    assert snapshot_of(db) == before
 
 
 IDS = st.one_of(
@@ -522,8 +540,8 @@ WHEN = st.one_of(
 
 
 @pytest.fixture
-def two_tickets(tmp_path: Path) -> Path:
-    db = tmp_path / "store.db"
+def two_tickets(store_url: str) -> str:
+    db = store_url
     for subject in ("one", "two"):
         assert invoke(db, "log", subject, "-q").exit_code == 0
     return db
@@ -531,7 +549,7 @@ def two_tickets(tmp_path: Path) -> Path:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ticket_id=IDS, received=WHEN)
-def test_random_ids_and_dates_are_refused_cleanly(two_tickets: Path, ticket_id: str, received: str) -> None:
+def test_random_ids_and_dates_are_refused_cleanly(two_tickets: str, ticket_id: str, received: str) -> None:
     shown = invoke(two_tickets, "show", ticket_id, "--json")
     assert_clean_exit(shown, (0, 2, 3))
     event(f"show exit {shown.exit_code}")
@@ -548,6 +566,18 @@ def test_random_ids_and_dates_are_refused_cleanly(two_tickets: Path, ticket_id: 
 
 
 # Cases the above found (once one line to the user with the wrong exit code; now exit 2).
+
+
+@pytest.mark.parametrize("option", ["--org", "--category", "--owner"])
+def test_an_indexed_field_too_long_for_postgresql_is_refused_on_every_store(store_url: str, option: str) -> None:
+    """PostgreSQL cannot index such a value (exit 5 there once); every store now refuses it, exit 2."""
+    longest = "é" * (INDEXED_TEXT_MAX_BYTES // 2)
+    assert invoke(store_url, "log", "fits", option, longest, "-q").stdout == "1\n"
+    before = snapshot_of(store_url)
+    refused = invoke(store_url, "log", "too long", option, longest + "x", "-q")
+    assert_clean_exit(refused, (2,))
+    assert f"too long ({INDEXED_TEXT_MAX_BYTES + 1} bytes" in refused.stderr
+    assert snapshot_of(store_url) == before
 
 
 def test_undecodable_argument_bytes_are_invalid_input(tmp_path: Path) -> None:

@@ -26,6 +26,10 @@ import supportcli
 SUPPORTCLI = Path(sys.executable).parent / "supportcli"
 NOW = "2026-11-23T10:00:00+00:00"  # a Monday, 10:00 UTC
 SQLITE_HEADER = b"SQLite format 3\x00"
+# Real processes on a store file: its mode, SQLite's locks, integrity checks after kill -9, corrupt files.
+# The same commands and refusals on PostgreSQL run in-process in tests/cli; concurrent PostgreSQL
+# writers and cron runs in tests/store/test_postgres.py and tests/notify/test_cron_run.py.
+ON_A_FILE = pytest.mark.sqlite_only(reason="a real process on an SQLite store file")
 
 CONCURRENT_PROCESSES = 8
 # 8 x 10 real starts take ~65 s on 2 cores (the default keeps this file near 40 s);
@@ -123,6 +127,7 @@ def subjects_by_id(db: Path) -> dict[int, str]:
 # 1. A new user's first run -----------------------------------------------------------------------
 
 
+@ON_A_FILE
 def test_first_run_creates_a_private_store_and_prints_the_id(tmp_path: Path) -> None:
     db = tmp_path / "new-user" / "supportcli.db"
     assert not db.parent.exists()
@@ -177,6 +182,7 @@ def test_python_dash_m_version(tmp_path: Path) -> None:
 # 2. Errors in a real process ---------------------------------------------------------------------
 
 
+@ON_A_FILE
 def test_unknown_id_exits_3_with_one_line(tmp_path: Path) -> None:
     db = tmp_path / "store.db"
     procs = [start(db, "show", "999"), start(db, "ack", "999")]  # at once; both also create the store
@@ -185,6 +191,7 @@ def test_unknown_id_exits_3_with_one_line(tmp_path: Path) -> None:
         assert "999" in line
 
 
+@ON_A_FILE
 def test_bad_kind_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     db = tmp_path / "store.db"
     line = assert_one_line_error(run(db, "log", "x", "--kind", "bogus"), 2)
@@ -218,6 +225,7 @@ def test_closed_stdout_pipe_is_not_reported_as_an_unexpected_error(tmp_path: Pat
 # 3. Concurrency ----------------------------------------------------------------------------------
 
 
+@ON_A_FILE
 def test_concurrent_processes_lose_nothing(tmp_path: Path) -> None:
     db = tmp_path / "store.db"  # does not exist yet: the first writers also race to create it
     loop = 'for i in $(seq 1 "$N"); do "$SUPPORTCLI" log "p$P-$i" -q; echo "exit:$?" >&2; done'
@@ -260,6 +268,7 @@ def test_concurrent_processes_lose_nothing(tmp_path: Path) -> None:
 # 4. Locked past the timeout ----------------------------------------------------------------------
 
 
+@ON_A_FILE
 def test_store_locked_past_the_timeout_exits_5_and_writes_nothing(tmp_path: Path) -> None:
     db = tmp_path / "store.db"
     assert run(db, "log", "first", "-q").stdout == "1\n"
@@ -309,6 +318,7 @@ for i in range(1, 100_000):
 """
 
 
+@ON_A_FILE
 def test_sigkill_mid_write_loses_no_acknowledged_ticket(tmp_path: Path) -> None:
     """Kill a busy writer at random moments: the store stays sound and every printed id is there."""
     db = tmp_path / "store.db"
@@ -435,6 +445,7 @@ CASES = {
 READ_TOO = {"text-file", "store-with-smashed-pages", "foreign-sqlite-rollback-journal"}
 
 
+@ON_A_FILE
 @pytest.mark.parametrize("case", list(CASES))
 def test_corrupt_or_foreign_file_exits_5_and_is_left_unchanged(
     tmp_path: Path, real_store_bytes: bytes, case: str

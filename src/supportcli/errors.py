@@ -50,3 +50,9 @@ class StoreUnavailable(SupportcliError):
     """The store cannot be opened, read or written (locked, corrupt, foreign, newer)."""
 
     exit_status = ExitStatus.STORE_UNAVAILABLE
+
+
+class TemporaryFailure(SupportcliError):
+    """Work that must be tried again later: a mail server seeing exit 75 (EX_TEMPFAIL) retries delivery."""
+
+    exit_status = ExitStatus.TEMPFAIL

@@ -54,6 +54,15 @@ def config_dir(env: Mapping[str, str]) -> Path:
     return Path(user_config_path(APP_NAME, appauthor=False))
 
 
+def cache_dir(env: Mapping[str, str]) -> Path:
+    """The user cache directory, for precomputed calendars (``SUPPORTCLI_CACHE_DIR`` overrides)."""
+    if env.get("SUPPORTCLI_CACHE_DIR"):
+        return Path(env["SUPPORTCLI_CACHE_DIR"])
+    from platformdirs import user_cache_path
+
+    return Path(user_cache_path(APP_NAME, appauthor=False))
+
+
 def load_config(env: Mapping[str, str]) -> dict:
     """The parsed config.toml, or an empty config when there is none."""
     path = config_dir(env) / "config.toml"

@@ -35,7 +35,6 @@ Percentiles interpolate linearly between closest ranks: rank = (n − 1) × p / 
 from __future__ import annotations
 
 import json
-import shutil
 import statistics
 from collections.abc import Callable
 from html.parser import HTMLParser
@@ -45,53 +44,23 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from supportcli.cli.app import app
+from helpers import Cli, at, ok
 from supportcli.core.reporting import percentile
-
-Cli = Callable[..., Result]
 
 REPORT_NOW = "2026-12-03T10:00:00+00:00"
 NOVEMBER = ("--since", "2026-11-01", "--until", "2026-12-01")
-
-
-def at(now: str, **extra: str) -> dict[str, str]:
-    return {"SUPPORTCLI_NOW": now, **extra}
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-    assert "Traceback" not in result.output
-    return result
 
 
 def run(cli: Cli, now: str, *args: str) -> str:
     return ok(cli(*args, env=at(now))).stdout
 
 
-@pytest.fixture(scope="module")
-def built_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The store of the module docstring, built once as an SQLite file (each test gets a copy)."""
-    folder = tmp_path_factory.mktemp("report-store")
-    path = folder / "store.db"
-    runner = CliRunner()
-    isolated = {"XDG_DATA_HOME": str(folder / "data"), "XDG_CONFIG_HOME": str(folder / "config")}
-
-    def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
-        return runner.invoke(app, ["--db", str(path), *args], input=input, env={**isolated, **(env or {})})
-
-    build_store(invoke)
-    return path
-
-
 @pytest.fixture
-def store(cli: Cli, built_store: Path, store_path: Path) -> Cli:
-    """The CLI on a fresh copy of the built store."""
-    for suffix in ("", "-wal"):  # a write-ahead log left behind holds committed rows too
-        source = built_store.with_name(built_store.name + suffix)
-        if source.exists():
-            shutil.copyfile(source, store_path.with_name(store_path.name + suffix))
+def store(cli: Cli, store_copy: Callable[..., None]) -> Cli:
+    """The CLI on a fresh copy of the store of the module docstring (built once per backend)."""
+    store_copy("report", build_store)
     return cli
 
 
@@ -500,25 +469,6 @@ def test_json_to_a_file(store: Cli, tmp_path: Path) -> None:
     json_file = tmp_path / "november.json"
     assert run(store, REPORT_NOW, "report", *NOVEMBER, "--json", "-o", str(json_file)) == ""
     assert json.loads(json_file.read_text(encoding="utf-8"))["totals"]["received"] == 5
-
-
-# -- PostgreSQL -----------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def pg_cli(postgres_url: str) -> Cli:
-    """The CLI on a fresh PostgreSQL database (the shared ``postgres_url`` fixture)."""
-    runner = CliRunner()
-    return lambda *args, input=None, env=None: runner.invoke(app, ["--db", postgres_url, *args], input=input, env=env)
-
-
-@pytest.mark.postgres
-def test_postgresql_gives_the_same_figures(pg_cli: Cli, store: Cli) -> None:
-    build_store(pg_cli)
-    for grouping in ((), ("--by", "owner"), ("--by", "week"), ("--by", "priority")):
-        on_sqlite = report_json(store, *NOVEMBER, *grouping)
-        assert report_json(pg_cli, *NOVEMBER, *grouping) == on_sqlite
-    assert report_json(pg_cli, *NOVEMBER)["totals"]["sla"][0]["attainment_pct"] == 33.3
 
 
 # -- refusals -------------------------------------------------------------------------------------------------------

@@ -6,14 +6,13 @@ import itertools
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from typer.testing import Result
 
 from supportcli.core.policy import default_policy_source
 from supportcli.errors import InvalidInput, NotFound
-from supportcli.locations import sqlite_location
+from supportcli.locations import StoreLocation
 from supportcli.store.database import Store, open_store
 from supportcli.store.staff import (
     add_staff,
@@ -216,8 +215,8 @@ def test_every_staff_command_has_examples(cli: Cli) -> None:
 
 
 @pytest.fixture
-def store(store_path: Path) -> Iterator[Store]:
-    opened = open_store(sqlite_location(store_path), {}, default_policy_source, NOW, "alice")
+def store(store_location: StoreLocation) -> Iterator[Store]:
+    opened = open_store(store_location, {}, default_policy_source, NOW, "alice")
     try:
         yield opened
     finally:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,23 +25,13 @@ from typing import Any
 import pytest
 from typer.testing import Result
 
-Cli = Callable[..., Result]
+from helpers import Cli, Snapshot, at, ok
+from supportcli.locations import StoreLocation
 
 MON_1000 = "2026-11-23T10:00:00+00:00"
 MON_1100 = "2026-11-23T11:00:00+00:00"
 MON_1200 = "2026-11-23T12:00:00+00:00"
 TUE_1000 = "2026-11-24T10:00:00+00:00"
-
-
-def at(now: str, **extra: str) -> dict[str, str]:
-    """The environment of one call: the injected clock, plus anything else."""
-    return {"SUPPORTCLI_NOW": now, **extra}
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-    assert "Traceback" not in result.output
-    return result
 
 
 def log(cli: Cli, subject: str, *options: str, now: str = MON_1000) -> int:
@@ -71,20 +60,10 @@ def ids(result: Result) -> list[int]:
     return [int(line) for line in result.stdout.split()]
 
 
-def dump(store_path: Path) -> str:
-    """Every row of the store, to prove a refused command changed nothing."""
-    assert store_path.exists()
-    connection = sqlite3.connect(store_path)
-    try:
-        return "\n".join(connection.iterdump())
-    finally:
-        connection.close()
-
-
-def store_state(cli: Cli, store_path: Path, now: str) -> tuple[str, str]:
+def store_state(cli: Cli, snapshot: Callable[[], Snapshot], now: str) -> tuple[str, Snapshot]:
     """What ``list --json`` shows, and every row of the store."""
     listed = ok(cli("list", "--json", env=at(now))).stdout
-    return listed, dump(store_path)
+    return listed, snapshot()
 
 
 def assert_refused(result: Result, exit_code: int, *fragments: str) -> str:
@@ -102,12 +81,14 @@ def assert_refused(result: Result, exit_code: int, *fragments: str) -> str:
 # -- init -----------------------------------------------------------------------------------------------------------
 
 
-def test_init_creates_the_store_and_an_empty_list_is_success(cli: Cli, store_path: Path) -> None:
-    assert not store_path.exists()
+def test_init_creates_the_store_and_an_empty_list_is_success(
+    cli: Cli, snapshot: Callable[[], Snapshot], store_location: StoreLocation
+) -> None:
+    assert snapshot() == {}
     result = ok(cli("init", env=at(MON_1000)))
-    assert store_path.exists()
+    assert "supportcli_meta" in snapshot()
     assert result.stdout == ""
-    assert str(store_path) in result.stderr
+    assert store_location.display in result.stderr
     empty = ok(cli("list", env=at(MON_1000)))
     assert empty.stdout == ""
     assert json.loads(ok(cli("list", "--json", env=at(MON_1000))).stdout) == []
@@ -393,7 +374,7 @@ def test_assign_and_unassign(cli: Cli) -> None:
 # -- escalate -------------------------------------------------------------------------------------------------------
 
 
-def test_escalate_moves_up_one_tier_then_refuses_at_the_top(cli: Cli, store_path: Path) -> None:
+def test_escalate_moves_up_one_tier_then_refuses_at_the_top(cli: Cli, snapshot: Callable[[], Snapshot]) -> None:
     ticket = log(cli, "Complaint", "--kind", "complaint")
     result = ok(cli("escalate", str(ticket), "--reason", "Customer unhappy", env=at(MON_1100)))
     assert "Customer Success Manager" in result.stderr
@@ -403,10 +384,10 @@ def test_escalate_moves_up_one_tier_then_refuses_at_the_top(cli: Cli, store_path
     assert record["history"][-1]["text"] == "Customer unhappy"
     ok(cli("escalate", str(ticket), "-r", "Still unhappy", env=at(MON_1100)))
     assert show(cli, ticket, MON_1100)["tier_name"] == "Director"
-    before = store_state(cli, store_path, MON_1200)
+    before = store_state(cli, snapshot, MON_1200)
     refused = cli("escalate", str(ticket), "--reason", "Even more", env=at(MON_1200))
     assert_refused(refused, 4, "top tier", "Director")
-    assert store_state(cli, store_path, MON_1200) == before
+    assert store_state(cli, snapshot, MON_1200) == before
 
 
 def test_escalate_to_a_named_tier(cli: Cli) -> None:
@@ -417,32 +398,32 @@ def test_escalate_to_a_named_tier(cli: Cli) -> None:
     assert ids(cli("list", "--tier", "Director", "-q", env=at(MON_1100))) == [ticket]
 
 
-def test_escalate_never_moves_down(cli: Cli, store_path: Path) -> None:
+def test_escalate_never_moves_down(cli: Cli, snapshot: Callable[[], Snapshot]) -> None:
     ticket = log(cli, "Complaint", "--kind", "complaint")
     ok(cli("escalate", str(ticket), "--to", "Director", "--reason", "Legal threat", env=at(MON_1100)))
-    before = dump(store_path)
+    before = snapshot()
     refused = cli("escalate", str(ticket), "--to", "Support", "--reason", "Calmer now", env=at(MON_1200))
     assert_refused(refused, 4, "at tier Director, above Support")
-    assert dump(store_path) == before
+    assert snapshot() == before
 
 
-def test_escalate_needs_a_reason(cli: Cli, store_path: Path) -> None:
+def test_escalate_needs_a_reason(cli: Cli, snapshot: Callable[[], Snapshot]) -> None:
     ticket = log(cli, "Complaint", "--kind", "complaint")
-    before = dump(store_path)
+    before = snapshot()
     missing = cli("escalate", str(ticket), env=at(MON_1100))
     assert missing.exit_code == 2
     assert "--reason" in missing.stderr
     assert "Traceback" not in missing.output
     assert_refused(cli("escalate", str(ticket), "--reason", " ", env=at(MON_1100)), 2, "--reason")
-    assert dump(store_path) == before
+    assert snapshot() == before
 
 
-def test_escalate_to_an_unknown_tier_lists_the_tiers(cli: Cli, store_path: Path) -> None:
+def test_escalate_to_an_unknown_tier_lists_the_tiers(cli: Cli, snapshot: Callable[[], Snapshot]) -> None:
     ticket = log(cli, "Complaint", "--kind", "complaint")
-    before = dump(store_path)
+    before = snapshot()
     result = cli("escalate", str(ticket), "--to", "Pope", "--reason", "x", env=at(MON_1100))
     assert_refused(result, 2, "Pope", "Support", "Customer Success Manager", "Director")
-    assert dump(store_path) == before
+    assert snapshot() == before
 
 
 # -- wait / resume --------------------------------------------------------------------------------------------------
@@ -548,23 +529,23 @@ def test_extend_after_a_breach_keeps_it_breached(cli: Cli) -> None:
     assert (resolve["state"], resolve["met_at"]) == ("breached", "2026-12-16T10:00:00+00:00")
 
 
-def test_extend_needs_until_and_reason(cli: Cli, store_path: Path) -> None:
+def test_extend_needs_until_and_reason(cli: Cli, snapshot: Callable[[], Snapshot]) -> None:
     ticket = log(cli, "Hello")
-    before = dump(store_path)
+    before = snapshot()
     for args in (("--until", "+5wd"), ("--reason", "why")):
         result = cli("extend", str(ticket), *args, env=at(MON_1100))
         assert result.exit_code == 2
         assert "Traceback" not in result.output
     assert_refused(cli("extend", str(ticket), "--until", "yesterday", "--reason", "r", env=at(MON_1100)), 2, "--until")
-    assert dump(store_path) == before
+    assert snapshot() == before
 
 
-def test_extend_must_reach_beyond_the_resolve_target(cli: Cli, store_path: Path) -> None:
+def test_extend_must_reach_beyond_the_resolve_target(cli: Cli, snapshot: Callable[[], Snapshot]) -> None:
     ticket = log(cli, "Hello", "--channel", "phone")  # resolve 10wd: Mon 23 Nov → Mon 7 Dec 17:00
-    before = dump(store_path)
+    before = snapshot()
     refused = cli("extend", str(ticket), "--until", "+2wd", "--reason", "r", env=at(MON_1100))
     assert_refused(refused, 2, "not beyond the resolve target", "2026-12-07T17:00:00+00:00")
-    assert dump(store_path) == before
+    assert snapshot() == before
 
 
 # -- resolve / close / reopen / feedback ----------------------------------------------------------------------------
@@ -593,13 +574,13 @@ def test_resolve_late_is_breached(cli: Cli) -> None:
     }
 
 
-def test_resolve_needs_a_message(cli: Cli, store_path: Path) -> None:
+def test_resolve_needs_a_message(cli: Cli, snapshot: Callable[[], Snapshot]) -> None:
     ticket = log(cli, "Hello")
-    before = dump(store_path)
+    before = snapshot()
     result = cli("resolve", str(ticket), env=at(MON_1100))
     assert result.exit_code == 2
     assert "Traceback" not in result.output
-    assert dump(store_path) == before
+    assert snapshot() == before
 
 
 def test_close_reopen_and_feedback(cli: Cli) -> None:
@@ -629,13 +610,13 @@ def test_close_a_waiting_ticket(cli: Cli) -> None:
 
 
 @pytest.mark.parametrize("rating", ["0", "6"])
-def test_feedback_rating_out_of_range_is_refused(cli: Cli, store_path: Path, rating: str) -> None:
+def test_feedback_rating_out_of_range_is_refused(cli: Cli, snapshot: Callable[[], Snapshot], rating: str) -> None:
     ticket = log(cli, "Hello")
     ok(cli("resolve", str(ticket), "-m", "Done", env=at(MON_1100)))
-    before = store_state(cli, store_path, MON_1100)
+    before = store_state(cli, snapshot, MON_1100)
     result = cli("feedback", str(ticket), "--rating", rating, env=at(MON_1100))
     assert_refused(result, 2, "1", "5", rating)
-    assert store_state(cli, store_path, MON_1100) == before
+    assert store_state(cli, snapshot, MON_1100) == before
 
 
 # -- show / explain -------------------------------------------------------------------------------------------------
@@ -787,29 +768,10 @@ def build_dataset(cli: Cli) -> None:
     ok(cli("wait", "6", env=at(MON_1100)))
 
 
-def copy_store(source: Path, target: Path) -> None:
-    """A consistent copy of a SQLite store (WAL included), through SQLite's backup API."""
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
-
-
-@pytest.fixture(scope="module")
-def _dataset_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("dataset") / "store.db"
-
-
 @pytest.fixture
-def dataset(cli: Cli, store_path: Path, _dataset_template: Path) -> Cli:
-    """The six tickets of build_dataset, built once per module and copied into each test's own store."""
-    if _dataset_template.exists():
-        copy_store(_dataset_template, store_path)
-    else:
-        build_dataset(cli)
-        copy_store(store_path, _dataset_template)
+def dataset(cli: Cli, store_copy: Callable[..., None]) -> Cli:
+    """The six tickets of build_dataset, built once per backend and copied into each test's own store."""
+    store_copy("tickets-dataset", build_dataset)
     return cli
 
 
@@ -982,11 +944,11 @@ def test_the_actor_comes_from_as_then_supportcli_user(cli: Cli) -> None:
         ("feedback", "99", "--rating", "3"),
     ],
 )
-def test_unknown_ticket_is_exit_3(cli: Cli, store_path: Path, command: tuple[str, ...]) -> None:
+def test_unknown_ticket_is_exit_3(cli: Cli, snapshot: Callable[[], Snapshot], command: tuple[str, ...]) -> None:
     log(cli, "Hello")
-    before = dump(store_path)
+    before = snapshot()
     assert_refused(cli(*command, env=at(MON_1100)), 3, "#99")
-    assert dump(store_path) == before
+    assert snapshot() == before
 
 
 @pytest.mark.parametrize(
@@ -1000,18 +962,18 @@ def test_unknown_ticket_is_exit_3(cli: Cli, store_path: Path, command: tuple[str
         ("list", "--since", "tomorow"),
     ],
 )
-def test_bad_date_is_exit_2(cli: Cli, store_path: Path, command: tuple[str, ...]) -> None:
+def test_bad_date_is_exit_2(cli: Cli, snapshot: Callable[[], Snapshot], command: tuple[str, ...]) -> None:
     log(cli, "Hello")
-    before = store_state(cli, store_path, MON_1100)
+    before = store_state(cli, snapshot, MON_1100)
     bad = command[command.index("tomorow")] if "tomorow" in command else "+5 fortnights"
     assert_refused(cli(*command, env=at(MON_1100)), 2, repr(bad))
-    assert store_state(cli, store_path, MON_1100) == before
+    assert store_state(cli, snapshot, MON_1100) == before
 
 
-def test_received_in_the_future_is_exit_2(cli: Cli, store_path: Path) -> None:
-    before = store_state(cli, store_path, MON_1000)
+def test_received_in_the_future_is_exit_2(cli: Cli, snapshot: Callable[[], Snapshot]) -> None:
+    before = store_state(cli, snapshot, MON_1000)
     assert_refused(cli("log", "Later", "--received", "tomorrow 10:00", env=at(MON_1000)), 2, "future")
-    assert store_state(cli, store_path, MON_1000) == before
+    assert store_state(cli, snapshot, MON_1000) == before
 
 
 def test_bad_duration_is_exit_2(cli: Cli) -> None:
@@ -1040,66 +1002,66 @@ def test_bad_duration_is_exit_2(cli: Cli) -> None:
     ],
 )
 def test_bad_enum_value_is_exit_2_and_lists_the_allowed_values(
-    cli: Cli, store_path: Path, command: tuple[str, ...], bad: str, allowed: tuple[str, ...]
+    cli: Cli, snapshot: Callable[[], Snapshot], command: tuple[str, ...], bad: str, allowed: tuple[str, ...]
 ) -> None:
     log(cli, "Hello")
-    before = store_state(cli, store_path, MON_1100)
+    before = store_state(cli, snapshot, MON_1100)
     assert_refused(cli(*command, env=at(MON_1100)), 2, repr(bad), *allowed)
-    assert store_state(cli, store_path, MON_1100) == before
+    assert store_state(cli, snapshot, MON_1100) == before
 
 
-def test_ack_twice_is_exit_4(cli: Cli, store_path: Path) -> None:
+def test_ack_twice_is_exit_4(cli: Cli, snapshot: Callable[[], Snapshot]) -> None:
     ticket = log(cli, "Hello")
     ok(cli("ack", str(ticket), env=at(MON_1100)))
-    before = store_state(cli, store_path, MON_1200)
+    before = store_state(cli, snapshot, MON_1200)
     assert_refused(cli("ack", str(ticket), env=at(MON_1200)), 4, "acknowledged")
-    assert store_state(cli, store_path, MON_1200) == before
+    assert store_state(cli, snapshot, MON_1200) == before
 
 
-def test_resume_when_not_waiting_is_exit_4(cli: Cli, store_path: Path) -> None:
+def test_resume_when_not_waiting_is_exit_4(cli: Cli, snapshot: Callable[[], Snapshot]) -> None:
     ticket = log(cli, "Hello")
-    before = store_state(cli, store_path, MON_1100)
+    before = store_state(cli, snapshot, MON_1100)
     assert_refused(cli("resume", str(ticket), env=at(MON_1100)), 4, "new")
-    assert store_state(cli, store_path, MON_1100) == before
+    assert store_state(cli, snapshot, MON_1100) == before
 
 
-def test_wait_twice_is_exit_4(cli: Cli, store_path: Path) -> None:
+def test_wait_twice_is_exit_4(cli: Cli, snapshot: Callable[[], Snapshot]) -> None:
     ticket = log(cli, "Hello")
     ok(cli("wait", str(ticket), env=at(MON_1100)))
-    before = store_state(cli, store_path, MON_1200)
+    before = store_state(cli, snapshot, MON_1200)
     assert_refused(cli("wait", str(ticket), env=at(MON_1200)), 4, "waiting")
-    assert store_state(cli, store_path, MON_1200) == before
+    assert store_state(cli, snapshot, MON_1200) == before
 
 
-def test_close_an_open_in_progress_ticket_is_exit_4(cli: Cli, store_path: Path) -> None:
+def test_close_an_open_in_progress_ticket_is_exit_4(cli: Cli, snapshot: Callable[[], Snapshot]) -> None:
     ticket = log(cli, "Hello")
     ok(cli("update", str(ticket), "-m", "Looking into it", env=at(MON_1100)))
     assert show(cli, ticket, MON_1100)["status"] == "in-progress"
-    before = store_state(cli, store_path, MON_1200)
+    before = store_state(cli, snapshot, MON_1200)
     assert_refused(cli("close", str(ticket), env=at(MON_1200)), 4, "in-progress")
-    assert store_state(cli, store_path, MON_1200) == before
+    assert store_state(cli, snapshot, MON_1200) == before
 
 
-def test_reopen_an_open_ticket_is_exit_4(cli: Cli, store_path: Path) -> None:
+def test_reopen_an_open_ticket_is_exit_4(cli: Cli, snapshot: Callable[[], Snapshot]) -> None:
     ticket = log(cli, "Hello")
     ok(cli("ack", str(ticket), env=at(MON_1100)))
-    before = store_state(cli, store_path, MON_1200)
+    before = store_state(cli, snapshot, MON_1200)
     assert_refused(cli("reopen", str(ticket), "-m", "why", env=at(MON_1200)), 4, "acknowledged")
-    assert store_state(cli, store_path, MON_1200) == before
+    assert store_state(cli, snapshot, MON_1200) == before
 
 
-def test_feedback_on_an_open_ticket_is_exit_4(cli: Cli, store_path: Path) -> None:
+def test_feedback_on_an_open_ticket_is_exit_4(cli: Cli, snapshot: Callable[[], Snapshot]) -> None:
     ticket = log(cli, "Hello")
-    before = store_state(cli, store_path, MON_1100)
+    before = store_state(cli, snapshot, MON_1100)
     assert_refused(cli("feedback", str(ticket), "--rating", "5", env=at(MON_1100)), 4, "new")
-    assert store_state(cli, store_path, MON_1100) == before
+    assert store_state(cli, snapshot, MON_1100) == before
 
 
-def test_changing_a_closed_ticket_is_exit_4(cli: Cli, store_path: Path) -> None:
+def test_changing_a_closed_ticket_is_exit_4(cli: Cli, snapshot: Callable[[], Snapshot]) -> None:
     ticket = log(cli, "Hello")
     ok(cli("resolve", str(ticket), "-m", "Done", env=at(MON_1100)))
     ok(cli("close", str(ticket), env=at(MON_1100)))
-    before = store_state(cli, store_path, MON_1200)
+    before = store_state(cli, snapshot, MON_1200)
     for command in (
         ("resolve", str(ticket), "-m", "again"),
         ("update", str(ticket), "-m", "x"),
@@ -1108,4 +1070,4 @@ def test_changing_a_closed_ticket_is_exit_4(cli: Cli, store_path: Path) -> None:
         ("extend", str(ticket), "--until", "+5wd", "--reason", "x"),
     ):
         assert_refused(cli(*command, env=at(MON_1200)), 4, "closed")
-    assert store_state(cli, store_path, MON_1200) == before
+    assert store_state(cli, snapshot, MON_1200) == before

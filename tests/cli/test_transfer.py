@@ -11,8 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,8 @@ from typing import Any
 import pytest
 from typer.testing import Result
 
-Cli = Callable[..., Result]
+from helpers import Cli, at, ok, snapshot_of
+from supportcli.store.migrations import schema_version
 
 MON_1000 = "2026-11-23T10:00:00+00:00"
 EXPORTED = "2027-01-04T10:00:00+00:00"
@@ -46,31 +45,12 @@ webhook_url = "http://127.0.0.1:9/hook"
 """
 
 
-def at(now: str, **extra: str) -> dict[str, str]:
-    return {"SUPPORTCLI_NOW": now, **extra}
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-    assert "Traceback" not in result.output
-    return result
-
-
 def run(cli: Cli, now: str, *args: str) -> Result:
     return ok(cli(*args, env=at(now)))
 
 
 def log(cli: Cli, now: str, subject: str, *options: str) -> int:
     return int(run(cli, now, "log", subject, *options, "-q").stdout)
-
-
-def dump(path: Path) -> str:
-    """Every row of an SQLite store, to prove a refused import changed nothing."""
-    connection = sqlite3.connect(path)
-    try:
-        return "\n".join(connection.iterdump())
-    finally:
-        connection.close()
 
 
 def ticket_ids(cli: Cli, *db: str) -> list[int]:
@@ -83,8 +63,14 @@ def shown(cli: Cli, *db: str) -> dict[int, Any]:
 
 
 @pytest.fixture
-def full_store(cli: Cli, tmp_path: Path) -> Path:
-    """A store with every kind of data, built through the CLI; returns the store file."""
+def full_store(cli: Cli, store_copy: Callable[..., None], store_url: str, tmp_path: Path) -> str:
+    """A store with every kind of data, built through the CLI (once per backend); returns its URL."""
+    store_copy("transfer-full", lambda build_cli: build_full_store(build_cli, tmp_path))
+    return store_url
+
+
+def build_full_store(cli: Cli, tmp_path: Path) -> None:
+    """Every kind of data: staff away with cover, two policy versions, every status, notices and marks."""
     team = tmp_path / "team.toml"
     team.write_text(TEAM_POLICY, encoding="utf-8")
     run(cli, MON_1000, "staff", "add", "alice", "--email", "alice@example.com")
@@ -114,14 +100,15 @@ def full_store(cli: Cli, tmp_path: Path) -> Path:
     run(cli, "2026-12-08T10:00:00+00:00", "wait", str(waiting), "-m", "Asked for the account number")
     # The cron run notes breaches, escalates, and queues webhook notices that fail (nothing listens on :9).
     run(cli, "2026-12-09T10:00:00+00:00", "overdue", "--notify")
-    return Path(os.environ["SUPPORTCLI_DB"])
 
 
 @pytest.mark.parametrize("fmt", ["json", "ndjson"])
-def test_export_import_export_is_byte_identical(cli: Cli, full_store: Path, tmp_path: Path, fmt: str) -> None:
+def test_export_import_export_is_byte_identical(
+    cli: Cli, full_store: str, tmp_path: Path, new_store: Callable[[], str], fmt: str
+) -> None:
     first = tmp_path / f"first.{fmt}"
     ok(cli("export", "-o", str(first), env=at(EXPORTED)))
-    fresh = ("--db", str(tmp_path / "fresh.db"))
+    fresh = ("--db", new_store())
     imported = ok(cli(*fresh, "import", str(first), env=at("2027-01-05T09:00:00+00:00")))
     assert "imported 7 tickets, 2 staff, 2 policy versions" in imported.stderr
     second = ok(cli(*fresh, "export", "--format", fmt, env=at(EXPORTED))).stdout
@@ -162,7 +149,7 @@ def _records(text: str, fmt: str) -> dict[str, list[dict[str, Any]]]:
     return grouped
 
 
-def test_ndjson_is_one_typed_record_a_line_in_import_order(cli: Cli, full_store: Path) -> None:
+def test_ndjson_is_one_typed_record_a_line_in_import_order(cli: Cli, full_store: str) -> None:
     lines = run(cli, EXPORTED, "export", "--format", "ndjson").stdout.splitlines()
     types = [json.loads(line)["type"] for line in lines]
     assert types == ["meta", "policy_version", "policy_version", "staff", "staff"] + ["ticket"] * 7
@@ -171,7 +158,7 @@ def test_ndjson_is_one_typed_record_a_line_in_import_order(cli: Cli, full_store:
         "type": "meta",
         "format": "supportcli-export",
         "format_version": 1,
-        "schema_version": 1,
+        "schema_version": schema_version(),
         "exported_at": EXPORTED,
     }
 
@@ -194,26 +181,28 @@ def test_every_stored_column_is_in_the_dump() -> None:
 
 
 def test_import_into_a_store_with_the_same_ids_is_refused_and_writes_nothing(
-    cli: Cli, full_store: Path, tmp_path: Path
+    cli: Cli, full_store: str, tmp_path: Path, new_store: Callable[[], str]
 ) -> None:
     exported = tmp_path / "all.json"
     run(cli, EXPORTED, "export", "-o", str(exported))
-    other = tmp_path / "other.db"
-    run(cli, MON_1000, "--db", str(other), "log", "Already here")
-    run(cli, MON_1000, "--db", str(other), "log", "And me")
-    before = dump(other)
-    result = cli("--db", str(other), "import", str(exported), env=at(EXPORTED))
+    other = new_store()
+    run(cli, MON_1000, "--db", other, "log", "Already here")
+    run(cli, MON_1000, "--db", other, "log", "And me")
+    before = snapshot_of(other)
+    result = cli("--db", other, "import", str(exported), env=at(EXPORTED))
     assert result.exit_code == 2, result.output
     assert result.stdout == ""
     assert "ticket #1, ticket #2" in result.stderr and "nothing imported" in result.stderr
     assert "policy version 2" not in result.stderr  # the store has no version 2: no clash
-    assert dump(other) == before
+    assert snapshot_of(other) == before
 
 
-def test_on_conflict_skip_keeps_the_stores_tickets(cli: Cli, full_store: Path, tmp_path: Path) -> None:
+def test_on_conflict_skip_keeps_the_stores_tickets(
+    cli: Cli, full_store: str, tmp_path: Path, new_store: Callable[[], str]
+) -> None:
     exported = tmp_path / "all.ndjson"
     run(cli, EXPORTED, "export", "-o", str(exported))
-    other = ("--db", str(tmp_path / "other.db"))
+    other = ("--db", new_store())
     run(cli, MON_1000, *other, "log", "Already here")
     result = run(cli, EXPORTED, *other, "import", str(exported), "--on-conflict", "skip")
     assert "skipped 1 ticket(s) already in the store: #1" in result.stderr
@@ -222,10 +211,12 @@ def test_on_conflict_skip_keeps_the_stores_tickets(cli: Cli, full_store: Path, t
     assert shown(cli, *other)[2] == shown(cli)[2]
 
 
-def test_on_conflict_renumber_gives_clashing_tickets_new_numbers(cli: Cli, full_store: Path, tmp_path: Path) -> None:
+def test_on_conflict_renumber_gives_clashing_tickets_new_numbers(
+    cli: Cli, full_store: str, tmp_path: Path, new_store: Callable[[], str]
+) -> None:
     exported = tmp_path / "all.json"
     run(cli, EXPORTED, "export", "-o", str(exported))
-    other = ("--db", str(tmp_path / "other.db"))
+    other = ("--db", new_store())
     run(cli, MON_1000, *other, "log", "Already here")
     run(cli, MON_1000, *other, "log", "Me too")
     result = run(cli, EXPORTED, *other, "import", str(exported), "--on-conflict", "renumber")
@@ -242,11 +233,11 @@ def test_on_conflict_renumber_gives_clashing_tickets_new_numbers(cli: Cli, full_
 
 
 def test_a_different_policy_version_with_the_same_number_clashes_unless_renumbered(
-    cli: Cli, full_store: Path, tmp_path: Path
+    cli: Cli, full_store: str, tmp_path: Path, new_store: Callable[[], str]
 ) -> None:
     exported = tmp_path / "phone.json"
     run(cli, EXPORTED, "export", "-o", str(exported), "--channel", "phone")  # tickets under versions 1 and 2
-    other = ("--db", str(tmp_path / "other.db"))
+    other = ("--db", new_store())
     run(cli, MON_1000, *other, "init", "--subdivision", "SCT")  # its version 2 is a Scottish default
     refused = cli(*other, "import", str(exported), env=at(EXPORTED))
     assert refused.exit_code == 2
@@ -262,30 +253,35 @@ def test_a_different_policy_version_with_the_same_number_clashes_unless_renumber
     assert imported == {"Password reset": 1, "Under the team policy": 3}
 
 
-def test_dry_run_reports_and_writes_nothing(cli: Cli, full_store: Path, tmp_path: Path) -> None:
+def test_dry_run_reports_and_writes_nothing(
+    cli: Cli, full_store: str, tmp_path: Path, new_store: Callable[[], str]
+) -> None:
     exported = tmp_path / "all.json"
     run(cli, EXPORTED, "export", "-o", str(exported))
-    other = tmp_path / "other.db"
-    run(cli, MON_1000, "--db", str(other), "init")
-    before = dump(other)
-    result = run(cli, EXPORTED, "--db", str(other), "import", str(exported), "--dry-run")
+    other = new_store()
+    run(cli, MON_1000, "--db", other, "init")
+    before = snapshot_of(other)
+    result = run(cli, EXPORTED, "--db", other, "import", str(exported), "--dry-run")
     assert "would import 7 tickets" in result.stderr and "nothing was written" in result.stderr
-    assert dump(other) == before
+    assert snapshot_of(other) == before
 
 
-def test_import_reads_stdin_and_refuses_files_that_are_not_exports(cli: Cli, full_store: Path, tmp_path: Path) -> None:
+def test_import_reads_stdin_and_refuses_files_that_are_not_exports(
+    cli: Cli, full_store: str, tmp_path: Path, new_store: Callable[[], str]
+) -> None:
     text = run(cli, EXPORTED, "export", "--format", "ndjson").stdout
-    other = ("--db", str(tmp_path / "other.db"))
+    other = ("--db", new_store())
     result = ok(cli(*other, "import", "-", input=text, env=at(EXPORTED)))
     assert "imported 7 tickets" in result.stderr
     bad = cli(*other, "import", "-", "--format", "json", input='{"tickets": []}', env=at(EXPORTED))
     assert bad.exit_code == 2 and "Traceback" not in bad.output
-    truncated = cli("--db", str(tmp_path / "third.db"), "import", "-", input=text[: len(text) // 2], env=at(EXPORTED))
+    third = new_store()
+    truncated = cli("--db", third, "import", "-", input=text[: len(text) // 2], env=at(EXPORTED))
     assert truncated.exit_code == 2 and "not JSON" in truncated.stderr
-    assert run(cli, EXPORTED, "--db", str(tmp_path / "third.db"), "list", "-q").stdout == ""
+    assert run(cli, EXPORTED, "--db", third, "list", "-q").stdout == ""
 
 
-def test_a_filtered_export_carries_only_what_its_tickets_refer_to(cli: Cli, full_store: Path) -> None:
+def test_a_filtered_export_carries_only_what_its_tickets_refer_to(cli: Cli, full_store: str) -> None:
     records = _records(
         run(cli, EXPORTED, "export", "--format", "ndjson", "--status", "open", "-c", "phone").stdout, "ndjson"
     )
@@ -304,7 +300,7 @@ def test_a_filtered_export_carries_only_what_its_tickets_refer_to(cli: Cli, full
     assert [t["subject"] for t in tagged["ticket"]] == ["Password reset"]
 
 
-def test_export_to_a_file_is_private(cli: Cli, full_store: Path, tmp_path: Path) -> None:
+def test_export_to_a_file_is_private(cli: Cli, full_store: str, tmp_path: Path) -> None:
     target = tmp_path / "backup.csv"
     result = run(cli, EXPORTED, "export", "-o", str(target))
     assert "exported 7 tickets" in result.stderr and "(csv)" in result.stderr  # format from the extension
@@ -339,7 +335,7 @@ def test_csv_export_neutralises_formulas_and_quotes_per_rfc_4180(cli: Cli) -> No
     assert first["acknowledge_due_at"] == ""  # phone contacts have no acknowledge target
 
 
-def test_csv_export_flattens_targets_and_uses_list_filters(cli: Cli, full_store: Path) -> None:
+def test_csv_export_flattens_targets_and_uses_list_filters(cli: Cli, full_store: str) -> None:
     text = run(cli, EXPORTED, "export", "-f", "csv", "--kind", "complaint").stdout
     [row] = list(csv.DictReader(io.StringIO(text, newline="")))
     assert row["subject"] == "Engineer never came"
@@ -398,9 +394,9 @@ def test_csv_import_computes_due_times_under_the_active_policy(cli: Cli, tmp_pat
 BAD_SHEET = "subject,kind,channel\r\nFine,enquiry,phone\r\nWrong kind,bogus,phone\r\n,request,fax\r\nAlso fine,,\r\n"
 
 
-def test_csv_import_with_a_bad_row_changes_nothing(cli: Cli, store_path: Path, tmp_path: Path) -> None:
+def test_csv_import_with_a_bad_row_changes_nothing(cli: Cli, snapshot: Callable[[], Any], tmp_path: Path) -> None:
     run(cli, MON_1000, "log", "Before the import")
-    before = dump(store_path)
+    before = snapshot()
     sheet = tmp_path / "bad.csv"
     sheet.write_text(BAD_SHEET, encoding="utf-8", newline="")
     result = cli("import", str(sheet), env=at(MON_1000))
@@ -411,7 +407,7 @@ def test_csv_import_with_a_bad_row_changes_nothing(cli: Cli, store_path: Path, t
     assert "line 3: kind: unknown kind 'bogus' (allowed: enquiry, request, complaint, compliment)" in lines[1]
     assert "line 4: subject: is empty" in lines[2]
     assert "line 4: channel: unknown channel 'fax'" in lines[3]
-    assert dump(store_path) == before
+    assert snapshot() == before
 
 
 def test_csv_import_skip_invalid_writes_the_good_rows(cli: Cli, tmp_path: Path) -> None:
@@ -451,14 +447,14 @@ def test_csv_without_a_subject_column_is_refused(cli: Cli, tmp_path: Path) -> No
 
 
 def test_large_imports_show_a_progress_bar_on_a_terminal(
-    cli: Cli, full_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, full_store: str, tmp_path: Path, new_store: Callable[[], str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from supportcli.cli import transfer_cmd
 
     exported = tmp_path / "all.ndjson"
     run(cli, EXPORTED, "export", "-o", str(exported))
     monkeypatch.setattr(transfer_cmd, "PROGRESS_MIN_BYTES", 0)
-    other = ("--db", str(tmp_path / "other.db"))
+    other = ("--db", new_store())
     shown_bar = run(cli, EXPORTED, *other, "import", str(exported), "--dry-run")
     assert "Importing" not in shown_bar.stderr  # piped: no bar
     on_terminal = ok(cli(*other, "import", str(exported), env=at(EXPORTED, SUPPORTCLI_TERMINAL="1")))
@@ -469,8 +465,9 @@ def test_large_imports_show_a_progress_bar_on_a_terminal(
 # -- PostgreSQL ------------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only(reason="moves an SQLite store to PostgreSQL, as the README shows")
 def test_import_into_postgresql_is_lossless_and_bumps_the_id_sequences(
-    cli: Cli, full_store: Path, tmp_path: Path, postgres_url: str
+    cli: Cli, full_store: str, tmp_path: Path, postgres_url: str
 ) -> None:
     exported = tmp_path / "all.json"
     run(cli, EXPORTED, "export", "-o", str(exported))
@@ -483,7 +480,7 @@ def test_import_into_postgresql_is_lossless_and_bumps_the_id_sequences(
     assert "policy version 3" in ok(cli("policy", "set", str(policy), env=at(EXPORTED, **pg))).stderr
 
 
-def test_export_streams_past_one_batch(cli, store_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_export_streams_past_one_batch(cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """More tickets than one batch: every one exported once, in id order (a regression: the second batch failed)."""
     from supportcli.store import transfer
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 from collections import Counter
@@ -31,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from typer.testing import Result
+
+from helpers import Snapshot
 
 from .conftest import TEAM_EMAIL, SmtpServer, WebhookServer, wait_until
 
@@ -93,15 +94,6 @@ def outbox(cli: Cli, now: str, *statuses: str) -> list[dict[str, Any]]:
     return sorted(records, key=lambda record: record["id"])
 
 
-def dump(store_path: Path) -> str:
-    """Every row of the store, to prove a command changed nothing."""
-    connection = sqlite3.connect(store_path)
-    try:
-        return "\n".join(connection.iterdump())
-    finally:
-        connection.close()
-
-
 def recipients(smtp: SmtpServer) -> list[str]:
     return sorted(address for mail in smtp.mails for address in mail.rcpt_tos)
 
@@ -114,7 +106,7 @@ def events(webhook: WebhookServer) -> list[tuple[str, int, str | None]]:
 
 
 def test_overdue_lists_breached_targets_worst_first_and_only_reads(
-    cli: Cli, store_path: Path, smtp_env: SmtpServer, webhook: WebhookServer, policy_file: Path
+    cli: Cli, snapshot: Callable[[], Snapshot], smtp_env: SmtpServer, webhook: WebhookServer, policy_file: Path
 ) -> None:
     team(cli, policy_file)
     # #1 chat Mon 12:00 + 4wh → respond due Mon 16:00; at Tue 10:00 overdue 1h (16–17 Mon) + 1h (09–10 Tue) = 120
@@ -126,7 +118,7 @@ def test_overdue_lists_breached_targets_worst_first_and_only_reads(
     # #3 letter Mon 10:00: acknowledge due Tue 17:00 → not overdue at Tue 10:00
     log(cli, "Letter", "--channel", "letter", "--owner", "priya", "--org", "Acme")
 
-    before = dump(store_path)
+    before = snapshot()
     listed = json.loads(ok(cli("overdue", "--json", env=at(TUE_1000))).stdout)
     assert listed == [
         {
@@ -173,7 +165,7 @@ def test_overdue_lists_breached_targets_worst_first_and_only_reads(
     assert (quiet.exit_code, json.loads(quiet.stdout)) == (0, [])
 
     # plain overdue changed nothing and sent nothing, although SMTP and the webhook are configured
-    assert dump(store_path) == before
+    assert snapshot() == before
     assert smtp_env.mails == []
     assert webhook.received() == []
     assert outbox(cli, TUE_1000) == []
@@ -294,7 +286,7 @@ def start_cron(now: str) -> subprocess.Popen[str]:
 
 
 def test_four_overlapping_runs_send_each_notice_exactly_once(
-    cli: Cli, store_path: Path, smtp_env: SmtpServer, webhook: WebhookServer, policy_file: Path
+    cli: Cli, store_path: Path, store_url: str, smtp_env: SmtpServer, webhook: WebhookServer, policy_file: Path
 ) -> None:
     team(cli, policy_file)
     tickets = [
@@ -306,8 +298,8 @@ def test_four_overlapping_runs_send_each_notice_exactly_once(
     # 6 breaches x (owner, team, webhook) + 1 auto-close x (owner, team, webhook)
     expected_notices = 7 * 3
 
-    # os.environ is isolated by the conftest; SUPPORTCLI_DB and SUPPORTCLI_SMTP_* point at the test's own
-    assert os.environ["SUPPORTCLI_DB"] == str(store_path)
+    # os.environ is isolated by the conftest; the store and SUPPORTCLI_SMTP_* point at the test's own
+    assert os.environ.get("SUPPORTCLI_DB", os.environ.get("SUPPORTCLI_DATABASE_URL")) in (str(store_path), store_url)
     runs = [start_cron(now) for _ in range(4)]
     outputs = [run.communicate(timeout=60) for run in runs]
     for run, (stdout, stderr) in zip(runs, outputs, strict=True):
@@ -642,7 +634,7 @@ def test_absent_owner_notices_go_to_the_cover(
 
 
 def test_dry_run_shows_what_would_happen_and_changes_nothing(
-    cli: Cli, store_path: Path, smtp_env: SmtpServer, webhook: WebhookServer, policy_file: Path
+    cli: Cli, snapshot: Callable[[], Snapshot], smtp_env: SmtpServer, webhook: WebhookServer, policy_file: Path
 ) -> None:
     team(cli, policy_file)
     complaint = log(cli, "Refund refused", "--kind", "complaint", "--owner", "priya")
@@ -652,7 +644,7 @@ def test_dry_run_shows_what_would_happen_and_changes_nothing(
     ok(cli("wait", str(letter), env=at("2026-12-14T11:00:00+00:00")))  # closes from Sat 19 Dec 11:00
     tue = "2026-12-22T10:00:00+00:00"
 
-    before = dump(store_path)
+    before = snapshot()
     dry = cron(cli, tue, "--dry-run")
     assert f"would: #{complaint} resolve breached (due 2026-12-21 17:00)" in dry.stdout
     assert f"would: #{complaint} escalated to Customer Success Manager" in dry.stdout
@@ -661,7 +653,7 @@ def test_dry_run_shows_what_would_happen_and_changes_nothing(
         "dry run: 1 new breach(es), 1 escalated, 1 auto-closed, 0 due-soon warning(s); 10 notice(s) would be queued; "
     )
     assert summary(dry).endswith("; nothing changed")
-    assert dump(store_path) == before
+    assert snapshot() == before
     assert smtp_env.mails == [] and webhook.received() == []
     assert show(cli, complaint, tue)["tier"] == 0
     assert show(cli, letter, tue)["status"] == "waiting"
@@ -679,10 +671,10 @@ def test_dry_run_shows_what_would_happen_and_changes_nothing(
     smtp_env.stop()
     log(cli, "Line dead", "--channel", "phone", "--owner", "priya", now=tue)
     cron(cli, "2026-12-23T10:00:00+00:00")  # breach: 2 e-mails fail and wait, the webhook is sent
-    before = dump(store_path)
+    before = snapshot()
     dry = cron(cli, "2026-12-23T10:30:00+00:00", "--dry-run")
     assert "0 notice(s) would be queued; 2 already waiting; nothing changed" in summary(dry)
-    assert dump(store_path) == before
+    assert snapshot() == before
 
 
 def test_dry_run_already_waiting_counts_only_notices_queued_before(

@@ -1,4 +1,4 @@
-"""The SQLite store: created on first use with mode 0600 and the right pragmas; foreign files refused."""
+"""The store: created on first use (SQLite: mode 0600 and the right pragmas); foreign or newer stores refused."""
 
 from __future__ import annotations
 
@@ -8,20 +8,34 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.pool import NullPool
 
 from supportcli.core.policy import default_policy_source
 from supportcli.errors import ExitStatus, StoreUnavailable
-from supportcli.locations import resolve_store, sqlite_location
+from supportcli.locations import StoreLocation, resolve_store, sqlite_location
 from supportcli.store.database import SCHEMA_VERSION, open_store
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+SQLITE_FILES = pytest.mark.sqlite_only(reason="about the SQLite file itself")
 
 
-def open_at(path: Path):  # type: ignore[no-untyped-def]
-    return open_store(sqlite_location(path), {"SUPPORTCLI_LOCK_TIMEOUT": "1"}, default_policy_source, NOW, "alice")
+def open_at(where: Path | StoreLocation):  # type: ignore[no-untyped-def]
+    location = sqlite_location(where) if isinstance(where, Path) else where
+    return open_store(location, {"SUPPORTCLI_LOCK_TIMEOUT": "1"}, default_policy_source, NOW, "alice")
 
 
+def execute(url: str, statement: str) -> None:
+    """One statement on the store, as another program would run it."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+@SQLITE_FILES
 def test_first_open_creates_the_store_with_mode_0600_and_the_default_policy(store_path: Path) -> None:
     store = open_at(store_path)
     try:
@@ -39,6 +53,7 @@ def test_first_open_creates_the_store_with_mode_0600_and_the_default_policy(stor
         store.close()
 
 
+@SQLITE_FILES
 def test_pragmas_are_set_on_every_connection(store_path: Path) -> None:
     store = open_at(store_path)
     try:
@@ -59,6 +74,7 @@ def test_pragmas_are_set_on_every_connection(store_path: Path) -> None:
         store.close()
 
 
+@SQLITE_FILES
 def test_write_transactions_take_the_write_lock_at_begin(store_path: Path) -> None:
     store = open_at(store_path)
     try:
@@ -71,9 +87,9 @@ def test_write_transactions_take_the_write_lock_at_begin(store_path: Path) -> No
         store.close()
 
 
-def test_reopening_keeps_the_store(store_path: Path) -> None:
-    open_at(store_path).close()
-    store = open_at(store_path)
+def test_reopening_keeps_the_store(store_location: StoreLocation) -> None:
+    open_at(store_location).close()
+    store = open_at(store_location)
     try:
         with store.read() as session:
             count = session.exec(text("SELECT count(*) FROM policy_versions")).one()  # type: ignore[call-overload]
@@ -82,6 +98,7 @@ def test_reopening_keeps_the_store(store_path: Path) -> None:
         store.close()
 
 
+@SQLITE_FILES
 def test_a_file_that_is_not_sqlite_is_refused(store_path: Path) -> None:
     store_path.write_bytes(b"these are my notes, not a database\n" * 100)
     with pytest.raises(StoreUnavailable, match="not a supportcli store") as caught:
@@ -90,17 +107,18 @@ def test_a_file_that_is_not_sqlite_is_refused(store_path: Path) -> None:
     assert store_path.read_bytes().startswith(b"these are my notes")
 
 
-def test_a_foreign_sqlite_database_is_refused_and_left_alone(store_path: Path) -> None:
-    connection = sqlite3.connect(store_path)
-    connection.execute("CREATE TABLE recipes (name TEXT)")
-    connection.commit()
-    connection.close()
+def test_a_foreign_database_is_refused_and_left_alone(store_location: StoreLocation) -> None:
+    execute(store_location.url, "CREATE TABLE recipes (name TEXT)")
     with pytest.raises(StoreUnavailable, match="holds other tables"):
-        open_at(store_path)
-    tables = sqlite3.connect(store_path).execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
-    assert tables == [("recipes",)]
+        open_at(store_location)
+    engine = create_engine(store_location.url, poolclass=NullPool)
+    try:
+        assert inspect(engine).get_table_names() == ["recipes"]
+    finally:
+        engine.dispose()
 
 
+@SQLITE_FILES
 def test_a_corrupt_store_is_refused(store_path: Path) -> None:
     open_at(store_path).close()
     data = bytearray(store_path.read_bytes())
@@ -110,14 +128,13 @@ def test_a_corrupt_store_is_refused(store_path: Path) -> None:
         open_at(store_path)
 
 
-def test_a_newer_schema_is_refused(store_path: Path) -> None:
-    open_at(store_path).close()
-    connection = sqlite3.connect(store_path)
-    connection.execute("UPDATE supportcli_meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
-    connection.commit()
-    connection.close()
+def test_a_newer_schema_is_refused(store_location: StoreLocation) -> None:
+    open_at(store_location).close()
+    execute(
+        store_location.url, f"UPDATE supportcli_meta SET value = '{SCHEMA_VERSION + 1}' WHERE key = 'schema_version'"
+    )
     with pytest.raises(StoreUnavailable, match="newer than this supportcli understands"):
-        open_at(store_path)
+        open_at(store_location)
 
 
 def test_store_location_order(tmp_path: Path) -> None:
@@ -132,6 +149,7 @@ def test_store_location_order(tmp_path: Path) -> None:
     )
 
 
+@SQLITE_FILES
 def test_exclusive_lets_one_holder_at_a_time_and_releases(store_path: Path) -> None:
     first, second = open_at(store_path), open_at(store_path)
     try:

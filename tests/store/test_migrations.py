@@ -18,6 +18,7 @@ from supportcli.store.migrations import Migration
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "stores" / "v1.db"
 LATER = {"SUPPORTCLI_NOW": "2026-11-25T10:00:00+00:00"}
+pytestmark = pytest.mark.sqlite_only(reason="upgrades the committed SQLite store of the first released schema")
 
 
 @pytest.fixture
@@ -68,30 +69,53 @@ def test_the_first_released_store_opens_with_nothing_lost(v1_store: Path) -> Non
     assert check["counts"]["tickets"] == 3
 
 
-def test_an_older_store_is_backed_up_then_upgraded_in_place(v1_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def add_channel_note(connection) -> None:  # type: ignore[no-untyped-def]
-        connection.execute(text("ALTER TABLE tickets ADD COLUMN channel_note VARCHAR"))
-
-    monkeypatch.setattr(migrations, "MIGRATIONS", [Migration(2, "add channel note", add_channel_note)])
-    migrations.check_sequence()
+def test_an_older_store_is_backed_up_then_upgraded_in_place(v1_store: Path) -> None:
     before = FIXTURE.read_bytes()
     result = run(v1_store)("db", "upgrade")
     assert result.exit_code == 0, result.output
     backup = v1_store.with_name("v1.db.v1-backup")
-    assert f"upgraded {v1_store} from schema version 1 to 2; backup at {backup}" in result.stderr
+    current = migrations.schema_version()
+    assert f"upgraded {v1_store} from schema version 1 to {current}; backup at {backup}" in result.stderr
     assert backup.exists()
     with sqlite3.connect(backup) as copy:
         assert copy.execute("SELECT value FROM supportcli_meta WHERE key='schema_version'").fetchone() == ("1",)
     connection = sqlite3.connect(v1_store)
-    columns = [row[1] for row in connection.execute("PRAGMA table_info(tickets)")]
     version = connection.execute("SELECT value FROM supportcli_meta WHERE key='schema_version'").fetchone()
     connection.close()
-    assert "channel_note" in columns
-    assert version == ("2",)
+    assert version == (str(current),)
     assert_v1_data_intact(run(v1_store))
     again = run(v1_store)("db", "upgrade")
-    assert "is at schema version 2; nothing to do" in again.stderr
+    assert f"is at schema version {current}; nothing to do" in again.stderr
     assert FIXTURE.read_bytes() == before  # the committed fixture itself is never touched
+
+
+def _schema(path: Path) -> dict[str, object]:
+    """Tables with their columns (name, type, not null, primary key) and the indexes, as SQLite reports them."""
+    connection = sqlite3.connect(path)
+    tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+    schema: dict[str, object] = {
+        table: sorted((c[1], c[2], c[3], c[5]) for c in connection.execute(f"PRAGMA table_info('{table}')"))
+        for table in tables
+    }
+    schema["indexes"] = sorted(
+        row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='index' AND sql IS NOT NULL")
+    )
+    connection.close()
+    return schema
+
+
+def test_an_upgraded_store_has_the_schema_of_a_new_one(v1_store: Path, tmp_path: Path) -> None:
+    assert run(v1_store)("db", "upgrade").exit_code == 0
+    fresh = tmp_path / "fresh.db"
+    assert run(fresh)("list").exit_code == 0
+    assert _schema(v1_store) == _schema(fresh)
+
+
+def test_a_watcher_added_after_the_upgrade_lives_beside_the_old_data(v1_store: Path) -> None:
+    cli = run(v1_store)
+    assert cli("watch", "1", "carol@example.com").exit_code == 0
+    assert json.loads(cli("show", "1", "--json").stdout)["watchers"] == ["carol@example.com"]
+    assert_v1_data_intact(cli)
 
 
 def test_a_failed_migration_changes_nothing(v1_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -99,7 +123,8 @@ def test_a_failed_migration_changes_nothing(v1_store: Path, monkeypatch: pytest.
         connection.execute(text("ALTER TABLE tickets ADD COLUMN half_done VARCHAR"))
         connection.execute(text("ALTER TABLE no_such_table ADD COLUMN x VARCHAR"))
 
-    monkeypatch.setattr(migrations, "MIGRATIONS", [Migration(2, "broken", broken)])
+    broken_step = Migration(len(migrations.MIGRATIONS) + 2, "broken", broken)
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, broken_step])
     before = sqlite3.connect(v1_store).execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
     result = run(v1_store)("list")
     assert result.exit_code == 5

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy.dialects import sqlite
 
 from supportcli.core.policy import default_policy_source
@@ -22,6 +23,7 @@ def plan(store, statement) -> str:  # type: ignore[no-untyped-def]
     return " | ".join(row[-1] for row in rows)
 
 
+@pytest.mark.sqlite_only(reason="reads SQLite's EXPLAIN QUERY PLAN")
 def test_due_and_breached_queries_are_index_range_scans(store_path: Path) -> None:
     store = open_store(sqlite_location(store_path), {}, default_policy_source, NOW, "alice")
     try:

@@ -6,15 +6,17 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
 from supportcli import __version__
-from supportcli.cli.context import AppContext
+from supportcli.cli.lazy import LazyCommand, LazyGroup
 from supportcli.errors import ExitStatus, SupportcliError
 
 
-class SupportcliGroup(TyperGroup):
+class SupportcliGroup(LazyGroup):
     """Maps every error to one line on stderr and an exit code (SPEC §5), in one place."""
+
+    def lazy_commands(self) -> tuple[LazyCommand, ...]:
+        return COMMANDS
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
         try:
@@ -25,6 +27,8 @@ class SupportcliGroup(TyperGroup):
             raise
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        from supportcli.cli.context import AppContext  # here, not at the top: `--help` never needs it
+
         try:
             return super().invoke(ctx)
         except SupportcliError as exc:
@@ -80,6 +84,8 @@ def _is_usage_error(exc: Exception) -> bool:
 
 
 def _is_debug(ctx: typer.Context) -> bool:
+    from supportcli.cli.context import AppContext
+
     return isinstance(ctx.obj, AppContext) and ctx.obj.debug
 
 
@@ -104,6 +110,7 @@ def _error_lines(exc: SupportcliError) -> list[str]:
 app = typer.Typer(
     cls=SupportcliGroup,
     name="supportcli",
+    rich_markup_mode=None,  # help comes from supportcli.cli.help (see supportcli.cli.lazy)
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -148,6 +155,8 @@ def root(
 
       supportcli overdue --notify          # from cron, every few minutes
     """
+    from supportcli.cli.context import AppContext
+
     if not isinstance(ctx.obj, AppContext):
         ctx.obj = AppContext()
     ctx.obj.db_option = db or ctx.obj.db_option
@@ -155,38 +164,46 @@ def root(
     ctx.obj.debug = debug or ctx.obj.debug
 
 
-def _register() -> None:
-    from supportcli.cli import (
-        calendar_cmd,
-        config_cmd,
-        db_cmd,
-        overdue_cmd,
-        policy_cmd,
-        privacy_cmd,
-        report_cmd,
-        staff_cmd,
-        tickets_cmd,
-        transfer_cmd,
-        views,
-    )
-
-    views.register(app)
-    tickets_cmd.register(app)
-    app.command("overdue")(overdue_cmd.overdue)
-    app.add_typer(overdue_cmd.notify_app, name="notify")
-    app.add_typer(policy_cmd.app, name="policy")
-    app.add_typer(calendar_cmd.app, name="calendar")
-    app.add_typer(staff_cmd.app, name="staff")
-    app.command("purge")(privacy_cmd.purge)
-    app.command("redact")(privacy_cmd.redact)
-    app.command("report")(report_cmd.report)
-    app.command("export")(transfer_cmd.export)
-    app.command("import")(transfer_cmd.import_)
-    app.add_typer(db_cmd.app, name="db")
-    app.add_typer(config_cmd.app, name="config")
-
-
-_register()
+# Every command: its name, where it lives ("module:attribute" in supportcli.cli; a command function
+# or a typer.Typer group) and the one line `supportcli --help` shows. Modules are imported only
+# when their command is used, so `--help` and Tab completion stay fast. To add a command, add a row;
+# tests/cli/test_startup.py checks each line matches the command's docstring.
+# fmt: off
+COMMANDS = (
+    LazyCommand("init", "views:init", "Create the store (optional: any command creates it on first use)."),
+    LazyCommand("show", "views:show", "Show a ticket: every field, every target with due time and countdown, and its history."),
+    LazyCommand("explain", "views:explain", "Explain how each due time was reached: clock start, rule, days counted, days skipped, pauses."),
+    LazyCommand("list", "views:list_command", "List tickets, filtered."),
+    LazyCommand("due", "views:due", "Open tickets by next due time, with working-time countdowns (red: breached, yellow: due today)."),
+    LazyCommand("log", "tickets_cmd:log", "Log a new ticket and compute its due times."),
+    LazyCommand("ack", "tickets_cmd:ack", "Acknowledge receipt (meets the acknowledge target)."),
+    LazyCommand("update", "tickets_cmd:update", "Add a progress update (customer-facing unless --internal)."),
+    LazyCommand("assign", "tickets_cmd:assign", "Change the owner (the single point of contact)."),
+    LazyCommand("escalate", "tickets_cmd:escalate", "Move a ticket up a tier (or to a named tier)."),
+    LazyCommand("wait", "tickets_cmd:wait", "Waiting on the customer: the clocks pause."),
+    LazyCommand("resume", "tickets_cmd:resume", "The customer replied: the clocks resume with the working time they had left."),
+    LazyCommand("extend", "tickets_cmd:extend", "Record an expected completion beyond the target, with why (seed 000 §3.3)."),
+    LazyCommand("resolve", "tickets_cmd:resolve", "Resolve a ticket (meets every open target)."),
+    LazyCommand("close", "tickets_cmd:close", "Close a resolved ticket (or one still waiting on the customer)."),
+    LazyCommand("reopen", "tickets_cmd:reopen", "Reopen a resolved or closed ticket."),
+    LazyCommand("feedback", "tickets_cmd:feedback", "Record the customer's satisfaction after resolution."),
+    LazyCommand("overdue", "overdue_cmd:overdue", "List breached targets of open tickets, worst first; with --notify, escalate, close and send notices."),
+    LazyCommand("purge", "privacy_cmd:purge", "Anonymise tickets resolved longer ago than the policy's retention.resolved_for."),
+    LazyCommand("redact", "privacy_cmd:redact", "Remove e-mail addresses and phone numbers from one ticket."),
+    LazyCommand("report", "report_cmd:report", "Report on tickets received in a period: volumes, service levels, working times, escalations, CSAT."),
+    LazyCommand("export", "transfer_cmd:export", "Export tickets with their targets, history and feedback, the staff and the policy versions."),
+    LazyCommand("import", "transfer_cmd:import_", "Import an export (JSON/NDJSON) exactly, or new tickets from a spreadsheet (CSV)."),
+    LazyCommand("mail-in", "mail_cmd:mail_in", "Turn e-mail into tickets: a new message logs a ticket, a reply lands on its ticket."),
+    LazyCommand("watch", "mail_cmd:watch", "Add watchers to a ticket: they receive its customer mail, like the customer (Cc on mail does this too)."),
+    LazyCommand("notify", "overdue_cmd:notify_app", "The outbox of notices: what was sent, what failed, a test message."),
+    LazyCommand("policy", "policy_cmd:app", "Show, check and set the team's policy (calendar, targets, automation)."),
+    LazyCommand("calendar", "calendar_cmd:app", "Working days, opening hours and holidays; `calendar due` computes a due time."),
+    LazyCommand("staff", "staff_cmd:app", "The staff directory: names, e-mails, tiers, and absences with a cover colleague."),
+    LazyCommand("db", "db_cmd:app", "Check, back up and upgrade the store."),
+    LazyCommand("config", "config_cmd:app", "Show the settings in force."),
+    LazyCommand("mail", "mail_cmd:app", "Inbound mail: what became of each message, and the customer templates."),
+)
+# fmt: on
 
 
 def main() -> int:

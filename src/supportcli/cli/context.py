@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from supportcli.errors import InvalidInput
 from supportcli.render.output import Output
@@ -68,8 +67,12 @@ class AppContext:
     def store(self) -> Store:
         """The store, opened (and created on first use) once per invocation."""
         if self._store is None:
+            from supportcli.core import calendar_cache
             from supportcli.core.policy import default_policy_source
+            from supportcli.locations import cache_dir
             from supportcli.store.database import open_store
+
+            calendar_cache.configure(cache_dir(self.env))
 
             self._store = open_store(self.location, self.env, default_policy_source, self._raw_now(), self.actor)
         return self._store
@@ -102,6 +105,8 @@ class AppContext:
         if self._now is None:
             value = self._env_now() or datetime.now(UTC)
             if value.tzinfo is None:
+                from zoneinfo import ZoneInfo
+
                 value = value.replace(tzinfo=ZoneInfo(self.newest_policy().calendar.timezone))
             self._now = value
         return self._now

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from supportcli.cli import complete
 from supportcli.cli.context import AppContext
 from supportcli.cli.tickets_cmd import parse_time
 from supportcli.core.tickets import CHANNELS, KINDS, OPEN_STATUSES, PRIORITIES, STATUSES, check_choice
@@ -16,18 +17,34 @@ if TYPE_CHECKING:
 # The filter options of `list` and `export`, declared once so both commands mean the same thing.
 StatusFilter = Annotated[
     list[str] | None,
-    typer.Option("--status", "-s", metavar="STATUS", help=f"open, or one of: {', '.join(STATUSES)}; repeat for more."),
+    typer.Option(
+        "--status",
+        "-s",
+        metavar="STATUS",
+        help=f"open, or one of: {', '.join(STATUSES)}; repeat for more.",
+        autocompletion=complete.fixed(("open", *STATUSES)),
+    ),
 ]
-KindFilter = Annotated[list[str] | None, typer.Option("--kind", "-k", metavar="KIND", help="Kind; repeatable.")]
+KindFilter = Annotated[
+    list[str] | None,
+    typer.Option("--kind", "-k", metavar="KIND", help="Kind; repeatable.", autocompletion=complete.fixed(KINDS)),
+]
 ChannelFilter = Annotated[
-    list[str] | None, typer.Option("--channel", "-c", metavar="CHANNEL", help="Channel; repeatable.")
+    list[str] | None,
+    typer.Option(
+        "--channel", "-c", metavar="CHANNEL", help="Channel; repeatable.", autocompletion=complete.fixed(CHANNELS)
+    ),
 ]
 PriorityFilter = Annotated[
-    list[str] | None, typer.Option("--priority", "-p", metavar="PRIORITY", help="Priority; repeatable.")
+    list[str] | None,
+    typer.Option(
+        "--priority", "-p", metavar="PRIORITY", help="Priority; repeatable.", autocompletion=complete.fixed(PRIORITIES)
+    ),
 ]
 OrgFilter = Annotated[list[str] | None, typer.Option("--org", metavar="ORG", help="Organisation; repeatable.")]
 TierFilter = Annotated[
-    list[str] | None, typer.Option("--tier", metavar="TIER", help="Tier name or number; repeatable.")
+    list[str] | None,
+    typer.Option("--tier", metavar="TIER", help="Tier name or number; repeatable.", autocompletion=complete.tiers),
 ]
 CategoryFilter = Annotated[
     list[str] | None, typer.Option("--category", metavar="CATEGORY", help="Category; repeatable.")

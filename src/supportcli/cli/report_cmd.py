@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from supportcli.cli import complete
 from supportcli.cli.context import AppContext
 from supportcli.cli.tickets_cmd import parse_time
 from supportcli.core.reporting import GROUPINGS
@@ -32,10 +33,23 @@ def report(
         list[str] | None, typer.Option("--org", metavar="NAME", help="Only this organisation; repeatable.")
     ] = None,
     by: Annotated[
-        str | None, typer.Option("--by", metavar="GROUPING", help=f"Group by one of: {', '.join(GROUPINGS)}.")
+        str | None,
+        typer.Option(
+            "--by",
+            metavar="GROUPING",
+            help=f"Group by one of: {', '.join(GROUPINGS)}.",
+            autocompletion=complete.fixed(GROUPINGS),
+        ),
     ] = None,
     output_format: Annotated[
-        str, typer.Option("--format", "-f", metavar="FORMAT", help=f"One of: {', '.join(FORMATS)}.")
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help=f"One of: {', '.join(FORMATS)}.",
+            autocompletion=complete.fixed(FORMATS),
+        ),
     ] = "table",
     json_output: Annotated[bool, typer.Option("--json", help="Write JSON (same as --format json).")] = False,
     output_file: Annotated[

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from supportcli.cli import complete
 from supportcli.cli.context import AppContext
 from supportcli.cli.tickets_cmd import parse_time, write
 from supportcli.render.output import Column, human_time
@@ -23,7 +24,9 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-StaffName = Annotated[str, typer.Argument(metavar="NAME", help="Staff member's name.")]
+StaffName = Annotated[
+    str, typer.Argument(metavar="NAME", help="Staff member's name.", autocompletion=complete.staff_names)
+]
 
 
 def _tier_name(tiers: tuple[str, ...], tier: int) -> str:
@@ -41,7 +44,14 @@ def add(
     name: StaffName,
     email: Annotated[str, typer.Option("--email", "-e", help="Where their notices go.")],
     tier: Annotated[
-        str | None, typer.Option("--tier", "-t", metavar="TIER", help="Tier name or number (default: the first).")
+        str | None,
+        typer.Option(
+            "--tier",
+            "-t",
+            metavar="TIER",
+            help="Tier name or number (default: the first).",
+            autocompletion=complete.tiers,
+        ),
     ] = None,
 ) -> None:
     """Add a staff member to the directory.
@@ -117,7 +127,12 @@ def away(
     ctx: typer.Context,
     name: StaffName,
     until: Annotated[str, typer.Option("--until", metavar="WHEN", help="When they are back, e.g. '+5wd', 2026-12-01.")],
-    cover: Annotated[str, typer.Option("--cover", metavar="NAME", help="Colleague who handles their tickets.")],
+    cover: Annotated[
+        str,
+        typer.Option(
+            "--cover", metavar="NAME", help="Colleague who handles their tickets.", autocompletion=complete.staff_names
+        ),
+    ],
 ) -> None:
     """Record an absence: until then their tickets and notices go to the cover.
 

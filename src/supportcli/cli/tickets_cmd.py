@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
+from supportcli.cli import complete
 from supportcli.cli.context import AppContext
+from supportcli.cli.customer_mail_out import NoMail, customer_mailer, send_customer_mail
 from supportcli.core.tickets import CHANNELS, KINDS, PRIORITIES, check_choice, check_rating
 
 if TYPE_CHECKING:
@@ -21,7 +23,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 MAX_ID = 2**31 - 1  # the largest id every supported database can hold
-TicketId = Annotated[int, typer.Argument(metavar="ID", help="Ticket number.", min=1, max=MAX_ID)]
+TicketId = Annotated[
+    int, typer.Argument(metavar="ID", help="Ticket number.", min=1, max=MAX_ID, autocompletion=complete.ticket_ids)
+]
 Message = Annotated[str, typer.Option("--message", "-m", help="Text for the history (customer-facing unless noted).")]
 At = Annotated[
     str | None,
@@ -77,16 +81,33 @@ def log(
     ctx: typer.Context,
     subject: Annotated[str, typer.Argument(metavar="SUBJECT", help="One line saying what the contact is about.")],
     body: Annotated[str, typer.Option("--body", "-b", help="Full text ('-' reads stdin).")] = "",
-    kind: Annotated[str, typer.Option("--kind", "-k", help=f"One of: {', '.join(KINDS)}.")] = "enquiry",
-    channel: Annotated[str, typer.Option("--channel", "-c", help=f"One of: {', '.join(CHANNELS)}.")] = "email",
-    priority: Annotated[str, typer.Option("--priority", "-p", help=f"One of: {', '.join(PRIORITIES)}.")] = "normal",
+    kind: Annotated[
+        str, typer.Option("--kind", "-k", help=f"One of: {', '.join(KINDS)}.", autocompletion=complete.fixed(KINDS))
+    ] = "enquiry",
+    channel: Annotated[
+        str,
+        typer.Option(
+            "--channel", "-c", help=f"One of: {', '.join(CHANNELS)}.", autocompletion=complete.fixed(CHANNELS)
+        ),
+    ] = "email",
+    priority: Annotated[
+        str,
+        typer.Option(
+            "--priority", "-p", help=f"One of: {', '.join(PRIORITIES)}.", autocompletion=complete.fixed(PRIORITIES)
+        ),
+    ] = "normal",
     name: Annotated[str | None, typer.Option("--name", help="Customer name.")] = None,
     email: Annotated[str | None, typer.Option("--email", help="Customer e-mail.")] = None,
     phone: Annotated[str | None, typer.Option("--phone", help="Customer phone.")] = None,
     org: Annotated[str | None, typer.Option("--org", help="Client organisation.")] = None,
     category: Annotated[str | None, typer.Option("--category", help="For analysis of complaints and feedback.")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag; repeat for more.")] = None,
-    owner: Annotated[str | None, typer.Option("--owner", "-o", help="Single point of contact (default: none).")] = None,
+    owner: Annotated[
+        str | None,
+        typer.Option(
+            "--owner", "-o", help="Single point of contact (default: none).", autocompletion=complete.staff_names
+        ),
+    ] = None,
     received: Annotated[
         str | None,
         typer.Option("--received", metavar="WHEN", help="When the customer made contact (default: now)."),
@@ -149,8 +170,10 @@ def _check_tags(tags: list[str]) -> None:
             raise InvalidInput(f"a tag cannot contain a comma: {tag!r} (repeat --tag instead)")
 
 
-def ack(ctx: typer.Context, ticket_id: TicketId, message: Message = "", at: At = None) -> None:
+def ack(ctx: typer.Context, ticket_id: TicketId, message: Message = "", at: At = None, no_mail: NoMail = False) -> None:
     """Acknowledge receipt (meets the acknowledge target).
+
+    With [customer_mail] acknowledge = true in the policy, the customer is sent the acknowledgement.
 
     Example: supportcli ack 12 -m "Letter acknowledged by phone" --at "today 10:15"
     """
@@ -158,7 +181,15 @@ def ack(ctx: typer.Context, ticket_id: TicketId, message: Message = "", at: At =
 
     obj: AppContext = ctx.obj
     actor = acting(obj, at)
-    confirm(obj, write(obj, lambda s: acknowledge(s, ticket_id, actor, message)), "acknowledged")
+    mailer = customer_mailer(obj, no_mail)
+
+    def work(session: Session) -> Ticket:
+        ticket = acknowledge(session, ticket_id, actor, message)
+        mailer.queue(session, ticket, "acknowledge", actor, message)
+        return ticket
+
+    confirm(obj, write(obj, work), "acknowledged")
+    send_customer_mail(obj, mailer)
 
 
 def update(
@@ -173,6 +204,7 @@ def update(
         typer.Option("--next", metavar="WHEN", help="Time agreed with the customer for the next update."),
     ] = None,
     at: At = None,
+    no_mail: NoMail = False,
 ) -> None:
     """Add a progress update (customer-facing unless --internal).
 
@@ -191,14 +223,23 @@ def update(
     obj: AppContext = ctx.obj
     actor = acting(obj, at)
     next_at = parse_time(obj, next_update) if next_update else None
-    ticket = write(obj, lambda s: add_update(s, ticket_id, actor, message, internal, next_at))
-    confirm(obj, ticket, "note added" if internal else "updated")
+    mailer = customer_mailer(obj, no_mail or internal)
+
+    def work(session: Session) -> Ticket:
+        ticket = add_update(session, ticket_id, actor, message, internal, next_at)
+        mailer.queue(session, ticket, "update", actor, message)
+        return ticket
+
+    confirm(obj, write(obj, work), "note added" if internal else "updated")
+    send_customer_mail(obj, mailer)
 
 
 def assign(
     ctx: typer.Context,
     ticket_id: TicketId,
-    name: Annotated[str, typer.Argument(metavar="NAME", help="New owner; '-' to unassign.")],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="New owner; '-' to unassign.", autocompletion=complete.staff_names)
+    ],
 ) -> None:
     """Change the owner (the single point of contact).
 
@@ -217,7 +258,10 @@ def escalate(
     ticket_id: TicketId,
     reason: Annotated[str, typer.Option("--reason", "-r", help="Why it is escalated (required).")],
     to: Annotated[
-        str | None, typer.Option("--to", metavar="TIER", help="Tier name or number (default: one up).")
+        str | None,
+        typer.Option(
+            "--to", metavar="TIER", help="Tier name or number (default: one up).", autocompletion=complete.tiers
+        ),
     ] = None,
 ) -> None:
     """Move a ticket up a tier (or to a named tier).
@@ -294,8 +338,12 @@ def resolve(
     ticket_id: TicketId,
     message: Annotated[str, typer.Option("--message", "-m", help="The resolution (required).")],
     at: At = None,
+    no_mail: NoMail = False,
 ) -> None:
     """Resolve a ticket (meets every open target).
+
+    With [customer_mail] resolve / feedback_request in the policy, the customer is sent the
+    resolution and a request to rate it (a reply with "Rating: 4" records the rating).
 
     Example: supportcli resolve 12 -m "Refund issued"
     """
@@ -303,7 +351,16 @@ def resolve(
 
     obj: AppContext = ctx.obj
     actor = acting(obj, at)
-    confirm(obj, write(obj, lambda s: resolve_ticket(s, ticket_id, actor, message)), "resolved")
+    mailer = customer_mailer(obj, no_mail)
+
+    def work(session: Session) -> Ticket:
+        ticket = resolve_ticket(session, ticket_id, actor, message)
+        mailer.queue(session, ticket, "resolve", actor, message)
+        mailer.queue(session, ticket, "feedback_request", actor)
+        return ticket
+
+    confirm(obj, write(obj, work), "resolved")
+    send_customer_mail(obj, mailer)
 
 
 def close(ctx: typer.Context, ticket_id: TicketId, message: Message = "") -> None:
@@ -350,9 +407,3 @@ def feedback(
     check_rating(rating)
     actor = acting(obj, None)
     confirm(obj, write(obj, lambda s: add_feedback(s, ticket_id, actor, rating, message)), f"rated {rating}/5")
-
-
-def register(app: typer.Typer) -> None:
-    """Add the daily commands to the root app."""
-    for command in (log, ack, update, assign, escalate, wait, resume, extend, resolve, close, reopen, feedback):
-        app.command(command.__name__)(command)

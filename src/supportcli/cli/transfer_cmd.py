@@ -14,6 +14,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from supportcli.cli import complete
 from supportcli.cli.context import AppContext
 from supportcli.cli.filters import (
     OWNER_HELP,
@@ -48,7 +49,13 @@ PROGRESS_MIN_BYTES = 1_000_000
 
 FormatOption = Annotated[
     str | None,
-    typer.Option("--format", "-f", metavar="FORMAT", help="json, ndjson or csv (default: from the file name)."),
+    typer.Option(
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        help="json, ndjson or csv (default: from the file name).",
+        autocompletion=complete.fixed(("json", "ndjson", "csv")),
+    ),
 ]
 
 
@@ -62,7 +69,9 @@ def export(
     kind: KindFilter = None,
     channel: ChannelFilter = None,
     priority: PriorityFilter = None,
-    owner: Annotated[list[str] | None, typer.Option("--owner", metavar="NAME", help=OWNER_HELP)] = None,
+    owner: Annotated[
+        list[str] | None, typer.Option("--owner", metavar="NAME", help=OWNER_HELP, autocompletion=complete.staff_names)
+    ] = None,
     org: OrgFilter = None,
     tier: TierFilter = None,
     category: CategoryFilter = None,

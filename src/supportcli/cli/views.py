@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
+from supportcli.cli import complete
 from supportcli.cli.context import AppContext
 from supportcli.cli.filters import (
     OWNER_HELP,
@@ -27,6 +29,7 @@ from supportcli.render.output import Column, Format, human_time
 
 if TYPE_CHECKING:
     from sqlmodel import Session
+    from sqlmodel.sql.expression import Select
 
     from supportcli.core.calendar import WorkingCalendar
     from supportcli.core.policy import Policy
@@ -145,6 +148,7 @@ def _show_human(session: Session, obj: AppContext, ticket_id: int) -> None:
         ("org", ticket.org),
         ("category", ticket.category),
         ("tags", ", ".join(ticket.tag_list)),
+        ("watchers", ", ".join(ticket.watcher_list)),
         ("owner", ticket.owner or "(unassigned)"),
         ("tier", tier),
         ("received", human_time(local(ticket.received_at, calendar))),
@@ -206,7 +210,12 @@ def _human_or_plain(obj: AppContext) -> Format:
 def explain(
     ctx: typer.Context,
     ticket_id: TicketId,
-    target: Annotated[str | None, typer.Argument(metavar="TARGET", help="Only this target (e.g. resolve).")] = None,
+    target: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="TARGET", help="Only this target (e.g. resolve).", autocompletion=complete.fixed(complete.targets)
+        ),
+    ] = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Explain how each due time was reached: clock start, rule, days counted, days skipped, pauses.
@@ -298,7 +307,10 @@ def list_command(
     kind: KindFilter = None,
     channel: ChannelFilter = None,
     priority: PriorityFilter = None,
-    owner: Annotated[list[str] | None, typer.Option("--owner", "-o", metavar="NAME", help=OWNER_HELP)] = None,
+    owner: Annotated[
+        list[str] | None,
+        typer.Option("--owner", "-o", metavar="NAME", help=OWNER_HELP, autocompletion=complete.staff_names),
+    ] = None,
     org: OrgFilter = None,
     tier: TierFilter = None,
     category: CategoryFilter = None,
@@ -321,7 +333,7 @@ def list_command(
     """
     from dataclasses import replace
 
-    from supportcli.store.queries import SORTS, list_tickets
+    from supportcli.store.queries import SORTS, ticket_statement
 
     obj: AppContext = ctx.obj
     if sort not in SORTS:
@@ -334,32 +346,36 @@ def list_command(
         limit=limit,
     )
     with obj.store().read() as session:
-        tickets = list_tickets(session, wanted)
-        _emit_tickets(obj, session, tickets, json_output, csv_output, quiet, title=None)
+        _emit_tickets(obj, session, ticket_statement(wanted), json_output, csv_output, quiet, title=None)
 
 
 def _emit_tickets(
     obj: AppContext,
     session: Session,
-    tickets: list[Ticket],
+    statement: Select,  # type: ignore[type-arg]
     json_output: bool,
     csv_output: bool,
     quiet: bool,
     title: str | None,
 ) -> None:
-    from supportcli.render.tickets import countdown, local, next_target, ticket_record, urgency_style
-    from supportcli.store.queries import targets_for
+    """Write the tickets a ``select(Ticket)`` statement finds in the format asked for.
+
+    Only JSON shows whole tickets with every target; tables, rows and CSV read just the columns they
+    show and each ticket's next pending target, as plain rows rather than ORM objects.
+    """
+    from supportcli.render.tickets import ticket_record
+    from supportcli.store.queries import listing_rows, next_pending_targets, targets_for, ticket_ids
 
     if quiet:
-        for ticket in tickets:
-            obj.output.line(str(ticket.id))
+        for ticket_id in ticket_ids(session, statement):
+            obj.output.line(str(ticket_id))
         return
     now = obj.now()
     policies = PolicyCache(session, now.year)
     fmt = obj.output.listing_format(json_flag=json_output, csv_flag=csv_output)
-    # Only JSON shows every target; tables, rows and CSV show each ticket's next pending one.
-    targets = targets_for(session, [t.id for t in tickets if t.id is not None], pending_only=fmt is not Format.JSON)
     if fmt is Format.JSON:
+        tickets = list(session.exec(statement))
+        targets = targets_for(session, [t.id for t in tickets if t.id is not None])
         obj.output.json(
             [
                 ticket_record(t, targets.get(t.id or 0, []), policies.get(t)[1], policies.get(t)[0].tiers, now)
@@ -367,30 +383,19 @@ def _emit_tickets(
             ]
         )
         return
+    rows = listing_rows(session, statement)
+    upcoming = next_pending_targets(session, [row[0] for row in rows])
+    # Per policy version: the policy, its calendar and the working-time position of now.
+    versions: dict[int, tuple[Policy, WorkingCalendar, float]] = {}
     records = []
-    for ticket in tickets:
-        policy, calendar = policies.get(ticket)
-        upcoming = next_target(targets.get(ticket.id or 0, []))
+    for row in rows:
+        version = row[-1]  # LISTING_COLUMNS end with the policy version
+        if version not in versions:
+            policy, calendar = policies.get(_TicketKey(row[0], version))  # type: ignore[arg-type]
+            versions[version] = (policy, calendar, calendar.position(calendar.to_epoch(now)))
+        policy, calendar, now_position = versions[version]
         records.append(
-            {
-                "id": ticket.id,
-                "subject": ticket.subject,
-                "status": ticket.status,
-                "kind": ticket.kind,
-                "channel": ticket.channel,
-                "priority": ticket.priority,
-                "owner": ticket.owner or "",
-                "org": ticket.org or "",
-                "tier": policy.tiers[ticket.tier] if ticket.tier < len(policy.tiers) else ticket.tier,
-                "received_at": local(ticket.received_at, calendar),
-                "next_target": upcoming.name if upcoming else "",
-                "due_at": local(upcoming.due_at, calendar) if upcoming else None,
-                "left": countdown(upcoming, calendar, now),
-                "remaining_working_minutes": (calendar.remaining_seconds(now, upcoming.due_at) // 60)
-                if upcoming and upcoming.due_at
-                else None,
-                "style": urgency_style(upcoming, calendar, now),
-            }
+            _listing_record(row, upcoming.get(row[0]), policy, calendar, now, now_position, fmt is Format.TABLE)
         )
     columns = [
         Column("ID", "id", justify="right", human=lambda v: f"#{v}"),
@@ -423,9 +428,66 @@ def _emit_tickets(
     obj.output.listing(columns, records, fmt, title=title, row_style=lambda r: r["style"])
 
 
+class _TicketKey(NamedTuple):
+    """What ``PolicyCache.get`` reads of a ticket, for a listing that has only some of its columns."""
+
+    id: int
+    policy_version: int
+
+
+def _listing_record(
+    row: Sequence[Any],
+    upcoming: tuple[str, datetime] | None,
+    policy: Policy,
+    calendar: WorkingCalendar,
+    now: datetime,
+    now_position: float,
+    styled: bool,
+) -> dict[str, Any]:
+    """One ticket of a table, plain or CSV listing (a ``listing_rows`` tuple), with its next pending target.
+
+    ``now_position`` is the calendar's working-time position of now: a countdown is then one position
+    difference, as ``WorkingCalendar.remaining_seconds`` computes it. ``styled``: the row's colour is wanted.
+    """
+    from supportcli.core.tickets import format_working_time
+
+    ticket_id, subject, status, kind, channel, priority, owner, org, tier, received_at, _ = row
+    zone = calendar.zone
+    name, due_at, minutes, style = "", None, None, None
+    if upcoming is not None:
+        name, due = upcoming
+        due_at = due.astimezone(zone)
+        minutes = int(calendar.position(calendar.to_epoch(due)) - now_position) // 60
+        if styled:  # as render.tickets.urgency_style: red when breached, yellow when due today (local date)
+            if due < now:
+                style = "red"
+            elif due_at.date() == now.astimezone(zone).date():
+                style = "yellow"
+    return {
+        "id": ticket_id,
+        "subject": subject,
+        "status": status,
+        "kind": kind,
+        "channel": channel,
+        "priority": priority,
+        "owner": owner or "",
+        "org": org or "",
+        "tier": policy.tiers[tier] if tier < len(policy.tiers) else tier,
+        "received_at": received_at.astimezone(zone),
+        "next_target": name,
+        "due_at": due_at,
+        "left": format_working_time(minutes * 60, calendar.day_length_seconds) if minutes is not None else "",
+        "remaining_working_minutes": minutes,
+        "style": style,
+    }
+
+
 def due(
     ctx: typer.Context,
-    owner: Annotated[list[str] | None, typer.Option("--owner", "-o", help="Only these owners; repeatable.")] = None,
+    owner: Annotated[
+        list[str] | None,
+        typer.Option("--owner", "-o", help="Only these owners; repeatable.", autocompletion=complete.staff_names),
+    ] = None,
     mine: Annotated[bool, typer.Option("--mine", help="Only tickets I own.")] = False,
     limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most this many.")] = None,
     json_output: JsonFlag = False,
@@ -440,19 +502,12 @@ def due(
 
       supportcli due --mine --limit 10
     """
-    from supportcli.store.queries import due_tickets
+    from supportcli.store.queries import due_statement
 
     obj: AppContext = ctx.obj
     owners = list(owner or []) + ([obj.actor] if mine else [])
+    statement = due_statement(owners)
+    if limit is not None:
+        statement = statement.limit(limit)
     with obj.store().read() as session:
-        tickets = due_tickets(session, limit, owners)
-        _emit_tickets(obj, session, tickets, json_output, csv_output, quiet, title=None)
-
-
-def register(app: typer.Typer) -> None:
-    """Add the read commands to the root app."""
-    app.command("init")(init)
-    app.command("show")(show)
-    app.command("explain")(explain)
-    app.command("list")(list_command)
-    app.command("due")(due)
+        _emit_tickets(obj, session, statement, json_output, csv_output, quiet, title=None)

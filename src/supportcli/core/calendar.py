@@ -133,6 +133,45 @@ class WorkingCalendar:
         lengths = Counter(closes - opens for opens, closes in zip(self._opens, self._closes, strict=True))
         self.day_length_seconds = lengths.most_common(1)[0][0]
 
+    STATE_FIELDS = ("_midnights", "_work_ordinals", "_opens", "_closes", "_cumulative")
+
+    def state(self) -> dict[str, object]:
+        """Everything the build computed, as JSON-ready data (for the on-disk cache)."""
+        return {
+            "first_year": self.first_day.year,
+            "last_year": self.last_day.year,
+            "holidays": sorted([day.isoformat(), name] for day, name in self.holidays.items()),
+            "day_length_seconds": self.day_length_seconds,
+            **{name.lstrip("_"): getattr(self, name) for name in self.STATE_FIELDS},
+        }
+
+    @classmethod
+    def from_state(cls, spec: CalendarSpec, state: dict[str, object]) -> WorkingCalendar:
+        """A calendar from ``state()`` data, without building (or importing ``holidays``).
+
+        Raises ValueError (or TypeError/KeyError) when the data is not a consistent calendar.
+        """
+        calendar = cls.__new__(cls)
+        calendar.spec = spec
+        calendar.zone = ZoneInfo(spec.timezone)
+        calendar.first_day = date(_int(state["first_year"]), 1, 1)
+        calendar.last_day = date(_int(state["last_year"]), 12, 31)
+        calendar._first_ordinal = calendar.first_day.toordinal()
+        calendar.holidays = {date.fromisoformat(day): str(name) for day, name in state["holidays"]}  # type: ignore[attr-defined, misc]
+        calendar.day_length_seconds = _int(state["day_length_seconds"])
+        for name in cls.STATE_FIELDS:
+            values = state[name.lstrip("_")]
+            if not isinstance(values, list) or not all(type(value) is int for value in values):
+                raise ValueError(f"calendar state: {name} is not a list of integers")
+            setattr(calendar, name, values)
+        day_count = calendar.last_day.toordinal() - calendar._first_ordinal + 1
+        working = len(calendar._work_ordinals)
+        if len(calendar._midnights) != day_count + 1 or not working:
+            raise ValueError("calendar state: wrong number of days")
+        if not (len(calendar._opens) == len(calendar._closes) == working == len(calendar._cumulative) - 1):
+            raise ValueError("calendar state: working-day lists differ in length")
+        return calendar
+
     def _epoch(self, day: date, minutes: int) -> int:
         """Epoch seconds of a wall-clock time on a local date (24:00 is the next midnight)."""
         if minutes >= 1440:
@@ -324,5 +363,23 @@ DEFAULT_YEARS_AHEAD = 10
 def calendar_for(
     spec: CalendarSpec, around_year: int, back: int = DEFAULT_YEARS_BACK, ahead: int = DEFAULT_YEARS_AHEAD
 ) -> WorkingCalendar:
-    """The precomputed calendar for a spec, built once per process and span."""
-    return WorkingCalendar(spec, around_year - back, around_year + ahead)
+    """The precomputed calendar for a spec, built once per process and span.
+
+    With a cache directory configured (``supportcli.core.calendar_cache.configure``; the CLI does),
+    a calendar built by an earlier process is read from disk instead, without importing ``holidays``.
+    """
+    from supportcli.core import calendar_cache
+
+    first_year, last_year = around_year - back, around_year + ahead
+    cached = calendar_cache.load(spec, first_year, last_year)
+    if cached is not None:
+        return cached
+    calendar = WorkingCalendar(spec, first_year, last_year)
+    calendar_cache.save(calendar)
+    return calendar
+
+
+def _int(value: object) -> int:
+    if type(value) is not int:
+        raise ValueError(f"calendar state: {value!r} is not an integer")
+    return value

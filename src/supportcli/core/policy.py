@@ -153,6 +153,13 @@ def policy_warnings(policy: Policy) -> list[str]:
         warnings.append("no catch-all rule (match = {}): tickets that match no rule get no targets")
     if any(rule.escalate_on_breach for rule in policy.rules) and len(policy.tiers) < 2:
         warnings.append("escalate_on_breach is set but there is only one tier to escalate to")
+    mail = policy.customer_mail
+    mail_on = any((mail.acknowledge, mail.update, mail.resolve, mail.feedback_request))
+    if mail_on and not policy.notify.get("email_from"):
+        warnings.append(
+            "customer_mail is on but notify.email_from is empty: no customer mail is sent until it names "
+            "the address customers reply to"
+        )
     return warnings
 
 
@@ -325,7 +332,7 @@ class _Checker:
         return CalendarSpec(timezone, hours, country, subdivision, closures, day_rule)
 
     def region(self, table: dict[str, Any]) -> tuple[str | None, str | None]:
-        from supportcli.core.holiday_dates import supported_subdivisions
+        from supportcli.core.calendar_cache import supported_subdivisions
 
         country = self.string(table, "country", "calendar", "GB")
         if country in ("", "none"):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,8 +26,10 @@ class DeliveryReport:
     busy: bool = False  # another run was delivering
 
 
-def deliver(store: Store, now: datetime, smtp: SmtpSettings | None, sender: str) -> DeliveryReport:
-    """Send every due pending notice once; failures wait for a later run.
+def deliver(
+    store: Store, now: datetime, smtp: SmtpSettings | None, sender: str, only: Collection[int] | None = None
+) -> DeliveryReport:
+    """Send every due pending notice (or just the ids in ``only``) once; failures wait for a later run.
 
     Only one run delivers at a time (``Store.exclusive``): an overlapping run, however slow the
     first one is, leaves the queue to it instead of racing it for the same notices.
@@ -35,14 +39,21 @@ def deliver(store: Store, now: datetime, smtp: SmtpSettings | None, sender: str)
         if not mine:
             report.busy = True
             return report
-        _deliver_all(store, now, smtp, sender, report)
+        _deliver_all(store, now, smtp, sender, report, only)
     return report
 
 
-def _deliver_all(store: Store, now: datetime, smtp: SmtpSettings | None, sender: str, report: DeliveryReport) -> None:
+def _deliver_all(
+    store: Store,
+    now: datetime,
+    smtp: SmtpSettings | None,
+    sender: str,
+    report: DeliveryReport,
+    only: Collection[int] | None,
+) -> None:
     run_id = uuid.uuid4().hex
     while True:
-        batch = store.run_write(lambda session: outbox.claim(session, now, run_id))
+        batch = store.run_write(lambda session: outbox.claim(session, now, run_id, only=only))
         if not batch:
             return
         for notice in batch:
@@ -68,4 +79,17 @@ def _send(notice: Notice, smtp: SmtpSettings | None, sender: str) -> None:
         return
     if smtp is None:
         raise SendFailed("no SMTP server configured (config.toml [smtp] or SUPPORTCLI_SMTP_HOST)", permanent=False)
-    send_email(smtp, build_email(sender, notice.recipient, notice.subject, notice.body, notice.message_id))
+    message = build_email(
+        sender, notice.recipient, notice.subject, notice.body, notice.message_id, _extra_headers(notice.payload)
+    )
+    send_email(smtp, message)
+
+
+def _extra_headers(payload: str) -> dict[str, str]:
+    """The threading headers a customer mail carries in its payload (staff notices carry none)."""
+    try:
+        data = json.loads(payload) if payload else {}
+    except ValueError:
+        return {}
+    headers = data.get("headers") if isinstance(data, dict) else None
+    return {str(k): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {}

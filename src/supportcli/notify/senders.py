@@ -6,9 +6,11 @@ one, so the outbox retries only what can succeed later.
 
 from __future__ import annotations
 
+import email.policy
 import smtplib
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import formatdate
 
@@ -25,20 +27,32 @@ class SendFailed(Exception):
         self.permanent = permanent
 
 
+# Python folds a long Subject by moving all of it to a continuation line, which its own parser
+# (and some mail programs) then read back with a leading space; a line may be 998 characters.
+_HEADERS_UNFOLDED = email.policy.default.clone(max_line_length=998)
+
+
 def _header_safe(text: str) -> str:
     # Customer text can reach a subject line: no CR/LF header injection, and a sane length.
     return " ".join(text.split())[:200]
 
 
-def build_email(sender: str, recipient: str, subject: str, body: str, message_id: str) -> EmailMessage:
-    """An e-mail built with the standard library, so headers are encoded and checked."""
-    message = EmailMessage()
+def build_email(
+    sender: str, recipient: str, subject: str, body: str, message_id: str, extra: Mapping[str, str] | None = None
+) -> EmailMessage:
+    """An e-mail built with the standard library, so headers are encoded and checked.
+
+    ``extra`` adds threading headers (In-Reply-To, References) to a customer mail.
+    """
+    message = EmailMessage(policy=_HEADERS_UNFOLDED)
     message["From"] = sender
     message["To"] = recipient
     message["Subject"] = _header_safe(subject)
     message["Message-ID"] = message_id
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Auto-Submitted"] = "auto-generated"
+    for name, value in (extra or {}).items():
+        message[name] = _header_safe(value)
     message.set_content(body)
     return message
 

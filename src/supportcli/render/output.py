@@ -49,6 +49,8 @@ def neutralise_formula(text: str) -> str:
 
 def plain_value(value: Any) -> str:
     """A value as scripts want it: ISO 8601 times, empty for nothing."""
+    if type(value) is str:  # the commonest cell first: listings write hundreds of thousands
+        return value
     if value is None:
         return ""
     if isinstance(value, datetime):

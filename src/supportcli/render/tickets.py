@@ -54,6 +54,7 @@ def ticket_record(
         "category": ticket.category,
         "tags": ticket.tag_list,
         "customer": {"name": ticket.customer_name, "email": ticket.customer_email, "phone": ticket.customer_phone},
+        "watchers": ticket.watcher_list,
         "received_at": local(ticket.received_at, calendar),
         "logged_at": local(ticket.logged_at, calendar),
         "resolved_at": local(ticket.resolved_at, calendar),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlmodel import Session, col, select
 
@@ -38,6 +38,14 @@ class Channels:
     domain: str
 
 
+class DueTarget(NamedTuple):
+    """What the automation reads of a target (no ORM object): whose, which, and when it falls due."""
+
+    ticket_id: int
+    name: str
+    due_at: datetime | None
+
+
 @dataclass
 class AutomationSummary:
     """What the automation did (or, in a dry run, would do)."""
@@ -49,6 +57,13 @@ class AutomationSummary:
     queued: int = 0
 
 
+class _VersionOf(NamedTuple):
+    """What ``policy_of`` reads of a ticket, when only some of its columns were loaded."""
+
+    id: int
+    policy_version: int
+
+
 class _Run:
     """What one automation run reuses: policies by version, and the marks already taken."""
 
@@ -58,7 +73,7 @@ class _Run:
         self._known_marks: set[str] = set()
         self._checked_marks: set[str] = set()
 
-    def policy(self, ticket: Ticket) -> tuple[Policy, WorkingCalendar]:
+    def policy(self, ticket: Ticket | _VersionOf) -> tuple[Policy, WorkingCalendar]:
         if ticket.policy_version not in self._policies:
             self._policies[ticket.policy_version] = policy_of(self.session, ticket, self.now.year)
         return self._policies[ticket.policy_version]
@@ -99,7 +114,7 @@ def run_automation(session: Session, now: datetime, channels: Channels) -> Autom
     return summary
 
 
-def _breach_key(target: Target) -> str:
+def _breach_key(target: Target | DueTarget) -> str:
     return f"breach:{target.ticket_id}:{target.name}:{target.due_at.isoformat() if target.due_at else ''}"
 
 
@@ -117,9 +132,12 @@ def tickets_by_id(session: Session, ids: list[int]) -> dict[int, Ticket]:
 
 def _breaches(run: _Run, channels: Channels, summary: AutomationSummary) -> None:
     session, now = run.session, run.now
-    rows = list(session.exec(breached_statement(now)))
-    run.load_marks([_breach_key(target) for target in rows])
-    rows = [target for target in rows if _breach_key(target) not in run._known_marks]
+    # Only the three columns a breach key needs, as plain rows: in the steady state every breach is known.
+    columns = breached_statement(now).with_only_columns(col(Target.ticket_id), col(Target.name), col(Target.due_at))
+    rows = [DueTarget(*row) for row in session.connection().execute(columns)]
+    keys = [_breach_key(target) for target in rows]
+    run.load_marks(keys)
+    rows = [target for target, key in zip(rows, keys, strict=True) if key not in run._known_marks]
     tickets = tickets_by_id(session, [target.ticket_id for target in rows])
     for target in rows:
         key = _breach_key(target)
@@ -138,7 +156,12 @@ def _breaches(run: _Run, channels: Channels, summary: AutomationSummary) -> None
 
 
 def _escalate(
-    run: _Run, ticket: Ticket, target: Target, channels: Channels, summary: AutomationSummary, tiers: tuple[str, ...]
+    run: _Run,
+    ticket: Ticket,
+    target: Target | DueTarget,
+    channels: Channels,
+    summary: AutomationSummary,
+    tiers: tuple[str, ...],
 ) -> None:
     key = f"escalate:{ticket.id}:{target.name}:{target.due_at.isoformat() if target.due_at else ''}"
     if ticket.tier >= len(tiers) - 1 or not run.mark(key, ticket.id):
@@ -151,20 +174,22 @@ def _escalate(
 
 def _auto_close(run: _Run, channels: Channels, summary: AutomationSummary) -> None:
     session, now = run.session, run.now
-    waiting = session.exec(select(Ticket).where(Ticket.status == "waiting", col(Ticket.waiting_since).is_not(None)))
-    for ticket in list(waiting):
-        policy, _ = run.policy(ticket)
+    # Three columns decide; a whole ticket is loaded only to close it.
+    statement = select(col(Ticket.id), col(Ticket.policy_version), col(Ticket.waiting_since)).where(
+        Ticket.status == "waiting", col(Ticket.waiting_since).is_not(None)
+    )
+    for ticket_id, version, waiting_since in list(session.connection().execute(statement)):
+        policy, _ = run.policy(_VersionOf(ticket_id, version))
         after = policy.automation.auto_close_waiting_after
-        if (
-            after is None
-            or ticket.waiting_since is None
-            or _waited_until(ticket.waiting_since, after, policy, now) > now
-        ):
+        if after is None or _waited_until(waiting_since, after, policy, now) > now:
             continue
-        key = f"auto-close:{ticket.id}:{ticket.waiting_since.isoformat()}"
-        if not run.mark(key, ticket.id):
+        key = f"auto-close:{ticket_id}:{waiting_since.isoformat()}"
+        if not run.mark(key, ticket_id):
             continue
-        close(session, ticket.id or 0, Actor(AUTOMATION_ACTOR, now), f"no reply from the customer within {after}", True)
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None:
+            continue
+        close(session, ticket_id, Actor(AUTOMATION_ACTOR, now), f"no reply from the customer within {after}", True)
         summary.closures.append(f"#{ticket.id} closed: no reply within {after}")
         _notify(run, key, "auto-close", ticket, None, channels, summary)
 
@@ -180,22 +205,32 @@ def _due_soon(run: _Run, channels: Channels, summary: AutomationSummary) -> None
     horizon = _warning_horizon(run)
     if horizon is None:
         return
-    soon = session.exec(
-        select(Target)
+    soon = (
+        select(col(Target.ticket_id), col(Target.name), col(Target.due_at), col(Ticket.policy_version))
+        .join(Ticket, col(Ticket.id) == col(Target.ticket_id))
         .where(Target.state == TargetState.PENDING, col(Target.due_at) > now, col(Target.due_at) <= horizon)
-        .order_by(col(Target.due_at))
+        .order_by(col(Target.due_at), col(Target.id))
     )
-    for target in list(soon):
-        ticket = session.get(Ticket, target.ticket_id)
-        if ticket is None or target.due_at is None:
+    warn_from: dict[int, datetime | None] = {}  # per policy version: the latest due time to warn of
+    due: list[tuple[DueTarget, str]] = []
+    for ticket_id, name, due_at, version in list(session.connection().execute(soon)):
+        if version not in warn_from:
+            policy, calendar = run.policy(_VersionOf(ticket_id, version))
+            warn = policy.automation.warn_before
+            warn_from[version] = None if warn is None else _warn_from(now, warn, calendar)
+        latest = warn_from[version]
+        if latest is None or due_at > latest:
             continue
-        policy, calendar = run.policy(ticket)
-        warn = policy.automation.warn_before
-        if warn is None or target.due_at > _warn_from(now, warn, calendar):
+        due.append((DueTarget(ticket_id, name, due_at), f"due-soon:{ticket_id}:{name}:{due_at.isoformat()}"))
+    # In the steady state every warning was given on an earlier run: learn that in a few queries.
+    run.load_marks([key for _, key in due])
+    due = [(target, key) for target, key in due if key not in run._known_marks]
+    tickets = tickets_by_id(session, [target.ticket_id for target, _ in due])
+    for target, key in due:
+        ticket = tickets.get(target.ticket_id)
+        if ticket is None or not run.mark(key, ticket.id):
             continue
-        key = f"due-soon:{ticket.id}:{target.name}:{target.due_at.isoformat()}"
-        if not run.mark(key, ticket.id):
-            continue
+        _, calendar = run.policy(ticket)
         summary.warnings.append(f"#{ticket.id} {target.name} due {local(target.due_at, calendar):%Y-%m-%d %H:%M}")
         _notify(run, key, "due-soon", ticket, target, channels, summary)
 
@@ -231,7 +266,7 @@ def _notify(
     key: str,
     event: str,
     ticket: Ticket,
-    target: Target | None,
+    target: Target | DueTarget | None,
     channels: Channels,
     summary: AutomationSummary,
     new_tier: int | None = None,
@@ -260,7 +295,7 @@ def _notify(
 
 
 def _message(
-    event, ticket: Ticket, target: Target | None, now: datetime, tiers: tuple[str, ...], calendar
+    event, ticket: Ticket, target: Target | DueTarget | None, now: datetime, tiers: tuple[str, ...], calendar
 ) -> outbox.Message:  # type: ignore[no-untyped-def]
     tier_name = tiers[ticket.tier] if ticket.tier < len(tiers) else str(ticket.tier)
     due_at = local(target.due_at, calendar) if target and target.due_at else None

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -36,6 +37,9 @@ DEFAULT_LOCK_TIMEOUT_SECONDS = 30.0
 SQLITE_PRAGMAS = ("foreign_keys=ON", "synchronous=FULL", "secure_delete=ON")
 SQLITE_HEADER = b"SQLite format 3\x00"
 WRITE_LOCK_KEY = 0x5C11  # the advisory lock that serialises writers on PostgreSQL
+# PostgreSQL refuses B-tree index entries over ~2.7 kB; SQLite has no limit. A longer org, category,
+# owner or staff name is refused on both, so every store keeps the same data.
+INDEXED_TEXT_MAX_BYTES = 2000
 
 T = TypeVar("T")
 
@@ -126,22 +130,37 @@ class Store:
 
 @contextmanager
 def _check_texts(session: Session, _context: object, _instances: object) -> None:
-    """Refuse text no store can keep the same on every database: NUL characters, broken UTF-8.
+    """Refuse text no store can keep the same on every database: NUL characters, broken UTF-8, and
+    values of indexed columns too long for PostgreSQL's index entries.
 
     One check before every flush covers every way text arrives (options, stdin, imports, mail).
     """
     for row in (*session.new, *session.dirty):
+        indexed = _indexed_columns(type(row))
         for name, value in vars(row).items():
             if not isinstance(value, str) or name.startswith("_"):
                 continue
             if "\x00" in value:
                 raise InvalidInput(f"{name}: text contains a NUL character, which cannot be stored")
             try:
-                value.encode("utf-8")
+                size = len(value.encode("utf-8"))
             except UnicodeEncodeError as exc:
                 raise InvalidInput(
                     f"{name}: text is not valid UTF-8 (check the terminal's or file's encoding)"
                 ) from exc
+            if name in indexed and size > INDEXED_TEXT_MAX_BYTES:
+                raise InvalidInput(f"{name}: too long ({size} bytes; at most {INDEXED_TEXT_MAX_BYTES} in UTF-8)")
+
+
+@cache
+def _indexed_columns(table: type) -> frozenset[str]:
+    """Names of a table's columns that are in an index or a unique constraint."""
+    definition = getattr(table, "__table__", None)
+    if definition is None:
+        return frozenset()
+    names = {column.name for index in definition.indexes for column in index.columns}
+    names |= {column.name for column in definition.columns if column.unique}
+    return frozenset(names)
 
 
 event.listen(Session, "before_flush", _check_texts)
@@ -265,8 +284,9 @@ def _ensure_schema(store: Store, default_policy: Callable[[], str], now: datetim
         SQLModel.metadata.create_all(connection)
         session.add(models.Meta(key="schema_version", value=str(schema_version())))
         session.add(
+            # No explicit version number: PostgreSQL's sequence would not advance past it, and the
+            # next ``policy set`` would collide with it. The first row of a new table is 1 anyway.
             models.PolicyVersion(
-                version=1,
                 name="built-in default",
                 source=default_policy(),
                 effective_at=datetime(1970, 1, 1, tzinfo=UTC),
@@ -344,14 +364,30 @@ def _enable_wal(store: Store) -> None:
     """Put a supportcli SQLite store in WAL mode (persistent; a no-op once set)."""
     if not store.is_sqlite:
         return
+    import sqlite3
+    import time
+
+    # Switching to WAL needs the file to itself and SQLite does not wait for that (no busy
+    # handler): when several processes create a new store at once, the loser retries for as
+    # long as it would wait for any lock, then gives up, leaving the switch to the next run.
+    deadline = time.monotonic() + store.timeout
     with translate_errors(store.location):
-        raw = store.engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        while True:
+            raw = store.engine.raw_connection()
+            try:
+                cursor = raw.cursor()
+                if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                    return
                 cursor.execute("PRAGMA journal_mode=WAL")
-        finally:
-            raw.close()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise StoreUnavailable(f"store {store.location.display} is unavailable: {exc}") from exc
+                if time.monotonic() >= deadline:
+                    return
+            finally:
+                raw.close()
+            time.sleep(0.02)
 
 
 def _read_schema_version(store: Store) -> int | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 
@@ -24,8 +25,19 @@ class Migration:
     apply: Callable[[Connection], None]
 
 
+def _mail_gateway(connection: Connection) -> None:
+    """Version 2: tickets get watchers (Cc addresses); our notices are found by Message-ID.
+
+    The ``mail_messages`` table is new, so it is created from the models after this step.
+    """
+    connection.execute(text("ALTER TABLE tickets ADD COLUMN watchers VARCHAR DEFAULT '' NOT NULL"))
+    connection.execute(text("CREATE INDEX ix_notices_message_id ON notices (message_id)"))
+
+
 # Append new steps here, numbered from 2; never edit one that has been released.
-MIGRATIONS: list[Migration] = []
+MIGRATIONS: list[Migration] = [
+    Migration(2, "mail gateway: ticket watchers, notices by Message-ID", _mail_gateway),
+]
 
 
 def schema_version() -> int:

@@ -61,6 +61,8 @@ class Ticket(SQLModel, table=True):
     org: str | None = Field(default=None, index=True)
     category: str | None = Field(default=None, index=True)
     tags: str = ""
+    # Addresses copied on the customer's mail (Cc), stored like tags: they receive customer mail too.
+    watchers: str = Field(default="", sa_column_kwargs={"server_default": ""})
     owner: str | None = Field(default=None, index=True)
     tier: int = 0
     status: str = Field(default="new", index=True)
@@ -82,6 +84,11 @@ class Ticket(SQLModel, table=True):
     def tag_list(self) -> list[str]:
         """Tags as a list (stored comma-separated with leading and trailing commas for exact LIKE matches)."""
         return [tag for tag in self.tags.split(",") if tag]
+
+    @property
+    def watcher_list(self) -> list[str]:
+        """Watchers' addresses as a list (stored like tags)."""
+        return [address for address in self.watchers.split(",") if address]
 
 
 class Target(SQLModel, table=True):
@@ -169,7 +176,7 @@ class Notice(SQLModel, table=True):
     subject: str = ""
     body: str = ""
     payload: str = ""
-    message_id: str
+    message_id: str = Field(index=True)  # a reply's In-Reply-To finds its ticket through this
     status: str = "pending"
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_column=instant_column())
@@ -191,3 +198,23 @@ class PurgeLog(SQLModel, table=True):
     ticket_count: int
     ticket_ids: str = ""
     retention: str = ""
+
+
+class MailMessage(SQLModel, table=True):
+    """One inbound e-mail as the gateway handled it (SPEC §8): a new ticket, a reply, or a refusal with why.
+
+    ``message_key`` is the Message-ID (or a hash of the bytes when there is none) and is unique, so the
+    same message delivered twice is recorded once; refusals are kept for ``mail log``.
+    """
+
+    __tablename__ = "mail_messages"
+    __table_args__ = (Index("ix_mail_messages_sender_at", "from_address", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_key: str = Field(unique=True)
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
+    at: datetime = Field(sa_column=instant_column(index=True))
+    from_address: str = ""
+    subject: str = ""
+    outcome: str  # "ticket", "reply" or "refused"
+    reason: str = ""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -71,20 +71,18 @@ def enqueue(
     return True
 
 
-def claim(session: Session, now: datetime, run_id: str, limit: int = 200) -> list[Notice]:
-    """Lease due, unleased pending notices to this run (call in a write transaction)."""
-    rows = list(
-        session.exec(
-            select(Notice)
-            .where(
-                Notice.status == "pending",
-                col(Notice.next_attempt_at) <= now,
-                or_(col(Notice.lease_until).is_(None), col(Notice.lease_until) < now),
-            )
-            .order_by(col(Notice.id))
-            .limit(limit)
-        )
+def claim(
+    session: Session, now: datetime, run_id: str, limit: int = 200, only: Collection[int] | None = None
+) -> list[Notice]:
+    """Lease due, unleased pending notices (all, or the ids in ``only``) to this run (call in a write transaction)."""
+    statement = select(Notice).where(
+        Notice.status == "pending",
+        col(Notice.next_attempt_at) <= now,
+        or_(col(Notice.lease_until).is_(None), col(Notice.lease_until) < now),
     )
+    if only is not None:
+        statement = statement.where(col(Notice.id).in_(list(only)))
+    rows = list(session.exec(statement.order_by(col(Notice.id)).limit(limit)))
     for row in rows:
         row.lease_until, row.claimed_by = now + LEASE, run_id
         session.add(row)

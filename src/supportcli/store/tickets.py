@@ -158,7 +158,8 @@ def _unpause(target: Target, calendar: WorkingCalendar, at: datetime) -> None:
     target.state, target.paused_at = TargetState.PENDING, None
 
 
-def _changeable(session: Session, ticket_id: int) -> Ticket:
+def changeable(session: Session, ticket_id: int) -> Ticket:
+    """A ticket that may still change: NotFound (exit 3), or NotAllowed (exit 4) once purged."""
     ticket = get_ticket(session, ticket_id)
     if ticket.purged_at is not None:
         # Anonymised under the retention policy: adding to it would bring personal data back.
@@ -167,7 +168,7 @@ def _changeable(session: Session, ticket_id: int) -> Ticket:
 
 
 def _start(session: Session, ticket_id: int, action: str) -> tuple[Ticket, list[Target], str]:
-    ticket = _changeable(session, ticket_id)
+    ticket = changeable(session, ticket_id)
     return ticket, targets_of(session, ticket_id), next_status(action, ticket.status)
 
 
@@ -197,7 +198,7 @@ def add_update(
     if internal:
         if next_at is not None:
             raise InvalidInput("--next is agreed with the customer, so it needs a customer-facing update")
-        ticket = _changeable(session, ticket_id)
+        ticket = changeable(session, ticket_id)
         next_status("note", ticket.status)
         record(session, ticket, actor, "note", text)
         ticket.updated_at = actor.at

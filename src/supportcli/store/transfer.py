@@ -25,7 +25,16 @@ from sqlmodel import Session, SQLModel, col, select
 from supportcli.core.tickets import CHANNELS, KINDS, PRIORITIES, STATUSES, TARGET_ORDER, TargetState, shown_state
 from supportcli.errors import InvalidInput
 from supportcli.store.database import SCHEMA_VERSION
-from supportcli.store.models import AutomationMark, Event, Notice, PolicyVersion, Staff, Target, Ticket
+from supportcli.store.models import (
+    AutomationMark,
+    Event,
+    MailMessage,
+    Notice,
+    PolicyVersion,
+    Staff,
+    Target,
+    Ticket,
+)
 from supportcli.store.queries import TicketFilter, ticket_statement
 
 FORMAT_NAME = "supportcli-export"
@@ -70,6 +79,7 @@ TICKET_FIELDS: dict[str, tuple[str, Any]] = {
     "org": ("str?", None),
     "category": ("str?", None),
     "tags": ("tags", ""),
+    "watchers": ("tags", ""),
     "owner": ("str?", None),
     "tier": ("int", 0),
     "status": ("str", "new"),
@@ -126,12 +136,21 @@ NOTICE_FIELDS: dict[str, tuple[str, Any]] = {
     "created_at": ("at", REQUIRED),
     "sent_at": ("at?", None),
 }
+MAIL_FIELDS: dict[str, tuple[str, Any]] = {
+    "message_key": ("str", REQUIRED),
+    "at": ("at", REQUIRED),
+    "from_address": ("str", ""),
+    "subject": ("str", ""),
+    "outcome": ("str", REQUIRED),
+    "reason": ("str", ""),
+}
 # The rows nested in each ticket record: key in the record, table, fields.
 CHILDREN: tuple[tuple[str, type[SQLModel], dict[str, tuple[str, Any]]], ...] = (
     ("targets", Target, TARGET_FIELDS),
     ("events", Event, EVENT_FIELDS),
     ("automation_marks", AutomationMark, MARK_FIELDS),
     ("notices", Notice, NOTICE_FIELDS),
+    ("mail_messages", MailMessage, MAIL_FIELDS),
 )
 
 
@@ -701,9 +720,17 @@ class DumpImporter:
             rows = [{**row, "ticket_id": values["ticket"]["id"]} for values in self.batch for row in values[key]]
             if key == "automation_marks":
                 rows = self._new_marks(rows)
+            if key == "mail_messages":
+                rows = self._new_mail(rows)
             if rows:
                 connection.execute(insert(table), rows)
         self.batch, self.batch_ids = [], set()
+
+    def _new_mail(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # A message already recorded in this store (imported before, or mailed to both) stays recorded once.
+        keys = [row["message_key"] for row in rows]
+        taken = set(self.session.exec(select(MailMessage.message_key).where(col(MailMessage.message_key).in_(keys))))
+        return [row for row in rows if row["message_key"] not in taken]
 
     def _new_marks(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # A mark records that an automatic action happened; the same action already marked is the same fact.

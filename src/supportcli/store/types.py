@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy.types import DateTime, TypeDecorator
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import BigInteger, DateTime, TypeDecorator
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -28,3 +31,27 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class EpochSeconds(FunctionElement[int]):
+    """Whole epoch seconds (floored) of a ``UTCDateTime`` column, computed by the database.
+
+    For code that handles many instants at once in epoch seconds (the working-time engine's own
+    unit), so no datetime is built per row. The same value as ``math.floor(value.timestamp())``.
+    """
+
+    type = BigInteger()
+    name = "epoch_seconds"
+    inherit_cache = True
+
+
+@compiles(EpochSeconds)
+def _epoch_seconds(element: EpochSeconds, compiler: Any, **kw: Any) -> str:
+    # A timestamp without time zone holds UTC here; EXTRACT reads it as UTC.
+    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
+
+
+@compiles(EpochSeconds, "sqlite")
+def _epoch_seconds_sqlite(element: EpochSeconds, compiler: Any, **kw: Any) -> str:
+    # strftime('%s') truncates fractions of a second, which is the floor for instants after 1970.
+    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"

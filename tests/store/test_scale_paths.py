@@ -1,0 +1,234 @@
+"""The fast paths of large stores give what the straightforward ones give (benchmarks/README.md).
+
+- ``EpochSeconds`` (epoch seconds computed by the database) is ``floor(timestamp)`` of the stored
+  instant, on SQLite and PostgreSQL, so working durations from epoch positions equal
+  ``working_seconds_between`` on the datetimes (property-tested through the database).
+- The report's durations equal the datetime arithmetic, ticket by ticket.
+- Plain, CSV and table listings read plain rows and the next pending target; each record equals the
+  one rendered from whole ORM tickets with ``render.tickets`` (``next_target``, ``countdown``,
+  ``urgency_style``).
+- One country's public holidays are loaded without importing every country module, and are the
+  package's own.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import holidays
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import literal, select
+from typer.testing import CliRunner, Result
+
+from supportcli.cli.app import app
+from supportcli.core.calendar import CalendarSpec, calendar_for
+from supportcli.core.holiday_dates import public_holidays, supported_subdivisions
+from supportcli.core.policy import default_policy_source
+from supportcli.locations import StoreLocation, sqlite_location
+from supportcli.store.database import Store, open_store
+from supportcli.store.types import EpochSeconds, UTCDateTime
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+CALENDAR = calendar_for(CalendarSpec(), 2026)
+PROPERTY_SETTINGS = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, store_path: Path) -> Iterator[Store]:
+    """An empty store on SQLite, and on PostgreSQL when a server answers."""
+    if request.param == "sqlite":
+        location = sqlite_location(store_path)
+    else:
+        url = request.getfixturevalue("postgres_url")
+        location = StoreLocation(url=url, sqlite_path=None)
+    opened = open_store(location, {}, default_policy_source, NOW, "alice")
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+instants = st.datetimes(
+    min_value=datetime(2017, 1, 1), max_value=datetime(2035, 12, 31), timezones=st.just(UTC)
+)  # microseconds included: stored instants (met times) keep them
+
+
+@PROPERTY_SETTINGS
+@given(start=instants, end=instants)
+def test_epoch_positions_from_the_database_give_the_datetime_working_time(
+    store: Store, start: datetime, end: datetime
+) -> None:
+    with store.read() as session:
+        start_seconds, end_seconds = session.execute(
+            select(EpochSeconds(literal(start, UTCDateTime())), EpochSeconds(literal(end, UTCDateTime())))
+        ).one()
+    assert (start_seconds, end_seconds) == (math.floor(start.timestamp()), math.floor(end.timestamp()))
+    by_position = int(CALENDAR.position(end_seconds) - CALENDAR.position(start_seconds))
+    assert by_position == CALENDAR.working_seconds_between(start, end)
+
+
+def _cli(store: Store) -> Callable[..., Result]:
+    runner = CliRunner()
+    location = store.location
+    env = (
+        {"SUPPORTCLI_DB": str(location.sqlite_path)}
+        if location.sqlite_path
+        else {"SUPPORTCLI_DATABASE_URL": location.url}
+    )
+
+    def invoke(now: datetime, *args: str) -> Result:
+        result = runner.invoke(app, list(args), env={**env, "SUPPORTCLI_NOW": now.isoformat()})
+        assert result.exit_code == 0, result.output
+        return result
+
+    return invoke
+
+
+def _fill(store: Store) -> None:
+    """Tickets in every state a listing meets: breached, due today, later, paused, met late, resolved."""
+    cli = _cli(store)
+    monday = datetime(2026, 11, 16, 9, 30, 12, 345678, tzinfo=UTC)  # microseconds, as real clocks give
+    for day in range(6):
+        received = monday + timedelta(days=day, hours=day)
+        for kind, channel in (("complaint", "letter"), ("enquiry", "phone"), ("request", "email")):
+            cli(received, "log", f"{kind} {day}", "--kind", kind, "--channel", channel, "-q")
+    cli(monday + timedelta(hours=2), "ack", "1")
+    cli(monday + timedelta(days=1), "update", "2", "-m", "called back")
+    cli(monday + timedelta(days=2), "resolve", "3", "-m", "done")
+    cli(monday + timedelta(days=3), "wait", "4")
+    cli(monday + timedelta(days=3), "assign", "5", "priya")
+    cli(monday + timedelta(days=4, minutes=7), "ack", "7")
+    cli(monday + timedelta(days=6), "resolve", "8", "-m", "late but done")
+    cli(NOW - timedelta(minutes=1), "ack", "16")
+
+
+def test_report_durations_equal_the_datetime_arithmetic(store: Store) -> None:
+    from supportcli.core.reporting import MEASURED_TARGETS, Period
+    from supportcli.store.models import Target, Ticket
+    from supportcli.store.reporting import ReportQuery, collect
+
+    _fill(store)
+    query = ReportQuery(period=Period(NOW - timedelta(days=30), NOW), now=NOW)
+    with store.read() as session:
+        figures = collect(session, query).groups["all"]
+        expected: dict[str, list[int]] = {name: [] for name in MEASURED_TARGETS}
+        rows = session.exec(
+            select(Ticket.received_at, Target.name, Target.met_at, Target.paused_working_seconds)
+            .join(Target, Target.ticket_id == Ticket.id)
+            .where(Target.met_at.is_not(None), Target.name.in_(MEASURED_TARGETS))  # type: ignore[union-attr]
+        )
+        for received_at, name, met_at, paused in rows:
+            expected[name].append(max(0, CALENDAR.working_seconds_between(received_at, met_at) - paused))
+    assert any(expected.values())
+    assert {name: sorted(figures.durations[name]) for name in MEASURED_TARGETS} == {
+        name: sorted(values) for name, values in expected.items()
+    }
+
+
+def test_listing_records_equal_those_rendered_from_whole_tickets(store: Store) -> None:
+    from sqlmodel import col
+
+    from supportcli.cli.views import _listing_record
+    from supportcli.render.tickets import countdown, local, next_target, urgency_style
+    from supportcli.store.models import Ticket
+    from supportcli.store.policies import parsed, version_in_effect
+    from supportcli.store.queries import listing_rows, next_pending_targets, targets_for
+
+    _fill(store)
+    policy = parsed(_newest(store, version_in_effect))
+    calendar = calendar_for(policy.calendar, NOW.year)
+    statement = select(Ticket).order_by(col(Ticket.id))
+    with store.read() as session:
+        tickets = list(session.exec(statement).scalars())
+        whole = targets_for(session, [t.id or 0 for t in tickets])
+        rows = listing_rows(session, statement)
+        upcoming = next_pending_targets(session, [row[0] for row in rows])
+    now_position = calendar.position(calendar.to_epoch(NOW))
+    styles = set()
+    for ticket, row in zip(tickets, rows, strict=True):
+        target = next_target(whole.get(ticket.id or 0, []))
+        record = _listing_record(row, upcoming.get(row[0]), policy, calendar, NOW, now_position, styled=True)
+        styles.add(record["style"])
+        assert record == {
+            "id": ticket.id,
+            "subject": ticket.subject,
+            "status": ticket.status,
+            "kind": ticket.kind,
+            "channel": ticket.channel,
+            "priority": ticket.priority,
+            "owner": ticket.owner or "",
+            "org": ticket.org or "",
+            "tier": policy.tiers[ticket.tier],
+            "received_at": local(ticket.received_at, calendar),
+            "next_target": target.name if target else "",
+            "due_at": local(target.due_at, calendar) if target else None,
+            "left": countdown(target, calendar, NOW),
+            "remaining_working_minutes": calendar.remaining_seconds(NOW, target.due_at) // 60  # type: ignore[arg-type]
+            if target
+            else None,
+            "style": urgency_style(target, calendar, NOW),
+        }
+    assert {"red", "yellow", None} <= styles
+
+
+def _newest(store: Store, version_in_effect: Callable) -> object:  # type: ignore[type-arg]
+    with store.read() as session:
+        return version_in_effect(session, NOW)
+
+
+@pytest.mark.parametrize(
+    ("country", "subdivision"), [("GB", "ENG"), ("GB", "SCT"), ("UK", "NIR"), ("DE", "BY"), ("US", "CA"), ("FR", None)]
+)
+def test_one_country_holidays_are_the_package_own(country: str, subdivision: str | None) -> None:
+    expected = holidays.country_holidays(country, subdiv=subdivision, years=range(2020, 2031))
+    assert public_holidays(country, subdivision, 2020, 2030) == dict(expected.items())
+    assert supported_subdivisions(country) == tuple(holidays.country_holidays(country).subdivisions)
+
+
+def test_unknown_country_has_no_subdivisions() -> None:
+    assert supported_subdivisions("XX") is None
+
+
+def test_a_calendar_does_not_import_every_country_module() -> None:
+    code = (
+        "import sys; from supportcli.core.calendar import CalendarSpec, calendar_for; "
+        "calendar_for(CalendarSpec(), 2026); "
+        "print(sorted(m for m in sys.modules if m.startswith('holidays.countries')))"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert shown.strip() == "['holidays.countries.united_kingdom']"
+
+
+def test_next_pending_targets_are_read_through_the_ticket_index(store_path: Path) -> None:
+    from sqlalchemy.dialects import sqlite
+
+    from supportcli.store.queries import next_pending_targets
+
+    store = open_store(sqlite_location(store_path), {}, default_policy_source, NOW, "alice")
+    statements = []
+    try:
+        with store.read() as session:
+            connection = session.connection()
+            original = connection.execute
+
+            def spy(statement, *args, **kwargs):  # type: ignore[no-untyped-def]
+                statements.append(statement)
+                return original(statement, *args, **kwargs)
+
+            connection.execute = spy  # type: ignore[method-assign]
+            next_pending_targets(session, [1, 2, 3])
+            compiled = statements[0].compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
+            plan = " | ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}"))
+    finally:
+        store.close()
+    assert "USING INDEX ix_targets_ticket_id" in plan
+    assert "ix_targets_state_due" not in plan

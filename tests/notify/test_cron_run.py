@@ -31,7 +31,7 @@ from typing import Any
 
 from typer.testing import Result
 
-from helpers import Snapshot
+from helpers import Snapshot, at, ok
 
 from .conftest import TEAM_EMAIL, SmtpServer, WebhookServer, wait_until
 
@@ -50,16 +50,6 @@ PRIYA, SAM, CAROL, DAN = "priya@example.com", "sam@example.com", "carol@example.
 
 
 # -- helpers --------------------------------------------------------------------------------------------------------
-
-
-def at(now: str, **extra: str) -> dict[str, str]:
-    return {"SUPPORTCLI_NOW": now, **extra}
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-    assert "Traceback" not in result.output
-    return result
 
 
 def log(cli: Cli, subject: str, *options: str, now: str = MON_1000) -> int:

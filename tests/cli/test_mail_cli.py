@@ -287,6 +287,28 @@ def test_input_that_is_not_mail_is_refused_and_logged(cli: Cli) -> None:
     assert refusal["reason"].startswith("not an e-mail message")
 
 
+def test_the_mail_log_table_fits_80_columns_and_hides_no_address_or_reason(cli: Cli) -> None:
+    assert mail_in(cli, fixture("plain")).exit_code == 0
+    assert mail_in(cli, fixture("out_of_office")).exit_code == 0
+    table = cli(
+        "mail", "log", env={"SUPPORTCLI_NOW": LATER, "SUPPORTCLI_TERMINAL": "1", "NO_COLOR": "1", "COLUMNS": "80"}
+    )
+    assert table.exit_code == 0, table.output
+    lines = table.stdout.splitlines()
+    assert lines[0].split() == ["When", "From", "Subject", "Outcome", "Ticket", "Reason"]
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in table.stdout
+    # A long address or reason breaks across lines: read column by column, every character is there.
+    start = lines[0].index("From")
+    width = lines[0].index("Subject") - start
+    column = "".join(line[start : start + width].strip() for line in lines[1:])
+    assert "jane.customer@example.org" in column
+    assert "priya@example.org" in column
+    reason_start = lines[0].index("Reason")
+    reasons = "".join(line[reason_start:].strip() for line in lines[1:])
+    assert "auto-reply(Auto-Submitted:auto-replied)" in reasons.replace(" ", "")
+
+
 def test_json_output_lists_what_became_of_each_message(cli: Cli) -> None:
     result = cli(
         "mail-in",

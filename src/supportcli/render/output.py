@@ -162,6 +162,9 @@ class Output:
                 justify=column.justify,  # type: ignore[arg-type]
                 style=column.style,
                 no_wrap=not column.wrap,
+                # A word longer than its column (an e-mail address, a URL) breaks across lines
+                # rather than losing its end to an ellipsis.
+                overflow="fold" if column.wrap else "ellipsis",
             )
         for record in records:
             cells = []

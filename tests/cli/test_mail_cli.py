@@ -279,12 +279,54 @@ def test_the_same_message_delivered_twice_is_recorded_once(cli: Cli) -> None:
     assert len(logged(cli)) == 1
 
 
-def test_input_that_is_not_mail_is_refused_and_logged(cli: Cli) -> None:
+def test_input_that_is_not_mail_is_rejected_with_exit_2_and_logged(cli: Cli) -> None:
     result = mail_in(cli, b"just some text\nwith no headers at all\n")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        "supportcli: error: mail rejected: not an e-mail message: no From, To, Subject, Date or Message-ID header; "
+        "logged, see: supportcli mail log --refused"
+    ]
     assert tickets(cli) == []
     [refusal] = logged(cli)
     assert refusal["reason"].startswith("not an e-mail message")
+
+
+def test_noise_is_refused_with_exit_0_so_the_mail_server_sends_no_bounce(cli: Cli) -> None:
+    """A bounce for an auto-reply would be answered by another auto-reply: a loop."""
+    result = mail_in(cli, fixture("out_of_office"))
+    assert result.exit_code == 0, result.output
+
+
+def test_a_huge_message_becomes_a_ticket_with_its_body_cut_and_noted(cli: Cli) -> None:
+    line = "All work and no play makes Jack a dull boy. " * 60 + "\n"
+    huge = message("Very long letter", body=line * 9_500)
+    assert len(huge) > 25_000_000
+    result = mail_in(cli, huge)
+    assert result.exit_code == 0, result.output
+    record = ticket(cli, 1)
+    assert len(record["body"]) <= 100_100
+    assert record["body"].startswith("All work and no play")
+    assert "body truncated" in record["history"][1]["data"]["problems"][0]
+
+
+def test_a_maildir_run_handles_every_message_and_exits_2_for_unreadable_ones(cli: Cli, tmp_path: Path) -> None:
+    maildir = tmp_path / "Maildir"
+    box = make_maildir(maildir, "plain")
+    first = box.add(b"garbage one\n")
+    second = box.add(b"\x00\x01 garbage two\n")
+    result = cli("mail-in", "--maildir", str(maildir), env={"SUPPORTCLI_NOW": NOW})
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert (
+        lines[-1] == "supportcli: error: 2 messages rejected as unreadable; logged, see: supportcli mail log --refused"
+    )
+    assert {line.split(":")[0] for line in lines if line.startswith("rejected ")} == {
+        f"rejected {maildir / 'new' / first}",
+        f"rejected {maildir / 'new' / second}",
+    }
+    assert [t["subject"] for t in tickets(cli)] == ["Boiler still not repaired after two visits"]
+    assert list((maildir / "new").iterdir()) == []  # all three were handled: none is left to be read again
+    assert len(logged(cli, "refused")) == 2
 
 
 def test_the_mail_log_table_fits_80_columns_and_hides_no_address_or_reason(cli: Cli) -> None:

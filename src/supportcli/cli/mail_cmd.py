@@ -49,7 +49,7 @@ def mail_in(
     ctx: typer.Context,
     files: Annotated[
         list[Path] | None,
-        typer.Argument(metavar="[FILE]...", help="Message files (.eml); '-' or none reads one message from stdin."),
+        typer.Argument(metavar="FILE", help="Message files (.eml); '-' or none reads one message from stdin."),
     ] = None,
     maildir: Annotated[
         Path | None,
@@ -94,7 +94,8 @@ def mail_in(
     A reply is recognised by the [#ID] tag in its subject or by In-Reply-To/References naming a
     mail we sent. Auto-replies, bounces, mailing lists, our own address and senders over the
     limit are refused and logged (see: supportcli mail log). The same Message-ID twice is
-    recorded once. Exit 75 means the store was unavailable: the mail server retries later.
+    recorded once. Exit 2 means input was rejected as unreadable (logged); exit 75 means the
+    store was unavailable: the mail server retries later.
 
     Examples:
 
@@ -124,23 +125,39 @@ def mail_in(
         sources = _mbox(mbox)
     else:
         sources = _files(files or [Path("-")])
-    outcomes = _receive_all(obj, sources, settings)
+    handled = _receive_all(obj, sources, settings)
     if json_output:
-        obj.output.json([_outcome_record(outcome) for outcome in outcomes])
+        obj.output.json([_outcome_record(outcome) for _, outcome in handled])
+    rejected = [(name, outcome) for name, outcome in handled if outcome.rejected]
+    if len(rejected) == 1:
+        [(name, outcome)] = rejected
+        where = "" if name == "stdin" else f" ({name})"
+        raise InvalidInput(f"mail rejected{where}: {outcome.reason}; logged, see: supportcli mail log --refused")
+    if rejected:
+        for name, outcome in rejected:
+            obj.output.message(f"rejected {name}: {outcome.reason}")
+        raise InvalidInput(
+            f"{len(rejected)} messages rejected as unreadable; logged, see: supportcli mail log --refused"
+        )
 
 
-def _receive_all(obj: AppContext, sources: Iterator[_Source], settings: GatewaySettings) -> list[Outcome]:
-    """Record each message in its own transaction; stop with exit 75 at the first that cannot be recorded."""
+def _receive_all(obj: AppContext, sources: Iterator[_Source], settings: GatewaySettings) -> list[tuple[str, Outcome]]:
+    """Record each message in its own transaction; stop with exit 75 at the first that cannot be recorded.
+
+    Returns each message's name with its outcome. Rejected (unreadable) messages are reported
+    by the caller, in the one error line of exit 2.
+    """
     from supportcli.errors import TemporaryFailure
 
-    outcomes: list[Outcome] = []
+    outcomes: list[tuple[str, Outcome]] = []
     try:
         settings = _with_policy_addresses(obj, settings)
         for source in sources:
             outcome = _receive_one(obj, source, settings)
             source.finish()
-            outcomes.append(outcome)
-            obj.output.message(outcome.describe())
+            outcomes.append((source.name, outcome))
+            if not outcome.rejected:
+                obj.output.message(outcome.describe())
     except TemporaryFailure:
         raise
     except Exception as exc:
@@ -368,7 +385,7 @@ def watch(
         int,
         typer.Argument(metavar="ID", help="Ticket number.", min=1, max=2**31 - 1, autocompletion=complete.ticket_ids),
     ],
-    addresses: Annotated[list[str], typer.Argument(metavar="EMAIL...", help="Addresses to add (or remove).")],
+    addresses: Annotated[list[str], typer.Argument(metavar="EMAIL", help="Addresses to add (or remove).")],
     remove: Annotated[bool, typer.Option("--remove", help="Stop these addresses watching.")] = False,
 ) -> None:
     """Add watchers to a ticket: they receive its customer mail, like the customer (Cc on mail does this too).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
@@ -39,7 +39,13 @@ class GatewaySettings:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to one message: ``ticket`` (new), ``reply``, ``refused`` or ``duplicate``."""
+    """What happened to one message: ``ticket`` (new), ``reply``, ``refused`` or ``duplicate``.
+
+    ``rejected`` marks a refusal of input that is not readable mail (not an e-mail, too large,
+    not storable), as opposed to noise: the command exits 2 for it (SPEC §8), which a mail
+    server treats as a permanent failure. Noise is refused with exit 0, as bouncing an
+    auto-reply would only start a loop.
+    """
 
     outcome: str
     ticket_id: int | None
@@ -47,6 +53,7 @@ class Outcome:
     from_address: str
     subject: str
     message_key: str
+    rejected: bool = False
 
     def describe(self) -> str:
         """One line for stderr and cron mail."""
@@ -73,7 +80,7 @@ def refuse_unreadable(session: Session, raw: bytes, reason: str, now: datetime) 
     seen = _already_recorded(session, key)
     if seen is not None:
         return seen
-    return _recorded(session, key, None, "refused", reason, "", "", now)
+    return replace(_recorded(session, key, None, "refused", reason, "", "", now), rejected=True)
 
 
 def receive(session: Session, mail: InboundMail, raw: bytes, settings: GatewaySettings, now: datetime) -> Outcome:

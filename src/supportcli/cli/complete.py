@@ -12,9 +12,10 @@ policy's tiers from the built-in default still complete).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import Any
 
 import typer
 from typer._click.shell_completion import CompletionItem
@@ -61,6 +62,14 @@ def fixed(values: Iterable[str] | Callable[[], Iterable[str]]) -> Callable[[str]
         return [value for value in (values() if callable(values) else values) if value.startswith(incomplete)]
 
     return complete
+
+
+def choice_option(*names: str, values: Sequence[str], help: str) -> Any:
+    """A one-value option limited to ``values``: its help ends with them and Tab offers them.
+
+    ``help`` is the text before the list, e.g. ``"Kind of new tickets:"``.
+    """
+    return typer.Option(*names, help=f"{help} {', '.join(values)}.", autocompletion=fixed(values))
 
 
 def kinds() -> Iterable[str]:

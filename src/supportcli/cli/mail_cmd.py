@@ -61,20 +61,9 @@ def mail_in(
         Path | None,
         typer.Option("--mbox", metavar="FILE", help="Read every message of an mbox file (left as it is)."),
     ] = None,
-    kind: Annotated[
-        str,
-        typer.Option(
-            "--kind", "-k", help=f"Kind of new tickets: {', '.join(KINDS)}.", autocompletion=complete.fixed(KINDS)
-        ),
-    ] = "enquiry",
+    kind: Annotated[str, complete.choice_option("--kind", "-k", values=KINDS, help="Kind of new tickets:")] = "enquiry",
     priority: Annotated[
-        str,
-        typer.Option(
-            "--priority",
-            "-p",
-            help=f"Priority of new tickets: {', '.join(PRIORITIES)}.",
-            autocompletion=complete.fixed(PRIORITIES),
-        ),
+        str, complete.choice_option("--priority", "-p", values=PRIORITIES, help="Priority of new tickets:")
     ] = "normal",
     address: Annotated[
         list[str] | None,

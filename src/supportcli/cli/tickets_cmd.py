@@ -81,21 +81,9 @@ def log(
     ctx: typer.Context,
     subject: Annotated[str, typer.Argument(metavar="SUBJECT", help="One line saying what the contact is about.")],
     body: Annotated[str, typer.Option("--body", "-b", help="Full text ('-' reads stdin).")] = "",
-    kind: Annotated[
-        str, typer.Option("--kind", "-k", help=f"One of: {', '.join(KINDS)}.", autocompletion=complete.fixed(KINDS))
-    ] = "enquiry",
-    channel: Annotated[
-        str,
-        typer.Option(
-            "--channel", "-c", help=f"One of: {', '.join(CHANNELS)}.", autocompletion=complete.fixed(CHANNELS)
-        ),
-    ] = "email",
-    priority: Annotated[
-        str,
-        typer.Option(
-            "--priority", "-p", help=f"One of: {', '.join(PRIORITIES)}.", autocompletion=complete.fixed(PRIORITIES)
-        ),
-    ] = "normal",
+    kind: Annotated[str, complete.choice_option("--kind", "-k", values=KINDS, help="One of:")] = "enquiry",
+    channel: Annotated[str, complete.choice_option("--channel", "-c", values=CHANNELS, help="One of:")] = "email",
+    priority: Annotated[str, complete.choice_option("--priority", "-p", values=PRIORITIES, help="One of:")] = "normal",
     name: Annotated[str | None, typer.Option("--name", help="Customer name.")] = None,
     email: Annotated[str | None, typer.Option("--email", help="Customer e-mail.")] = None,
     phone: Annotated[str | None, typer.Option("--phone", help="Customer phone.")] = None,

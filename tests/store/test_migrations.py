@@ -97,8 +97,11 @@ def _schema(path: Path) -> dict[str, object]:
         table: sorted((c[1], c[2], c[3], c[5]) for c in connection.execute(f"PRAGMA table_info('{table}')"))
         for table in tables
     }
+    indexes = connection.execute("SELECT name, tbl_name FROM sqlite_master WHERE type='index' AND sql IS NOT NULL")
+    # An index is the same when it covers the same columns in the same order, not only by name.
     schema["indexes"] = sorted(
-        row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='index' AND sql IS NOT NULL")
+        (name, table, tuple(column[2] for column in connection.execute(f"PRAGMA index_info('{name}')")))
+        for name, table in indexes.fetchall()
     )
     connection.close()
     return schema
@@ -109,6 +112,7 @@ def test_an_upgraded_store_has_the_schema_of_a_new_one(v1_store: Path, tmp_path:
     fresh = tmp_path / "fresh.db"
     assert run(fresh)("list").exit_code == 0
     assert _schema(v1_store) == _schema(fresh)
+    assert ("ix_events_kind_at", "events", ("kind", "at")) in _schema(fresh)["indexes"]  # type: ignore[operator]
 
 
 def test_a_watcher_added_after_the_upgrade_lives_beside_the_old_data(v1_store: Path) -> None:

@@ -4,9 +4,9 @@
   instant, on SQLite and PostgreSQL, so working durations from epoch positions equal
   ``working_seconds_between`` on the datetimes (property-tested through the database).
 - The report's durations equal the datetime arithmetic, ticket by ticket.
-- Plain, CSV and table listings read plain rows and the next pending target; each record equals the
-  one rendered from whole ORM tickets with ``render.tickets`` (``next_target``, ``countdown``,
-  ``urgency_style``).
+- Plain, CSV and table listings read plain rows with the next pending target joined on ``next_due_at``;
+  each record equals the one rendered from whole ORM tickets with ``render.tickets`` (``next_target``,
+  ``countdown``, ``urgency_style``), ties and limits included; import derives ``next_due_at`` itself.
 - One country's public holidays are loaded without importing every country module, and are the
   package's own.
 """
@@ -137,27 +137,31 @@ def test_report_durations_equal_the_datetime_arithmetic(store: Store) -> None:
 def test_listing_records_equal_those_rendered_from_whole_tickets(store: Store) -> None:
     from sqlmodel import col
 
-    from supportcli.cli.views import _listing_record
+    from supportcli.cli.views import DueTimes, _listing_record
+    from supportcli.render.output import Format
     from supportcli.render.tickets import countdown, local, next_target, urgency_style
     from supportcli.store.models import Ticket
     from supportcli.store.policies import parsed, version_in_effect
-    from supportcli.store.queries import listing_rows, next_pending_targets, targets_for
+    from supportcli.store.queries import listing_rows, targets_for
 
     _fill(store)
+    _tie(store, 6)
     policy = parsed(_newest(store, version_in_effect))
     calendar = calendar_for(policy.calendar, NOW.year)
     statement = select(Ticket).order_by(col(Ticket.id))
     with store.read() as session:
         tickets = list(session.exec(statement).scalars())
         whole = targets_for(session, [t.id or 0 for t in tickets])
-        rows = listing_rows(session, statement)
-        upcoming = next_pending_targets(session, [row[0] for row in rows])
-    now_position = calendar.position(calendar.to_epoch(NOW))
+        rows = list(listing_rows(session, statement, NOW))
+        wide_rows = list(listing_rows(session, statement, NOW, wide=True))
+    due_times = DueTimes(policy, calendar, NOW)
     styles = set()
-    for ticket, row in zip(tickets, rows, strict=True):
+    for ticket, row, wide_row in zip(tickets, rows, wide_rows, strict=True):
         target = next_target(whole.get(ticket.id or 0, []))
-        record = _listing_record(row, upcoming.get(row[0]), policy, calendar, NOW, now_position, styled=True)
-        styles.add(record["style"])
+        record = _listing_record(wide_row, due_times, Format.CSV)
+        styles.add(style := _listing_record(row, due_times, Format.TABLE)["style"])
+        assert style == urgency_style(target, calendar, NOW)
+        due_at = local(target.due_at, calendar) if target else None
         assert record == {
             "id": ticket.id,
             "subject": ticket.subject,
@@ -168,16 +172,87 @@ def test_listing_records_equal_those_rendered_from_whole_tickets(store: Store) -
             "owner": ticket.owner or "",
             "org": ticket.org or "",
             "tier": policy.tiers[ticket.tier],
-            "received_at": local(ticket.received_at, calendar),
+            "received_at": local(ticket.received_at, calendar).replace(microsecond=0),  # type: ignore[union-attr]
             "next_target": target.name if target else "",
-            "due_at": local(target.due_at, calendar) if target else None,
+            "due_at": due_at.replace(microsecond=0) if due_at else None,  # listings show whole seconds
             "left": countdown(target, calendar, NOW),
             "remaining_working_minutes": calendar.remaining_seconds(NOW, target.due_at) // 60  # type: ignore[arg-type]
             if target
             else None,
-            "style": urgency_style(target, calendar, NOW),
+            "style": None,
         }
+        plain = _listing_record(row, due_times, Format.PLAIN)
+        assert plain["due_at"] == (due_at.replace(microsecond=0).isoformat() if due_at else None)
     assert {"red", "yellow", None} <= styles
+
+
+def _tie(store: Store, ticket_id: int) -> str:
+    """Make a ticket's last pending target fall due with its first (``next_due_at`` stays right); its name.
+
+    The first is then stored again, so it comes after the other in the ticket index: the tie is decided by
+    ``TARGET_ORDER``, not by the order the rows come in.
+    """
+    from supportcli.store.models import Target
+
+    with store.write() as session:
+        targets = session.exec(select(Target).where(Target.ticket_id == ticket_id)).scalars()
+        pending = sorted((t for t in targets if t.state == "pending"), key=lambda t: t.due_at)
+        assert len(pending) >= 2
+        first, last = pending[0], pending[-1]
+        last.due_at = first.due_at
+        session.add(last)
+        copy = Target(**{**first.model_dump(), "id": None})
+        session.delete(first)
+        session.flush()
+        session.add(copy)
+        return last.name
+
+
+def test_a_limited_listing_counts_tickets_and_a_tie_goes_to_the_earlier_target(store: Store) -> None:
+    from supportcli.core.tickets import TARGET_ORDER
+    from supportcli.store.queries import due_statement, listing_rows
+
+    _fill(store)
+    later = _tie(store, 6)
+    with store.read() as session:
+        every = list(listing_rows(session, due_statement(), NOW))
+        ids = [row[0] for row in every]
+        assert len(ids) == len(set(ids)) > 3
+        for limit in (1, 3, len(ids) + 5):
+            assert list(listing_rows(session, due_statement(), NOW, limit=limit)) == every[:limit]
+    tied = next(row for row in every if row[0] == 6)
+    assert TARGET_ORDER.index(tied[5]) < TARGET_ORDER.index(later)
+
+
+def test_import_derives_next_due_at_from_the_pending_targets() -> None:
+    from supportcli.store.transfer import load_ticket
+
+    def target(name: str, due: str, state: str) -> dict[str, str]:
+        return {
+            "name": name,
+            "duration": "1wd",
+            "started_at": "2026-11-20T09:00:00+00:00",
+            "due_at": due,
+            "state": state,
+        }
+
+    record = {
+        "id": 7,
+        "subject": "s",
+        "received_at": "2026-11-20T09:00:00+00:00",
+        "logged_at": "2026-11-20T09:00:00+00:00",
+        "updated_at": "2026-11-20T09:00:00+00:00",
+        "policy_version": 1,
+        "next_due_at": "2030-01-01T00:00:00+00:00",  # wrong: listings must not trust it
+        "targets": [
+            target("acknowledge", "2026-11-20T17:00:00+00:00", "met"),
+            target("resolve", "2026-12-04T17:00:00+00:00", "pending"),
+            target("respond", "2026-11-24T17:00:00+00:00", "pending"),
+        ],
+    }
+    assert load_ticket(record, "line 1")["ticket"]["next_due_at"] == datetime(2026, 11, 24, 17, tzinfo=UTC)
+    record["targets"] = [target("resolve", "2026-12-04T17:00:00+00:00", "paused")]
+    assert load_ticket(record, "line 1")["ticket"]["next_due_at"] is None
 
 
 def _newest(store: Store, version_in_effect: Callable) -> object:  # type: ignore[type-arg]
@@ -206,29 +281,3 @@ def test_a_calendar_does_not_import_every_country_module() -> None:
     )
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert shown.strip() == "['holidays.countries.united_kingdom']"
-
-
-def test_next_pending_targets_are_read_through_the_ticket_index(store_path: Path) -> None:
-    from sqlalchemy.dialects import sqlite
-
-    from supportcli.store.queries import next_pending_targets
-
-    store = open_store(sqlite_location(store_path), {}, default_policy_source, NOW, "alice")
-    statements = []
-    try:
-        with store.read() as session:
-            connection = session.connection()
-            original = connection.execute
-
-            def spy(statement, *args, **kwargs):  # type: ignore[no-untyped-def]
-                statements.append(statement)
-                return original(statement, *args, **kwargs)
-
-            connection.execute = spy  # type: ignore[method-assign]
-            next_pending_targets(session, [1, 2, 3])
-            compiled = statements[0].compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
-            plan = " | ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}"))
-    finally:
-        store.close()
-    assert "USING INDEX ix_targets_ticket_id" in plan
-    assert "ix_targets_state_due" not in plan

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
@@ -343,38 +343,39 @@ def list_command(
     wanted = replace(
         ticket_filter(obj, status, kind, channel, priority, owner, org, tier, category, tag, since, until),
         sort=sort,
-        limit=limit,
-    )
+    )  # the limit is applied by _emit_tickets, which counts tickets rather than joined rows
     with obj.store().read() as session:
-        _emit_tickets(obj, session, ticket_statement(wanted), json_output, csv_output, quiet, title=None)
+        statement = ticket_statement(wanted)
+        _emit_tickets(obj, session, statement, limit, json_output, csv_output, quiet, title=None)
 
 
 def _emit_tickets(
     obj: AppContext,
     session: Session,
     statement: Select,  # type: ignore[type-arg]
+    limit: int | None,
     json_output: bool,
     csv_output: bool,
     quiet: bool,
     title: str | None,
 ) -> None:
-    """Write the tickets a ``select(Ticket)`` statement finds in the format asked for.
+    """Write the tickets a ``select(Ticket)`` statement finds (at most ``limit``) in the format asked for.
 
-    Only JSON shows whole tickets with every target; tables, rows and CSV read just the columns they
-    show and each ticket's next pending target, as plain rows rather than ORM objects.
+    Only JSON shows whole tickets with every target; tables, rows and CSV stream just the columns they
+    show with each ticket's next pending target, as plain rows rather than ORM objects.
     """
     from supportcli.render.tickets import ticket_record
-    from supportcli.store.queries import listing_rows, next_pending_targets, targets_for, ticket_ids
+    from supportcli.store.queries import listing_rows, targets_for, ticket_ids
 
     if quiet:
-        for ticket_id in ticket_ids(session, statement):
+        for ticket_id in ticket_ids(session, statement.limit(limit)):
             obj.output.line(str(ticket_id))
         return
     now = obj.now()
     policies = PolicyCache(session, now.year)
     fmt = obj.output.listing_format(json_flag=json_output, csv_flag=csv_output)
     if fmt is Format.JSON:
-        tickets = list(session.exec(statement))
+        tickets = list(session.exec(statement.limit(limit)))
         targets = targets_for(session, [t.id for t in tickets if t.id is not None])
         obj.output.json(
             [
@@ -383,31 +384,16 @@ def _emit_tickets(
             ]
         )
         return
-    rows = listing_rows(session, statement)
-    upcoming = next_pending_targets(session, [row[0] for row in rows])
-    # Per policy version: the policy, its calendar and the working-time position of now.
-    versions: dict[int, tuple[Policy, WorkingCalendar, float]] = {}
-    records = []
-    for row in rows:
-        version = row[-1]  # LISTING_COLUMNS end with the policy version
-        if version not in versions:
-            policy, calendar = policies.get(_TicketKey(row[0], version))  # type: ignore[arg-type]
-            versions[version] = (policy, calendar, calendar.position(calendar.to_epoch(now)))
-        policy, calendar, now_position = versions[version]
-        records.append(
-            _listing_record(row, upcoming.get(row[0]), policy, calendar, now, now_position, fmt is Format.TABLE)
-        )
-    columns = [
-        Column("ID", "id", justify="right", human=lambda v: f"#{v}"),
-        Column("Subject", "subject", wrap=True),
-        Column("Status", "status"),
-        Column("Owner", "owner"),
-        Column("Next", "next_target"),
-        Column("Due", "due_at"),
-        Column("Left", "left", justify="right"),
-    ]
+    wide = fmt is Format.CSV
+    rows = listing_rows(session, statement, now, limit, wide=wide)
+    records = _listing_records(rows, policies, now, fmt)
+    obj.output.listing(_listing_columns(fmt), records, fmt, title=title, row_style=lambda r: r["style"])
+
+
+def _listing_columns(fmt: Format) -> list[Column]:
+    """The columns of a ticket listing: a table's (and plain rows'), or CSV's."""
     if fmt is Format.CSV:
-        columns = [
+        return [
             Column(k, k)
             for k in (
                 "id",
@@ -425,7 +411,59 @@ def _emit_tickets(
                 "remaining_working_minutes",
             )
         ]
-    obj.output.listing(columns, records, fmt, title=title, row_style=lambda r: r["style"])
+    return [
+        Column("ID", "id", justify="right", human=lambda v: f"#{v}"),
+        Column("Subject", "subject", wrap=True),
+        Column("Status", "status"),
+        Column("Owner", "owner"),
+        Column("Next", "next_target"),
+        Column("Due", "due_at"),
+        Column("Left", "left", justify="right"),
+    ]
+
+
+class DueTimes:
+    """The due times of one policy version as listings show them, each worked out once per distinct instant.
+
+    Now is fixed for the command and due times repeat a great deal (most fall at a closing time), so the
+    local time, the countdown and whether it is today depend only on the due time's epoch seconds. A
+    countdown is one difference of working-time positions, as ``WorkingCalendar.remaining_seconds``.
+    """
+
+    def __init__(self, policy: Policy, calendar: WorkingCalendar, now: datetime) -> None:
+        self.policy, self.calendar = policy, calendar
+        self._now_position = calendar.position(calendar.to_epoch(now))
+        self._today = now.astimezone(calendar.zone).date()
+        self._shown: dict[int, tuple[datetime, str, int, str, bool]] = {}
+
+    def shown(self, due_epoch: int) -> tuple[datetime, str, int, str, bool]:
+        """(local due time, the same as plain rows write it, working minutes left, the countdown as text,
+        due today by the local date)."""
+        shown = self._shown.get(due_epoch)
+        if shown is None:
+            from supportcli.core.tickets import format_working_time
+            from supportcli.render.output import plain_value
+
+            calendar = self.calendar
+            due = calendar.to_local(due_epoch)
+            minutes = int(calendar.position(due_epoch) - self._now_position) // 60
+            left = format_working_time(minutes * 60, calendar.day_length_seconds)
+            shown = self._shown[due_epoch] = (due, plain_value(due), minutes, left, due.date() == self._today)
+        return shown
+
+
+def _listing_records(
+    rows: Iterable[Sequence[Any]], policies: PolicyCache, now: datetime, fmt: Format
+) -> Iterator[dict[str, Any]]:
+    """The records of ``listing_rows`` rows, made as they are written (each policy version's loaded once)."""
+    versions: dict[int, DueTimes] = {}
+    for row in rows:
+        version = row[4]  # LISTING_COLUMNS: the policy version
+        due_times = versions.get(version)
+        if due_times is None:
+            policy, calendar = policies.get(_TicketKey(row[0], version))  # type: ignore[arg-type]
+            due_times = versions[version] = DueTimes(policy, calendar, now)
+        yield _listing_record(row, due_times, fmt)
 
 
 class _TicketKey(NamedTuple):
@@ -435,51 +473,45 @@ class _TicketKey(NamedTuple):
     policy_version: int
 
 
-def _listing_record(
-    row: Sequence[Any],
-    upcoming: tuple[str, datetime] | None,
-    policy: Policy,
-    calendar: WorkingCalendar,
-    now: datetime,
-    now_position: float,
-    styled: bool,
-) -> dict[str, Any]:
-    """One ticket of a table, plain or CSV listing (a ``listing_rows`` tuple), with its next pending target.
+def _listing_record(row: Sequence[Any], due_times: DueTimes, fmt: Format) -> dict[str, Any]:
+    """One ticket of a table, plain or CSV listing (a ``listing_rows`` row) with its next pending target.
 
-    ``now_position`` is the calendar's working-time position of now: a countdown is then one position
-    difference, as ``WorkingCalendar.remaining_seconds`` computes it. ``styled``: the row's colour is wanted.
+    A table's record has the row's colour (red when breached, yellow when due today, as
+    ``render.tickets.urgency_style``); a CSV one the ticket's ``CSV_COLUMNS``. Plain rows get the due
+    time as the text they write (the same for every ticket due then, so it is made once).
     """
-    from supportcli.core.tickets import format_working_time
-
-    ticket_id, subject, status, kind, channel, priority, owner, org, tier, received_at, _ = row
-    zone = calendar.zone
-    name, due_at, minutes, style = "", None, None, None
-    if upcoming is not None:
-        name, due = upcoming
-        due_at = due.astimezone(zone)
-        minutes = int(calendar.position(calendar.to_epoch(due)) - now_position) // 60
-        if styled:  # as render.tickets.urgency_style: red when breached, yellow when due today (local date)
-            if due < now:
-                style = "red"
-            elif due_at.date() == now.astimezone(zone).date():
-                style = "yellow"
-    return {
+    ticket_id, subject, status, owner, _, name, due_epoch, overdue = row[:8]
+    due_at: datetime | str | None = None
+    minutes, left, style = None, "", None
+    if name is not None:
+        due_at, due_text, minutes, left, today = due_times.shown(due_epoch)
+        if fmt is Format.PLAIN:
+            due_at = due_text
+        elif fmt is Format.TABLE:
+            style = "red" if overdue else "yellow" if today else None
+    record = {
         "id": ticket_id,
         "subject": subject,
         "status": status,
-        "kind": kind,
-        "channel": channel,
-        "priority": priority,
         "owner": owner or "",
-        "org": org or "",
-        "tier": policy.tiers[tier] if tier < len(policy.tiers) else tier,
-        "received_at": received_at.astimezone(zone),
-        "next_target": name,
+        "next_target": name or "",
         "due_at": due_at,
-        "left": format_working_time(minutes * 60, calendar.day_length_seconds) if minutes is not None else "",
+        "left": left,
         "remaining_working_minutes": minutes,
         "style": style,
     }
+    if fmt is Format.CSV:
+        kind, channel, priority, org, tier, received_epoch = row[8:]
+        tiers = due_times.policy.tiers
+        record.update(
+            kind=kind,
+            channel=channel,
+            priority=priority,
+            org=org or "",
+            tier=tiers[tier] if tier < len(tiers) else tier,
+            received_at=due_times.calendar.to_local(received_epoch),
+        )
+    return record
 
 
 def due(
@@ -506,8 +538,5 @@ def due(
 
     obj: AppContext = ctx.obj
     owners = list(owner or []) + ([obj.actor] if mine else [])
-    statement = due_statement(owners)
-    if limit is not None:
-        statement = statement.limit(limit)
     with obj.store().read() as session:
-        _emit_tickets(obj, session, statement, json_output, csv_output, quiet, title=None)
+        _emit_tickets(obj, session, due_statement(owners), limit, json_output, csv_output, quiet, title=None)

@@ -34,9 +34,16 @@ def _mail_gateway(connection: Connection) -> None:
     connection.execute(text("CREATE INDEX ix_notices_message_id ON notices (message_id)"))
 
 
+def _events_by_kind(connection: Connection) -> None:
+    """Version 3: history events by kind and time, so ``report`` counts a period's escalations and extensions
+    with a range scan instead of reading every event of the store."""
+    connection.execute(text("CREATE INDEX ix_events_kind_at ON events (kind, at)"))
+
+
 # Append new steps here, numbered from 2; never edit one that has been released.
 MIGRATIONS: list[Migration] = [
     Migration(2, "mail gateway: ticket watchers, notices by Message-ID", _mail_gateway),
+    Migration(3, "events by kind and time, for report", _events_by_kind),
 ]
 
 

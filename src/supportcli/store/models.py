@@ -117,6 +117,8 @@ class Event(SQLModel, table=True):
     """An append-only history entry: who did what to a ticket, when."""
 
     __tablename__ = "events"
+    # report counts the escalations and extensions made in a period: a range scan of this (schema version 3).
+    __table_args__ = (Index("ix_events_kind_at", "kind", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="tickets.id", index=True)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
 from sqlalchemy.engine import Row
@@ -13,6 +14,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
 from supportcli.store.models import Target, Ticket
+from supportcli.store.types import EpochSeconds
 
 SORTS = {
     "id": (col(Ticket.id),),
@@ -135,64 +137,93 @@ def breached_rows(
     return session.connection().execute(statement).all()
 
 
-# What plain, CSV and table listings show of a ticket (JSON shows every field, from whole tickets), in
-# the order of the tuples ``listing_rows`` returns.
-LISTING_COLUMNS = (
-    "id",
-    "subject",
-    "status",
-    "kind",
-    "channel",
-    "priority",
-    "owner",
-    "org",
-    "tier",
-    "received_at",
-    "policy_version",
-)
+# What plain and table listings show of a ticket (JSON shows every field, from whole tickets), in the order
+# of the tuples ``listing_rows`` returns; CSV rows go on with ``CSV_COLUMNS``. Instants are whole epoch seconds
+# (floored), so no datetime is built per row; ``next_overdue`` is the database's own ``next_due_at < now`` on
+# the exact instant. Each column read costs time on every row, so the narrow form leaves out what only CSV shows.
+LISTING_COLUMNS = ("id", "subject", "status", "owner", "policy_version", "next_target", "next_due_at", "next_overdue")
+CSV_COLUMNS = ("kind", "channel", "priority", "org", "tier", "received_at")
+CHUNK = 500
+STREAM_ROWS = 2000  # rows fetched at a time (a server-side cursor on PostgreSQL): flat memory, few calls
 
 
-def listing_rows(session: Session, statement: Select) -> list[tuple[Any, ...]]:  # type: ignore[type-arg]
-    """The tickets a ``select(Ticket)`` statement finds, as plain rows of ``LISTING_COLUMNS`` (no ORM objects).
+def listing_rows(
+    session: Session,
+    statement: Select,  # type: ignore[type-arg]
+    now: datetime,
+    limit: int | None = None,
+    wide: bool = False,
+) -> Iterator[Sequence[Any]]:
+    """The tickets a ``select(Ticket)`` statement finds, in its order, as plain rows of ``LISTING_COLUMNS``.
 
-    Read them by position (a row is a tuple): that costs a tenth of reading a field by name.
+    Each row holds the ticket's next pending target, as ``render.tickets.next_target`` picks it (due
+    first, earlier in ``TARGET_ORDER`` on a tie), or Nones; ``wide`` rows go on with ``CSV_COLUMNS``.
+    Without a limit it is one streamed query; with one, the limited ids are read first (so the limit
+    counts tickets, not joined rows), then the same query over them. Read the rows by position: a field
+    by name costs ten times more on a SQLAlchemy row.
     """
-    columns = [col(getattr(Ticket, name)) for name in LISTING_COLUMNS]
-    return list(session.connection().execute(statement.with_only_columns(*columns)))
+    joined = _with_next_target(statement.limit(None), now, wide)
+    connection = session.connection()
+    if limit is None:
+        result = connection.execute(joined.execution_options(yield_per=STREAM_ROWS))
+        yield from _one_per_ticket(chain.from_iterable(result.partitions()))
+        return
+    ids = ticket_ids(session, statement.limit(limit))
+    for start in range(0, len(ids), CHUNK):
+        yield from _one_per_ticket(connection.execute(joined.where(col(Ticket.id).in_(ids[start : start + CHUNK]))))
+
+
+def _with_next_target(statement: Select, now: datetime, wide: bool) -> Select:  # type: ignore[type-arg]
+    """The listing columns of a ticket statement joined to the pending targets due at its ``next_due_at``.
+
+    ``next_due_at`` is the earliest pending due time (every change of a target refreshes it, and import
+    recomputes it), so the join reads only the next target (two when they fall due together) and the
+    due time and ``due_at < now`` come from the ticket row. Tickets without one come once, with Nones.
+    The pending condition sits inside a CASE because a plain ``state = 'pending'`` makes SQLite (which
+    has no statistics) look targets up through ``ix_targets_state_due`` rather than the ticket index.
+    """
+    from sqlalchemy import Integer, case, type_coerce
+
+    pending_due = case((col(Target.state) == "pending", col(Target.due_at)), else_=None)
+    next_due = col(Ticket.next_due_at)
+    columns: list[Any] = [col(getattr(Ticket, name)) for name in LISTING_COLUMNS[:-3]]
+    # As an integer: SQLite has no booleans, and a Boolean column would convert every row.
+    columns += [col(Target.name), EpochSeconds(next_due), type_coerce(next_due < now, Integer)]
+    if wide:
+        columns += [col(getattr(Ticket, name)) for name in CSV_COLUMNS[:-1]] + [EpochSeconds(col(Ticket.received_at))]
+    return (
+        statement.with_only_columns(*columns)
+        .select_from(Ticket)
+        .outerjoin(
+            Target,
+            (col(Target.ticket_id) == col(Ticket.id)) & (pending_due == next_due),
+        )
+        .order_by(col(Ticket.id))  # a ticket's rows together whatever the statement's own order
+    )
+
+
+def _one_per_ticket(rows: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
+    """One row per ticket from rows that keep a ticket's rows together: of targets due together, the first in
+    ``TARGET_ORDER``."""
+    from supportcli.core.tickets import TARGET_ORDER
+
+    rank = {name: index for index, name in enumerate(TARGET_ORDER)}
+    held: Sequence[Any] | None = None
+    for row in rows:
+        if held is not None and row[0] == held[0]:
+            if rank.get(row[5], 99) < rank.get(held[5], 99):
+                held = row
+            continue
+        if held is not None:
+            yield held
+        held = row
+    if held is not None:
+        yield held
 
 
 def ticket_ids(session: Session, statement: Select) -> list[int]:  # type: ignore[type-arg]
     """Only the ids of the tickets a ``select(Ticket)`` statement finds."""
     return list(session.connection().execute(statement.with_only_columns(col(Ticket.id))).scalars())
-
-
-def next_pending_targets(session: Session, ticket_ids: Sequence[int]) -> dict[int, tuple[str, datetime]]:
-    """Each ticket's pending target that falls due first (earlier in ``TARGET_ORDER`` on a tie): (name, due_at).
-
-    Tickets without a pending due time are absent. This is ``render.tickets.next_target`` over the pending
-    targets of many tickets, read as plain tuples of the two columns it needs.
-    """
-    from sqlalchemy import case
-
-    from supportcli.core.tickets import TARGET_ORDER
-
-    rank = {name: index for index, name in enumerate(TARGET_ORDER)}
-    first: dict[int, tuple[str, datetime]] = {}
-    # A plain ``state = 'pending'`` term next to ``ticket_id IN (...)`` makes SQLite (which has no
-    # statistics) prefer the (state, due_at) index and scan every pending target of the store for each
-    # chunk; inside a CASE no index can serve it, so the ticket index does and only the pending targets
-    # with a due time come back.
-    pending_due = case((col(Target.state) == "pending", col(Target.due_at)), else_=None)
-    for start in range(0, len(ticket_ids), 500):
-        chunk = list(ticket_ids[start : start + 500])
-        statement = select(col(Target.ticket_id), col(Target.name), col(Target.due_at)).where(
-            col(Target.ticket_id).in_(chunk), pending_due.is_not(None)
-        )
-        for ticket_id, name, due_at in session.connection().execute(statement):
-            best = first.get(ticket_id)
-            if best is None or (due_at, rank.get(name, 99)) < (best[1], rank.get(best[0], 99)):
-                first[ticket_id] = (name, due_at)
-    return first
 
 
 def due_tickets(session: Session, limit: int | None = None, owners: Sequence[str] = ()) -> list[Ticket]:
@@ -206,7 +237,7 @@ def due_tickets(session: Session, limit: int | None = None, owners: Sequence[str
 def targets_for(session: Session, ticket_ids: Sequence[int]) -> dict[int, list[Target]]:
     """Every target of many tickets in a few queries, grouped by ticket.
 
-    Listings that show only each ticket's next pending target use ``next_pending_targets``.
+    Listings that show only each ticket's next pending target use ``listing_rows``.
     """
     from supportcli.core.tickets import TARGET_ORDER
 

@@ -759,7 +759,18 @@ def load_ticket(record: Mapping[str, Any], where: str) -> dict[str, Any]:
     for index, target in enumerate(values["targets"]):
         if target["state"] not in states:
             raise InvalidInput(f"{where} targets[{index}]: state: unknown state {target['state']!r}")
+    ticket["next_due_at"] = earliest_pending_due(values["targets"])
     return values
+
+
+def earliest_pending_due(targets: Iterable[Mapping[str, Any]]) -> datetime | None:
+    """A ticket's ``next_due_at``: the earliest due time of its pending targets.
+
+    Derived on import rather than taken from the file, as every change to a target refreshes it in the
+    store: listings join the next target on it (``queries.listing_rows``), so it must never disagree.
+    """
+    pending = [t["due_at"] for t in targets if t["state"] == TargetState.PENDING.value and t["due_at"] is not None]
+    return min(pending) if pending else None
 
 
 def _check_policy_source(values: dict[str, Any], where: str) -> None:

@@ -18,6 +18,7 @@ import typer
 
 from supportcli.cli import complete
 from supportcli.cli.context import AppContext
+from supportcli.cli.tickets_cmd import TicketId, acting, write
 from supportcli.core.tickets import KINDS, PRIORITIES, check_choice
 from supportcli.render.output import Column
 
@@ -370,10 +371,7 @@ def _copy_templates(obj: AppContext, target: Path) -> None:
 
 def watch(
     ctx: typer.Context,
-    ticket_id: Annotated[
-        int,
-        typer.Argument(metavar="ID", help="Ticket number.", min=1, max=2**31 - 1, autocompletion=complete.ticket_ids),
-    ],
+    ticket_id: TicketId,
     addresses: Annotated[list[str], typer.Argument(metavar="EMAIL", help="Addresses to add (or remove).")],
     remove: Annotated[bool, typer.Option("--remove", help="Stop these addresses watching.")] = False,
 ) -> None:
@@ -389,13 +387,12 @@ def watch(
 
     from supportcli.errors import InvalidInput
     from supportcli.store.mail_gateway import change_watchers
-    from supportcli.store.tickets import Actor
 
     obj: AppContext = ctx.obj
     for item in addresses:
         if not re.fullmatch(r"[^@\s,<>]+@[^@\s,<>]+", item.strip()):
             raise InvalidInput(f"not an e-mail address: {item!r}")
-    actor = Actor(obj.actor, obj.now())
-    changed = obj.store().run_write(lambda session: change_watchers(session, ticket_id, actor, addresses, remove))
+    actor = acting(obj, None)
+    changed = write(obj, lambda session: change_watchers(session, ticket_id, actor, addresses, remove))
     verb = "no longer watching" if remove else "now watching"
     obj.output.message(f"#{ticket_id}: {', '.join(changed)} {verb}" if changed else f"#{ticket_id}: nothing to change")

@@ -4,9 +4,10 @@
   instant, on SQLite and PostgreSQL, so working durations from epoch positions equal
   ``working_seconds_between`` on the datetimes (property-tested through the database).
 - The report's durations equal the datetime arithmetic, ticket by ticket.
-- Plain, CSV and table listings read plain rows with the next pending target joined on ``next_due_at``;
-  each record equals the one rendered from whole ORM tickets with ``render.tickets`` (``next_target``,
-  ``countdown``, ``urgency_style``), ties and limits included; import derives ``next_due_at`` itself.
+- Plain, CSV and table listings read plain rows of tickets, whose ``next_target`` and ``next_due_at`` mirror
+  the next pending target; each record equals the one rendered from whole ORM tickets with
+  ``render.tickets`` (``next_target``, ``countdown``, ``urgency_style``), ties and limits included; import
+  and the schema-4 migration derive both themselves.
 - One country's public holidays are loaded without importing every country module, and are the
   package's own.
 """
@@ -187,12 +188,13 @@ def test_listing_records_equal_those_rendered_from_whole_tickets(store: Store) -
 
 
 def _tie(store: Store, ticket_id: int) -> str:
-    """Make a ticket's last pending target fall due with its first (``next_due_at`` stays right); its name.
+    """Make a ticket's last pending target fall due with its first, as a change of targets does; its name.
 
     The first is then stored again, so it comes after the other in the ticket index: the tie is decided by
     ``TARGET_ORDER``, not by the order the rows come in.
     """
-    from supportcli.store.models import Target
+    from supportcli.store.models import Target, Ticket
+    from supportcli.store.tickets import refresh_next_due
 
     with store.write() as session:
         targets = session.exec(select(Target).where(Target.ticket_id == ticket_id)).scalars()
@@ -205,6 +207,10 @@ def _tie(store: Store, ticket_id: int) -> str:
         session.delete(first)
         session.flush()
         session.add(copy)
+        session.flush()
+        ticket = session.get(Ticket, ticket_id)
+        refresh_next_due(ticket, session.exec(select(Target).where(Target.ticket_id == ticket_id)).scalars().all())
+        session.add(ticket)
         return last.name
 
 
@@ -224,7 +230,7 @@ def test_a_limited_listing_counts_tickets_and_a_tie_goes_to_the_earlier_target(s
     assert TARGET_ORDER.index(tied[5]) < TARGET_ORDER.index(later)
 
 
-def test_import_derives_next_due_at_from_the_pending_targets() -> None:
+def test_import_derives_the_next_target_from_the_pending_targets() -> None:
     from supportcli.store.transfer import load_ticket
 
     def target(name: str, due: str, state: str) -> dict[str, str]:
@@ -244,15 +250,46 @@ def test_import_derives_next_due_at_from_the_pending_targets() -> None:
         "updated_at": "2026-11-20T09:00:00+00:00",
         "policy_version": 1,
         "next_due_at": "2030-01-01T00:00:00+00:00",  # wrong: listings must not trust it
+        "next_target": "acknowledge",  # nor this
         "targets": [
             target("acknowledge", "2026-11-20T17:00:00+00:00", "met"),
-            target("resolve", "2026-12-04T17:00:00+00:00", "pending"),
-            target("respond", "2026-11-24T17:00:00+00:00", "pending"),
+            target("resolve", "2026-11-24T17:00:00+00:00", "pending"),
+            target("respond", "2026-11-24T17:00:00+00:00", "pending"),  # due together: respond comes first
         ],
     }
-    assert load_ticket(record, "line 1")["ticket"]["next_due_at"] == datetime(2026, 11, 24, 17, tzinfo=UTC)
+    ticket = load_ticket(record, "line 1")["ticket"]
+    assert (ticket["next_target"], ticket["next_due_at"]) == ("respond", datetime(2026, 11, 24, 17, tzinfo=UTC))
     record["targets"] = [target("resolve", "2026-12-04T17:00:00+00:00", "paused")]
-    assert load_ticket(record, "line 1")["ticket"]["next_due_at"] is None
+    ticket = load_ticket(record, "line 1")["ticket"]
+    assert (ticket["next_target"], ticket["next_due_at"]) == (None, None)
+
+
+def _next_targets(store: Store) -> dict[int, tuple[str | None, datetime | None]]:
+    from supportcli.store.models import Ticket
+
+    with store.read() as session:
+        rows = session.execute(select(Ticket.id, Ticket.next_target, Ticket.next_due_at)).all()
+    return {ticket_id: (name, due_at) for ticket_id, name, due_at in rows}
+
+
+def test_schema_version_4_names_the_next_target_of_every_ticket_as_the_program_does(store: Store) -> None:
+    """Migration 4 on each backend: a store made before ``next_target`` gets the value each change gives."""
+    from sqlalchemy import text
+
+    _fill(store)
+    tied = _tie(store, 6)
+    expected = _next_targets(store)
+    assert expected[6][0] not in (None, tied)  # the tie went to the earlier target
+    assert {name for name, _ in expected.values()} >= {"acknowledge", "respond", "resolve", None}
+    with store.write() as session:
+        session.connection().execute(text("ALTER TABLE tickets DROP COLUMN next_target"))
+        session.connection().execute(text("UPDATE supportcli_meta SET value = '3' WHERE key = 'schema_version'"))
+    store.close()
+    upgraded = open_store(store.location, {}, default_policy_source, NOW, "alice")
+    try:
+        assert _next_targets(upgraded) == expected
+    finally:
+        upgraded.close()
 
 
 def _newest(store: Store, version_in_effect: Callable) -> object:  # type: ignore[type-arg]

@@ -7,7 +7,7 @@ applies them and records the events.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -142,6 +142,24 @@ MEETS: dict[str, tuple[str, ...]] = {
 def met_state(due_at: datetime, met_at: datetime) -> TargetState:
     """A target met after its due time counts as breached (met late)."""
     return TargetState.MET if met_at <= due_at else TargetState.BREACHED
+
+
+def next_pending(targets: Iterable[tuple[str, str, datetime | None]]) -> tuple[str, datetime] | None:
+    """The (name, due time) of the pending target that falls due first, from (name, state, due time) triples.
+
+    Targets due together go to the earlier in ``TARGET_ORDER`` (acknowledge before resolve), whatever the
+    order they come in. A ticket stores the result (``next_target``, ``next_due_at``) so listings read one row.
+    """
+    rank = {name: index for index, name in enumerate(TARGET_ORDER)}
+    pending = [
+        (due_at, rank.get(name, len(rank)), name)
+        for name, state, due_at in targets
+        if state == "pending" and due_at is not None
+    ]
+    if not pending:
+        return None
+    due_at, _, name = min(pending)
+    return name, due_at
 
 
 def shown_state(state: str, due_at: datetime | None, now: datetime) -> TargetState:

@@ -39,7 +39,8 @@ class PolicyVersion(SQLModel, table=True):
 
 
 class Ticket(SQLModel, table=True):
-    """One customer contact. Due times live on its targets; ``next_due_at`` mirrors the earliest pending one."""
+    """One customer contact. Due times live on its targets; ``next_due_at`` and ``next_target`` mirror the
+    pending one that falls due first (``core.tickets.next_pending``), so listings read one row per ticket."""
 
     __tablename__ = "tickets"
     __table_args__ = (
@@ -78,6 +79,7 @@ class Ticket(SQLModel, table=True):
     policy_version: int = Field(foreign_key="policy_versions.version")
     rule_number: int | None = None
     next_due_at: datetime | None = Field(default=None, sa_column=instant_column(nullable=True))
+    next_target: str | None = None
     purged_at: datetime | None = Field(default=None, sa_column=instant_column(nullable=True))
 
     @property

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
@@ -143,7 +143,6 @@ def breached_rows(
 # the exact instant. Each column read costs time on every row, so the narrow form leaves out what only CSV shows.
 LISTING_COLUMNS = ("id", "subject", "status", "owner", "policy_version", "next_target", "next_due_at", "next_overdue")
 CSV_COLUMNS = ("kind", "channel", "priority", "org", "tier", "received_at")
-CHUNK = 500
 STREAM_ROWS = 2000  # rows fetched at a time (a server-side cursor on PostgreSQL): flat memory, few calls
 
 
@@ -156,69 +155,28 @@ def listing_rows(
 ) -> Iterator[Sequence[Any]]:
     """The tickets a ``select(Ticket)`` statement finds, in its order, as plain rows of ``LISTING_COLUMNS``.
 
-    Each row holds the ticket's next pending target, as ``render.tickets.next_target`` picks it (due
-    first, earlier in ``TARGET_ORDER`` on a tie), or Nones; ``wide`` rows go on with ``CSV_COLUMNS``.
-    Without a limit it is one streamed query; with one, the limited ids are read first (so the limit
-    counts tickets, not joined rows), then the same query over them. Read the rows by position: a field
-    by name costs ten times more on a SQLAlchemy row.
+    Each row holds the ticket's next pending target as the ticket row mirrors it (``next_target``,
+    ``next_due_at``: every change of a target refreshes them and import derives them), or Nones, so it is
+    one streamed query of one table; ``wide`` rows go on with ``CSV_COLUMNS``. Read the rows by position:
+    a field by name costs ten times more on a SQLAlchemy row.
     """
-    joined = _with_next_target(statement.limit(None), now, wide)
-    connection = session.connection()
-    if limit is None:
-        result = connection.execute(joined.execution_options(yield_per=STREAM_ROWS))
-        yield from _one_per_ticket(chain.from_iterable(result.partitions()))
-        return
-    ids = ticket_ids(session, statement.limit(limit))
-    for start in range(0, len(ids), CHUNK):
-        yield from _one_per_ticket(connection.execute(joined.where(col(Ticket.id).in_(ids[start : start + CHUNK]))))
+    listing = listing_statement(statement, now, wide).limit(limit)
+    result = session.connection().execute(listing.execution_options(yield_per=STREAM_ROWS))
+    yield from chain.from_iterable(result.partitions())
 
 
-def _with_next_target(statement: Select, now: datetime, wide: bool) -> Select:  # type: ignore[type-arg]
-    """The listing columns of a ticket statement joined to the pending targets due at its ``next_due_at``.
+def listing_statement(statement: Select, now: datetime, wide: bool = False) -> Select:  # type: ignore[type-arg]
+    """A ``select(Ticket)`` statement narrowed to the listing columns (``LISTING_COLUMNS``, then ``CSV_COLUMNS``
+    when ``wide``), in its own order: for ``due`` an ordered range scan of ``ix_tickets_next_due``."""
+    from sqlalchemy import Integer, type_coerce
 
-    ``next_due_at`` is the earliest pending due time (every change of a target refreshes it, and import
-    recomputes it), so the join reads only the next target (two when they fall due together) and the
-    due time and ``due_at < now`` come from the ticket row. Tickets without one come once, with Nones.
-    The pending condition sits inside a CASE because a plain ``state = 'pending'`` makes SQLite (which
-    has no statistics) look targets up through ``ix_targets_state_due`` rather than the ticket index.
-    """
-    from sqlalchemy import Integer, case, type_coerce
-
-    pending_due = case((col(Target.state) == "pending", col(Target.due_at)), else_=None)
     next_due = col(Ticket.next_due_at)
-    columns: list[Any] = [col(getattr(Ticket, name)) for name in LISTING_COLUMNS[:-3]]
+    columns: list[Any] = [col(getattr(Ticket, name)) for name in LISTING_COLUMNS[:-2]]
     # As an integer: SQLite has no booleans, and a Boolean column would convert every row.
-    columns += [col(Target.name), EpochSeconds(next_due), type_coerce(next_due < now, Integer)]
+    columns += [EpochSeconds(next_due), type_coerce(next_due < now, Integer)]
     if wide:
         columns += [col(getattr(Ticket, name)) for name in CSV_COLUMNS[:-1]] + [EpochSeconds(col(Ticket.received_at))]
-    return (
-        statement.with_only_columns(*columns)
-        .select_from(Ticket)
-        .outerjoin(
-            Target,
-            (col(Target.ticket_id) == col(Ticket.id)) & (pending_due == next_due),
-        )
-        .order_by(col(Ticket.id))  # a ticket's rows together whatever the statement's own order
-    )
-
-
-def _one_per_ticket(rows: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
-    """One row per ticket from rows that keep a ticket's rows together: of targets due together, the first in
-    ``TARGET_ORDER``."""
-    from supportcli.core.tickets import TARGET_ORDER
-
-    rank = {name: index for index, name in enumerate(TARGET_ORDER)}
-    held: Sequence[Any] | None = None
-    for row in rows:
-        if held is not None and row[0] == held[0]:
-            if rank.get(row[5], 99) < rank.get(held[5], 99):
-                held = row
-            continue
-        if held is not None:
-            yield held
-        held = row
-    if held is not None:
-        yield held
+    return statement.with_only_columns(*columns)
 
 
 def ticket_ids(session: Session, statement: Select) -> list[int]:  # type: ignore[type-arg]

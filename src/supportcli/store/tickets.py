@@ -17,7 +17,15 @@ from sqlmodel import Session, col, select
 from supportcli.core.calendar import WorkingCalendar, calendar_for
 from supportcli.core.durations import Duration, parse_duration
 from supportcli.core.policy import Policy
-from supportcli.core.tickets import MEETS, NewTicket, TargetState, met_state, next_status, plan_targets
+from supportcli.core.tickets import (
+    MEETS,
+    NewTicket,
+    TargetState,
+    met_state,
+    next_pending,
+    next_status,
+    plan_targets,
+)
 from supportcli.errors import InvalidInput, NotAllowed, NotFound
 from supportcli.store import policies
 from supportcli.store.models import Event, Target, Ticket
@@ -75,9 +83,14 @@ def record(session: Session, ticket: Ticket, actor: Actor, kind: str, text: str 
     return event
 
 
+def refresh_next_due(ticket: Ticket, targets: Sequence[Target]) -> None:
+    """Mirror the ticket's next pending target on the ticket row (every change of a target calls this)."""
+    upcoming = next_pending((t.name, t.state, t.due_at) for t in targets)
+    ticket.next_target, ticket.next_due_at = upcoming if upcoming else (None, None)
+
+
 def _refresh(session: Session, ticket: Ticket, targets: list[Target], actor: Actor) -> None:
-    pending = [t.due_at for t in targets if t.state == TargetState.PENDING and t.due_at is not None]
-    ticket.next_due_at = min(pending) if pending else None
+    refresh_next_due(ticket, targets)
     ticket.updated_at = actor.at
     session.add(ticket)
     for target in targets:

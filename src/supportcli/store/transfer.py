@@ -22,7 +22,16 @@ from typing import IO, Any, Literal
 from sqlalchemy import func, insert, text
 from sqlmodel import Session, SQLModel, col, select
 
-from supportcli.core.tickets import CHANNELS, KINDS, PRIORITIES, STATUSES, TARGET_ORDER, TargetState, shown_state
+from supportcli.core.tickets import (
+    CHANNELS,
+    KINDS,
+    PRIORITIES,
+    STATUSES,
+    TARGET_ORDER,
+    TargetState,
+    next_pending,
+    shown_state,
+)
 from supportcli.errors import InvalidInput
 from supportcli.store.database import SCHEMA_VERSION
 from supportcli.store.models import (
@@ -95,6 +104,7 @@ TICKET_FIELDS: dict[str, tuple[str, Any]] = {
     "policy_version": ("int", REQUIRED),
     "rule_number": ("int?", None),
     "next_due_at": ("at?", None),
+    "next_target": ("str?", None),
     "purged_at": ("at?", None),
 }
 TARGET_FIELDS: dict[str, tuple[str, Any]] = {
@@ -759,18 +769,10 @@ def load_ticket(record: Mapping[str, Any], where: str) -> dict[str, Any]:
     for index, target in enumerate(values["targets"]):
         if target["state"] not in states:
             raise InvalidInput(f"{where} targets[{index}]: state: unknown state {target['state']!r}")
-    ticket["next_due_at"] = earliest_pending_due(values["targets"])
+    upcoming = next_pending((t["name"], t["state"], t["due_at"]) for t in values["targets"])
+    # Derived from the targets, never taken from the file: listings trust them (``queries.listing_rows``).
+    ticket["next_target"], ticket["next_due_at"] = upcoming if upcoming else (None, None)
     return values
-
-
-def earliest_pending_due(targets: Iterable[Mapping[str, Any]]) -> datetime | None:
-    """A ticket's ``next_due_at``: the earliest due time of its pending targets.
-
-    Derived on import rather than taken from the file, as every change to a target refreshes it in the
-    store: listings join the next target on it (``queries.listing_rows``), so it must never disagree.
-    """
-    pending = [t["due_at"] for t in targets if t["state"] == TargetState.PENDING.value and t["due_at"] is not None]
-    return min(pending) if pending else None
 
 
 def _check_policy_source(values: dict[str, Any], where: str) -> None:

@@ -551,6 +551,26 @@ def test_escalation_happens_once_per_breach_and_tells_the_new_tier(
     assert len(smtp_env.mails) == 5 and len(webhook.received()) == 2
 
 
+def test_a_breach_noticed_after_an_escalation_in_the_same_run_names_the_new_tier(
+    cli: Cli, webhook: WebhookServer, policy_file: Path
+) -> None:
+    team(cli, policy_file)
+    ticket = log(cli, "Refund refused", "--kind", "complaint", "--owner", "priya")
+    ok(cli("ack", str(ticket), env=at("2026-11-23T10:30:00+00:00")))
+    # resolve falls due Mon 21 Dec 17:00; the next update was agreed for half an hour later
+    ok(cli("update", str(ticket), "-m", "Investigating", "--next", "2026-12-21 17:30", env=at(MON_1100)))
+    result = cron(cli, "2026-12-22T10:00:00+00:00")
+    assert "2 new breach(es), 1 escalated" in result.stdout
+    posted = [
+        (post.json["event"], post.json["target"], post.json["ticket"]["tier_name"]) for post in webhook.received()
+    ]
+    assert posted == [
+        ("breach", "resolve", "Support"),
+        ("escalation", "resolve", "Customer Success Manager"),
+        ("breach", "update", "Customer Success Manager"),
+    ]
+
+
 def test_a_reopened_ticket_does_not_fire_again_for_a_breach_already_notified(
     cli: Cli, smtp_env: SmtpServer, webhook: WebhookServer, policy_file: Path
 ) -> None:

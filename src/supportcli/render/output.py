@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from operator import itemgetter
 from typing import Any, TextIO
 
 
@@ -184,11 +185,15 @@ class Output:
     def plain(self, columns: Sequence[Column], records: Iterable[Mapping[str, Any]]) -> None:
         """Tab-separated rows, one per record (a listing may be a hundred thousand rows: kept to a tight loop)."""
         keys = [column.key for column in columns]
+        cells_of = itemgetter(*keys) if len(keys) > 1 else lambda record: (record[keys[0]],)
         write = self.stdout.write
         lines: list[str] = []
         for record in records:
+            try:
+                cells = cells_of(record)
+            except KeyError:  # a record without some column shows it empty
+                cells = tuple(record.get(key) for key in keys)
             # Most cells are text already: only the others go through plain_value.
-            cells = [record.get(key) for key in keys]
             lines.append("\t".join([c if type(c) is str else plain_value(c) for c in cells]))
             if len(lines) == PLAIN_BATCH_ROWS:
                 write("\n".join(lines) + "\n")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -895,6 +896,25 @@ def test_due_on_a_terminal_shows_a_table_with_overdue_countdowns(dataset: Cli) -
     assert "overdue by 4h" in out  # ticket 3: respond due Mon 14:00, now Tue 10:00
     assert "overdue by 1h" in out  # ticket 2: acknowledge due Mon 17:00
     assert out.index("#3") < out.index("#2") < out.index("#5") < out.index("#1")
+
+
+def test_terminal_tables_stop_at_the_cap_and_count_the_rest(dataset: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("supportcli.render.output.TERMINAL_TABLE_ROWS", 2)
+    terminal = at(TUE_1000, SUPPORTCLI_TERMINAL="1", NO_COLOR="1")
+    # due: 4 open tickets with a next due time; list: 5 open (#6 waits); overdue at Tue 10:00: #3 and #2
+    for args, total in ((("due",), 4), (("list", "--status", "open"), 5), (("overdue",), 2)):
+        shown = ok(dataset(*args, env=terminal))
+        assert len(re.findall(r"^ *#\d", shown.stdout, re.MULTILINE)) == 2, args
+        if total > 2:
+            assert shown.stderr == (
+                f"showing the first 2 of {total} rows; for every row, pipe the output (| less) or use --csv or --json\n"
+            )
+        else:
+            assert shown.stderr == ""
+    # an explicit --limit is the cap; piped output has every row
+    assert len(re.findall(r"^ *#\d", ok(dataset("due", "--limit", "3", env=terminal)).stdout, re.MULTILINE)) == 3
+    assert ok(dataset("due", "--limit", "3", env=terminal)).stderr == ""
+    assert len(ok(dataset("due", env=at(TUE_1000))).stdout.splitlines()) == 4
 
 
 def test_due_filters(dataset: Cli) -> None:

@@ -25,3 +25,21 @@ def test_plain_listing_of_nothing_writes_nothing() -> None:
     stdout = io.StringIO()
     Output(stdout=stdout, env={"SUPPORTCLI_TERMINAL": "0"}).listing([Column("ID", "id")], iter(()), Format.PLAIN)
     assert stdout.getvalue() == ""
+
+
+def test_a_capped_table_draws_the_first_rows_and_counts_the_rest_on_stderr() -> None:
+    def table(count: int, max_rows: int | None) -> tuple[str, str]:
+        stdout, stderr = io.StringIO(), io.StringIO()
+        output = Output(stdout=stdout, stderr=stderr, env={"SUPPORTCLI_TERMINAL": "1", "NO_COLOR": "1"})
+        records = ({"id": n, "subject": f"ticket {n}"} for n in range(count))
+        output.table([Column("ID", "id"), Column("Subject", "subject")], records, max_rows=max_rows)
+        return stdout.getvalue(), stderr.getvalue()
+
+    shown, said = table(1003, 3)
+    assert [line.split()[1] for line in shown.splitlines()[1:]] == ["ticket", "ticket", "ticket"]
+    assert "ticket 2" in shown and "ticket 3" not in shown
+    assert said == "showing the first 3 of 1,003 rows; for every row, pipe the output (| less) or use --csv or --json\n"
+    shown, said = table(3, 3)  # exactly the cap: nothing left to mention
+    assert "ticket 2" in shown and said == ""
+    shown, said = table(150, None)  # uncapped
+    assert "ticket 149" in shown and said == ""

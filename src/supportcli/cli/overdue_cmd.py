@@ -139,7 +139,7 @@ def overdue(
         ]
         if fmt is Format.CSV:
             columns = [Column(key, key) for key in fields]
-        obj.output.listing(columns, records, fmt, row_style=lambda _: "red")
+        obj.output.listing(columns, records, fmt, row_style=lambda _: "red", capped=True)
     if exit_status and records:
         raise typer.Exit(int(ExitStatus.OVERDUE))
 

@@ -387,7 +387,9 @@ def _emit_tickets(
     wide = fmt is Format.CSV
     rows = listing_rows(session, statement, now, limit, wide=wide)
     records = _listing_records(rows, policies, now, fmt)
-    obj.output.listing(_listing_columns(fmt), records, fmt, title=title, row_style=lambda r: r["style"])
+    obj.output.listing(
+        _listing_columns(fmt), records, fmt, title=title, row_style=lambda r: r["style"], capped=limit is None
+    )
 
 
 def _listing_columns(fmt: Format) -> list[Column]:

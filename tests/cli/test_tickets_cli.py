@@ -917,6 +917,33 @@ def test_terminal_tables_stop_at_the_cap_and_count_the_rest(dataset: Cli, monkey
     assert len(ok(dataset("due", env=at(TUE_1000))).stdout.splitlines()) == 4
 
 
+@pytest.mark.parametrize(
+    ("width", "headers"),
+    [
+        (80, ["ID", "Subject", "Owner", "Next", "Left"]),  # the status goes first, then the due time
+        (96, ["ID", "Subject", "Owner", "Next", "Due", "Left"]),
+        (140, ["ID", "Subject", "Status", "Owner", "Next", "Due", "Left"]),
+    ],
+)
+def test_a_narrow_terminal_leaves_out_columns_before_the_subject_goes_thin(
+    cli: Cli, width: int, headers: list[str]
+) -> None:
+    # the widest values: status "acknowledged", next target "acknowledge", a long owner, an overdue countdown
+    subject = "The engineer did not come on Tuesday and nobody called to say so"
+    log(cli, subject, "--owner", "christopher", "--received", "2026-11-20 09:00")
+    log(cli, "Refund", "--owner", "christopher", "--received", "2026-11-20 09:00")
+    ok(cli("ack", "2", env=at(MON_1100)))
+    table = ok(cli("due", env=at(TUE_1000, SUPPORTCLI_TERMINAL="1", NO_COLOR="1", COLUMNS=str(width)))).stdout
+    lines = table.splitlines()
+    assert lines[0].split() == headers
+    assert "acknowledged" in table if "Status" in headers else "acknowledged" not in table
+    assert max(len(line) for line in lines) <= width
+    column = lines[0].index("Subject")
+    shown = " ".join(line[column:].split("  ")[0] for line in lines[1:] if line[column:].split("  ")[0])
+    assert shown.startswith(subject)  # whole, in lines of at least 20 characters (the first says so)
+    assert len(lines[1][column:].split("  ")[0]) >= 20
+
+
 def test_due_filters(dataset: Cli) -> None:
     assert ids(dataset("due", "--limit", "2", "-q", env=at(MON_1200))) == [3, 2]
     assert ids(dataset("due", "--owner", "bob", "-q", env=at(MON_1200))) == [1]

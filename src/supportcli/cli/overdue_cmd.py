@@ -10,7 +10,7 @@ import typer
 from supportcli.cli import complete
 from supportcli.cli.context import AppContext
 from supportcli.errors import ExitStatus
-from supportcli.render.output import Column, Format
+from supportcli.render.output import SUBJECT_MIN_WIDTH, Column, Format
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -128,13 +128,13 @@ def overdue(
             record["overdue"] = format_working_time(
                 record["overdue_working_minutes"] * 60, record["day_length"]
             ).removeprefix("overdue by ")
-        columns = [
+        columns = [  # on a narrow terminal the tier goes first, then the due time
             Column("ID", "id", justify="right", human=lambda v: f"#{v}"),
-            Column("Subject", "subject", wrap=True),
+            Column("Subject", "subject", wrap=True, min_width=SUBJECT_MIN_WIDTH),
             Column("Owner", "owner"),
-            Column("Tier", "tier_name"),
+            Column("Tier", "tier_name", drop_order=1),
             Column("Target", "target"),
-            Column("Due", "due_at"),
+            Column("Due", "due_at", drop_order=2),
             Column("Overdue", "overdue", justify="right"),
         ]
         if fmt is Format.CSV:

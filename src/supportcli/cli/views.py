@@ -25,7 +25,7 @@ from supportcli.cli.filters import (
     ticket_filter,
 )
 from supportcli.cli.tickets_cmd import TicketId
-from supportcli.render.output import Column, Format, human_time
+from supportcli.render.output import SUBJECT_MIN_WIDTH, Column, Format, human_time
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -413,13 +413,15 @@ def _listing_columns(fmt: Format) -> list[Column]:
                 "remaining_working_minutes",
             )
         ]
+    # On a narrow terminal the subject keeps 20 characters: the status goes first, then the due time (the
+    # countdown beside it says the same in working time).
     return [
         Column("ID", "id", justify="right", human=lambda v: f"#{v}"),
-        Column("Subject", "subject", wrap=True),
-        Column("Status", "status"),
+        Column("Subject", "subject", wrap=True, min_width=SUBJECT_MIN_WIDTH),
+        Column("Status", "status", drop_order=1),
         Column("Owner", "owner"),
         Column("Next", "next_target"),
-        Column("Due", "due_at"),
+        Column("Due", "due_at", drop_order=2),
         Column("Left", "left", justify="right"),
     ]
 

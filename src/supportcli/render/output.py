@@ -38,12 +38,17 @@ class Column:
     justify: str = "left"
     style: str | None = None
     wrap: bool = False  # only text columns wrap; times, ids and countdowns never break
+    min_width: int = 0  # a wrapping column keeps at least this many characters on a narrow terminal
+    drop_order: int | None = None  # left out of a table too wide for the terminal, lowest first
 
 
 # Rich lays a table out from every cell, about a millisecond a row here (every open ticket of a million-ticket
 # store, 92,597 rows: 86 s and 450 MB), and no one reads that on a terminal: capped tables stop at this many
 # rows and say how many more there are and how to see them. Piped, CSV and JSON output always has every row.
 TERMINAL_TABLE_ROWS = 100
+
+# A ticket's subject keeps this many characters in a table on a narrow terminal (other columns give way).
+SUBJECT_MIN_WIDTH = 20
 
 # Plain listings write this many rows at a time: one write per row costs more than the formatting.
 PLAIN_BATCH_ROWS = 1000
@@ -167,33 +172,36 @@ class Output:
         row_style: Callable[[Mapping[str, Any]], str | None] | None = None,
         max_rows: int | None = None,
     ) -> None:
-        """A Rich table on the terminal; past ``max_rows`` rows, a line on stderr counts the rest."""
+        """A Rich table on the terminal; past ``max_rows`` rows, a line on stderr counts the rest.
+
+        When the terminal is too narrow for every column at its natural width while the wrapping ones keep
+        their ``min_width``, columns with a ``drop_order`` are left out, lowest first (an 80-column terminal
+        otherwise left a subject one letter wide)."""
         from itertools import islice
 
         from rich.table import Table
 
+        remaining = iter(records)
+        rows = list(remaining if max_rows is None else islice(remaining, max_rows))
+        cells = [[_table_cell(column, record) for column in columns] for record in rows]
+        console = self.console()
+        kept = columns_that_fit(columns, cells, console.width)
         table = Table(title=title, title_justify="left", header_style="bold", box=None, pad_edge=False)
-        for column in columns:
+        for index in kept:
+            column = columns[index]
             table.add_column(
                 column.header,
                 justify=column.justify,  # type: ignore[arg-type]
                 style=column.style,
                 no_wrap=not column.wrap,
+                min_width=column.min_width or None,
                 # A word longer than its column (an e-mail address, a URL) breaks across lines
                 # rather than losing its end to an ellipsis.
                 overflow="fold" if column.wrap else "ellipsis",
             )
-        remaining = iter(records)
-        for record in remaining if max_rows is None else islice(remaining, max_rows):
-            cells = []
-            for column in columns:
-                value = record.get(column.key)
-                shown = column.human(value) if column.human else value
-                cells.append(
-                    shown if hasattr(shown, "__rich__") or hasattr(shown, "__rich_console__") else plain_cell(shown)
-                )
-            table.add_row(*cells, style=row_style(record) if row_style else None)
-        self.console().print(table)
+        for record, row in zip(rows, cells, strict=True):
+            table.add_row(*(row[index][0] for index in kept), style=row_style(record) if row_style else None)
+        console.print(table)
         more = sum(1 for _ in remaining) if max_rows is not None else 0
         if more:
             self.message(
@@ -248,6 +256,39 @@ class Output:
 def short_time(value: datetime | None) -> str:
     """A table-sized local time, e.g. ``2026-11-24 17:00``."""
     return value.strftime("%Y-%m-%d %H:%M") if value is not None else ""
+
+
+TABLE_GAP = 2  # between two columns of a table (Rich's padding with box=None and pad_edge=False)
+
+
+def _table_cell(column: Column, record: Mapping[str, Any]) -> tuple[Any, str]:
+    """A record's cell as the table draws it, and its text (what its width is measured on)."""
+    value = record.get(column.key)
+    shown = column.human(value) if column.human else value
+    if hasattr(shown, "__rich__") or hasattr(shown, "__rich_console__"):
+        return shown, str(getattr(shown, "plain", ""))
+    return plain_cell(shown), short_time(shown) if isinstance(shown, datetime) else plain_value(shown)
+
+
+def columns_that_fit(columns: Sequence[Column], cells: Sequence[Sequence[tuple[Any, str]]], width: int) -> list[int]:
+    """The indexes of the columns a table of ``width`` characters shows: all of them, unless the natural widths
+    of the columns that do not wrap and the ``min_width`` of those that do need more; then columns with a
+    ``drop_order`` go, lowest first, until the rest fit (or none is left to drop)."""
+    from rich.cells import cell_len
+
+    def needs(index: int) -> int:
+        column = columns[index]
+        natural = max([cell_len(column.header), *(cell_len(row[index][1]) for row in cells)])
+        return min(natural, column.min_width) if column.wrap else natural
+
+    kept = list(range(len(columns)))
+    droppable = sorted((c.drop_order, i) for i, c in enumerate(columns) if c.drop_order is not None)
+    needed = {index: needs(index) for index in kept}
+    for _, index in droppable:
+        if sum(needed[i] for i in kept) + TABLE_GAP * (len(kept) - 1) <= width:
+            break
+        kept.remove(index)
+    return kept
 
 
 def plain_cell(value: Any) -> str:

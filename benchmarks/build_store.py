@@ -22,7 +22,8 @@ timing runs pass as SUPPORTCLI_NOW):
 - ~2 % open and breached: at least one pending target due before now;
 - one ``logged`` event per ticket, plus ``acknowledged``/``updated``/``waiting``/``escalated``/
   ``resolved``/``closed``/``feedback`` events for what happened to it;
-- ``tickets.next_due_at`` is the earliest pending due time, NULL when none (what ``due`` reads).
+- ``tickets.next_target`` and ``next_due_at`` name the pending target due first and its due time,
+  NULL when none (what ``due`` and ``list`` read), as ``core.tickets.next_pending`` decides.
 
 Nothing here writes automation marks or notices: to the cron run every breach is new (its worst
 case). ``benchmarks/commands.py`` produces the steady state by running the real ``overdue
@@ -46,7 +47,7 @@ from sqlalchemy import event, insert
 
 from supportcli.core.calendar import WorkingCalendar, calendar_for
 from supportcli.core.policy import Policy, TargetRule, default_policy_source
-from supportcli.core.tickets import MEETS, plan_targets
+from supportcli.core.tickets import MEETS, next_pending, plan_targets
 from supportcli.locations import sqlite_location
 from supportcli.store import models, policies
 from supportcli.store.database import open_store
@@ -357,7 +358,7 @@ class Builder:
                 act(t_upd, "update", "updated", rng.choice(UPDATE_TEXTS))
                 status = "in-progress"
 
-        pending = [t.due for t in targets if t.state == "pending"]
+        upcoming = next_pending((t.name, t.state, t.due) for t in targets)
         events.sort(key=lambda e: e[0])
         updated = max(e[0] for e in events)
         org = rng.choice(self.orgs) if rng.random() < 0.4 else None
@@ -389,7 +390,8 @@ class Builder:
             "rating": rating,
             "policy_version": 1,
             "rule_number": rule.number if rule else None,
-            "next_due_at": _dt(min(pending)) if pending else None,
+            "next_due_at": _dt(upcoming[1]) if upcoming else None,
+            "next_target": upcoming[0] if upcoming else None,
         }
         target_rows = [
             {

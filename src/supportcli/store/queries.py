@@ -46,11 +46,6 @@ class TicketFilter:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def list_tickets(session: Session, wanted: TicketFilter) -> list[Ticket]:
-    """Tickets matching a filter, in the requested order."""
-    return list(session.exec(ticket_statement(wanted)))
-
-
 def ticket_statement(wanted: TicketFilter) -> Select:  # type: ignore[type-arg]
     """The SELECT of tickets matching a filter (``list`` runs it; ``export`` streams it)."""
     statement = select(Ticket)
@@ -182,14 +177,6 @@ def listing_statement(statement: Select, now: datetime, wide: bool = False) -> S
 def ticket_ids(session: Session, statement: Select) -> list[int]:  # type: ignore[type-arg]
     """Only the ids of the tickets a ``select(Ticket)`` statement finds."""
     return list(session.connection().execute(statement.with_only_columns(col(Ticket.id))).scalars())
-
-
-def due_tickets(session: Session, limit: int | None = None, owners: Sequence[str] = ()) -> list[Ticket]:
-    """Open tickets by next due time (see ``due_statement``)."""
-    statement = due_statement(owners)
-    if limit is not None:
-        statement = statement.limit(limit)
-    return list(session.exec(statement))
 
 
 def targets_for(session: Session, ticket_ids: Sequence[int]) -> dict[int, list[Target]]:

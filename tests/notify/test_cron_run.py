@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import Result
 
 from helpers import Snapshot, at, ok
@@ -551,23 +552,30 @@ def test_escalation_happens_once_per_breach_and_tells_the_new_tier(
     assert len(smtp_env.mails) == 5 and len(webhook.received()) == 2
 
 
-def test_a_breach_noticed_after_an_escalation_in_the_same_run_names_the_new_tier(
-    cli: Cli, webhook: WebhookServer, policy_file: Path
+@pytest.mark.parametrize(
+    ("next_update", "event"),
+    [
+        ("2026-12-21 17:30", "breach"),  # half an hour after resolve: breached by the run too
+        ("2026-12-22 11:00", "due-soon"),  # within warn_before (2wh) of the run
+    ],
+)
+def test_a_notice_after_an_escalation_in_the_same_run_names_the_new_tier(
+    cli: Cli, webhook: WebhookServer, policy_file: Path, next_update: str, event: str
 ) -> None:
     team(cli, policy_file)
     ticket = log(cli, "Refund refused", "--kind", "complaint", "--owner", "priya")
     ok(cli("ack", str(ticket), env=at("2026-11-23T10:30:00+00:00")))
-    # resolve falls due Mon 21 Dec 17:00; the next update was agreed for half an hour later
-    ok(cli("update", str(ticket), "-m", "Investigating", "--next", "2026-12-21 17:30", env=at(MON_1100)))
+    # resolve falls due Mon 21 Dec 17:00 and escalates; the next update was agreed for just after it
+    ok(cli("update", str(ticket), "-m", "Investigating", "--next", next_update, env=at(MON_1100)))
     result = cron(cli, "2026-12-22T10:00:00+00:00")
-    assert "2 new breach(es), 1 escalated" in result.stdout
+    assert "1 escalated" in result.stdout
     posted = [
         (post.json["event"], post.json["target"], post.json["ticket"]["tier_name"]) for post in webhook.received()
     ]
     assert posted == [
         ("breach", "resolve", "Support"),
         ("escalation", "resolve", "Customer Success Manager"),
-        ("breach", "update", "Customer Success Manager"),
+        (event, "update", "Customer Success Manager"),
     ]
 
 

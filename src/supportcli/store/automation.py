@@ -74,6 +74,17 @@ class _Run:
         self._known_marks: set[str] = set()
         self._checked_marks: set[str] = set()
         self._new_marks: list[dict[str, object]] = []
+        self._changed: dict[int, Ticket] = {}  # tickets this run escalated, not yet flushed
+
+    def tickets(self, ids: list[int]) -> dict[int, TicketFacts | Ticket]:
+        """The facts of these tickets as this run leaves them (a ticket it escalated, as escalated)."""
+        found = ticket_facts(self.session, ids)
+        found.update((ticket_id, ticket) for ticket_id, ticket in self._changed.items() if ticket_id in found)
+        return found
+
+    def changed(self, ticket: Ticket) -> None:
+        """Remember a ticket this run changed, for what it reads of it later."""
+        self._changed[ticket.id or 0] = ticket
 
     def policy(self, ticket: Ticket | TicketFacts | _VersionOf) -> tuple[Policy, WorkingCalendar]:
         if ticket.policy_version not in self._policies:
@@ -169,7 +180,7 @@ def _breaches(run: _Run, channels: Channels, summary: AutomationSummary) -> None
     keys = [_breach_key(target) for target in rows]
     run.load_marks(keys)
     rows = [target for target, key in zip(rows, keys, strict=True) if key not in run._known_marks]
-    tickets = ticket_facts(session, [target.ticket_id for target in rows])
+    tickets = run.tickets([target.ticket_id for target in rows])
     for target in rows:
         key = _breach_key(target)
         ticket = tickets.get(target.ticket_id)
@@ -185,7 +196,8 @@ def _breaches(run: _Run, channels: Channels, summary: AutomationSummary) -> None
         if target.name == "resolve" and rule is not None and rule.escalate_on_breach:
             escalated = _escalate(run, ticket, target, channels, summary, policy.tiers)
             if escalated is not None:
-                tickets[ticket.id] = escalated  # its later breaches in this run name the new tier
+                run.changed(escalated)
+                tickets[ticket.id] = escalated  # its later notices in this run name the new tier
 
 
 def _escalate(
@@ -260,7 +272,7 @@ def _due_soon(run: _Run, channels: Channels, summary: AutomationSummary) -> None
     # In the steady state every warning was given on an earlier run: learn that in a few queries.
     run.load_marks([key for _, key in due])
     due = [(target, key) for target, key in due if key not in run._known_marks]
-    tickets = ticket_facts(session, [target.ticket_id for target, _ in due])
+    tickets = run.tickets([target.ticket_id for target, _ in due])
     for target, key in due:
         ticket = tickets.get(target.ticket_id)
         if ticket is None or not run.mark(key, ticket.id):

@@ -920,7 +920,8 @@ def test_terminal_tables_stop_at_the_cap_and_count_the_rest(dataset: Cli, monkey
 @pytest.mark.parametrize(
     ("width", "headers"),
     [
-        (80, ["ID", "Subject", "Owner", "Next", "Left"]),  # the status goes first, then the due time
+        (70, ["ID", "Subject", "Owner", "Next", "Left"]),  # the status goes first, then the due time
+        (80, ["ID", "Subject", "Status", "Owner", "Next", "Left"]),  # without the due time, the status fits again
         (96, ["ID", "Subject", "Owner", "Next", "Due", "Left"]),
         (140, ["ID", "Subject", "Status", "Owner", "Next", "Due", "Left"]),
     ],

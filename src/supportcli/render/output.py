@@ -273,7 +273,8 @@ def _table_cell(column: Column, record: Mapping[str, Any]) -> tuple[Any, str]:
 def columns_that_fit(columns: Sequence[Column], cells: Sequence[Sequence[tuple[Any, str]]], width: int) -> list[int]:
     """The indexes of the columns a table of ``width`` characters shows: all of them, unless the natural widths
     of the columns that do not wrap and the ``min_width`` of those that do need more; then columns with a
-    ``drop_order`` go, lowest first, until the rest fit (or none is left to drop)."""
+    ``drop_order`` go, lowest first, until the rest fit (or none is left to drop); then any of them that
+    fits beside the rest comes back, highest first."""
     from rich.cells import cell_len
 
     def needs(index: int) -> int:
@@ -281,13 +282,21 @@ def columns_that_fit(columns: Sequence[Column], cells: Sequence[Sequence[tuple[A
         natural = max([cell_len(column.header), *(cell_len(row[index][1]) for row in cells)])
         return min(natural, column.min_width) if column.wrap else natural
 
+    needed = [needs(index) for index in range(len(columns))]
+
+    def fits(indexes: Sequence[int]) -> bool:
+        return sum(needed[i] for i in indexes) + TABLE_GAP * (len(indexes) - 1) <= width
+
     kept = list(range(len(columns)))
-    droppable = sorted((c.drop_order, i) for i, c in enumerate(columns) if c.drop_order is not None)
-    needed = {index: needs(index) for index in kept}
-    for _, index in droppable:
-        if sum(needed[i] for i in kept) + TABLE_GAP * (len(kept) - 1) <= width:
+    dropped: list[int] = []
+    for _, index in sorted((c.drop_order, i) for i, c in enumerate(columns) if c.drop_order is not None):
+        if fits(kept):
             break
         kept.remove(index)
+        dropped.append(index)
+    for index in reversed(dropped):  # one left out early may fit beside the rest once a wider one is gone
+        if fits([*kept, index]):
+            kept = sorted([*kept, index])
     return kept
 
 

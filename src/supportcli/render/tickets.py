@@ -68,12 +68,6 @@ def ticket_record(
     }
 
 
-def next_target(targets: list[Target]) -> Target | None:
-    """The pending target that falls due first."""
-    pending = [t for t in targets if t.state == TargetState.PENDING and t.due_at is not None]
-    return min(pending, key=lambda t: t.due_at) if pending else None  # type: ignore[arg-type, return-value]
-
-
 def countdown(target: Target | None, calendar: WorkingCalendar, now: datetime) -> str:
     """Working time left as people read it: ``1d 2h``, ``overdue by 3h``, ``paused (2h left)``."""
     if target is None:

@@ -53,5 +53,6 @@ def _epoch_seconds(element: EpochSeconds, compiler: Any, **kw: Any) -> str:
 
 @compiles(EpochSeconds, "sqlite")
 def _epoch_seconds_sqlite(element: EpochSeconds, compiler: Any, **kw: Any) -> str:
-    # strftime('%s') truncates fractions of a second, which is the floor for instants after 1970.
-    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+    # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff'. SQLite reads fractions only to the millisecond, rounding, so
+    # .9995 s and more became the next second; the first 19 characters are the whole second (the floor).
+    return f"CAST(strftime('%s', substr({compiler.process(element.clauses, **kw)}, 1, 19)) AS INTEGER)"

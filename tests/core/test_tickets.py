@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from supportcli.core.tickets import TARGET_ORDER, next_pending
+from supportcli.core.targets import TARGET_NAMES
+from supportcli.core.tickets import next_pending
 
 MON = datetime(2026, 11, 23, 17, tzinfo=UTC)
 TUE = datetime(2026, 11, 24, 17, tzinfo=UTC)
@@ -30,7 +31,7 @@ def test_no_pending_target_with_a_due_time_means_nothing_next() -> None:
 
 target_triples = st.lists(
     st.tuples(
-        st.sampled_from(TARGET_ORDER),
+        st.sampled_from(TARGET_NAMES),
         st.sampled_from(["pending", "met", "breached", "paused"]),
         st.none() | st.sampled_from([MON, TUE]),
     ),
@@ -47,6 +48,6 @@ def test_the_next_target_does_not_depend_on_the_order_targets_come_in(targets: l
     if pending:
         earliest = min(due for due, _ in pending)
         assert next_pending(targets) == (
-            min((n for d, n in pending if d == earliest), key=TARGET_ORDER.index),
+            min((n for d, n in pending if d == earliest), key=TARGET_NAMES.index),
             earliest,
         )

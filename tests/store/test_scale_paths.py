@@ -138,7 +138,7 @@ def test_report_durations_equal_the_datetime_arithmetic(store: Store) -> None:
 
 
 def next_target(targets: list) -> object:  # type: ignore[type-arg]
-    """The oracle: of targets in ``TARGET_ORDER`` (as ``targets_for`` gives them), the first pending one due
+    """The oracle: of targets in ``TARGET_NAMES`` (as ``targets_for`` gives them), the first pending one due
     earliest, picked without ``core.tickets.next_pending``."""
     pending = [t for t in targets if t.state == "pending" and t.due_at is not None]
     return min(pending, key=lambda t: t.due_at) if pending else None
@@ -200,7 +200,7 @@ def _tie(store: Store, ticket_id: int) -> str:
     """Make a ticket's last pending target fall due with its first, as a change of targets does; its name.
 
     The first is then stored again, so it comes after the other in the ticket index: the tie is decided by
-    ``TARGET_ORDER``, not by the order the rows come in.
+    ``TARGET_NAMES``, not by the order the rows come in.
     """
     from supportcli.store.models import Target, Ticket
     from supportcli.store.tickets import refresh_next_due
@@ -224,7 +224,7 @@ def _tie(store: Store, ticket_id: int) -> str:
 
 
 def test_a_limited_listing_counts_tickets_and_a_tie_goes_to_the_earlier_target(store: Store) -> None:
-    from supportcli.core.tickets import TARGET_ORDER
+    from supportcli.core.targets import TARGET_NAMES
     from supportcli.store.queries import due_statement, listing_rows
 
     _fill(store)
@@ -236,7 +236,7 @@ def test_a_limited_listing_counts_tickets_and_a_tie_goes_to_the_earlier_target(s
         for limit in (1, 3, len(ids) + 5):
             assert list(listing_rows(session, due_statement(), NOW, limit=limit)) == every[:limit]
     tied = next(row for row in every if row[0] == 6)
-    assert TARGET_ORDER.index(tied[5]) < TARGET_ORDER.index(later)
+    assert TARGET_NAMES.index(tied[5]) < TARGET_NAMES.index(later)
 
 
 def test_import_derives_the_next_target_from_the_pending_targets() -> None:

@@ -91,9 +91,9 @@ def priorities() -> Iterable[str]:
 
 
 def targets() -> Iterable[str]:
-    from supportcli.core.tickets import TARGET_ORDER
+    from supportcli.core.targets import TARGET_NAMES
 
-    return TARGET_ORDER
+    return TARGET_NAMES
 
 
 def statuses() -> Iterable[str]:

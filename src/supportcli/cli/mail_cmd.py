@@ -165,7 +165,7 @@ def _with_policy_addresses(obj: AppContext, settings: GatewaySettings) -> Gatewa
     from dataclasses import replace
 
     policy = obj.policy_at(obj.now())[1]
-    ours = [policy.notify.get("email_from", ""), policy.notify.get("team_email", "")]
+    ours = [policy.notify.email_from, policy.notify.team_email]
     return replace(settings, own_addresses=(*settings.own_addresses, *(a for a in ours if a)))
 
 

@@ -106,9 +106,10 @@ def overdue(
 
     obj: AppContext = ctx.obj
     if target:
-        from supportcli.core.tickets import TARGET_ORDER, check_choice
+        from supportcli.core.targets import TARGET_NAMES
+        from supportcli.core.tickets import check_choice
 
-        target = [check_choice(name, TARGET_ORDER, "target") for name in target]
+        target = [check_choice(name, TARGET_NAMES, "target") for name in target]
     if dry_run and not notify:
         from supportcli.errors import InvalidInput
 
@@ -154,7 +155,7 @@ def _cron_run(obj: AppContext, dry_run: bool) -> None:
     store = obj.store()
     smtp = smtp_settings(obj.config, obj.env)
     policy = obj.policy_at(now)[1]
-    sender = policy.notify.get("email_from") or "supportcli@localhost"
+    sender = policy.notify.email_from or "supportcli@localhost"
     channels = Channels(email=smtp is not None, sender=sender, domain=sender.rpartition("@")[2] or "localhost")
     if dry_run:
         with store.write() as session:
@@ -296,11 +297,11 @@ def notify_test(
     now = obj.now()
     policy = obj.policy_at(now)[1]
     smtp = smtp_settings(obj.config, obj.env)
-    recipient = to or policy.notify.get("team_email")
-    webhook = policy.notify.get("webhook_url")
+    recipient = to or policy.notify.team_email
+    webhook = policy.notify.webhook_url
     if smtp is None and not webhook:
         raise InvalidInput("nothing to test: set [smtp] in config.toml (or SUPPORTCLI_SMTP_HOST) or notify.webhook_url")
-    sender = policy.notify.get("email_from") or "supportcli@localhost"
+    sender = policy.notify.email_from or "supportcli@localhost"
     try:
         if smtp is not None:
             if not recipient:

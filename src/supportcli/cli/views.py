@@ -253,6 +253,7 @@ def explain(
 
 def _explain_target(target: Any, calendar: Any, policy: Any, rule: Any, ticket: Any, waits: list) -> dict[str, Any]:
     from supportcli.core.durations import parse_duration
+    from supportcli.core.targets import target_kind
     from supportcli.render.tickets import local
 
     lines: list[str] = []
@@ -272,9 +273,8 @@ def _explain_target(target: Any, calendar: Any, policy: Any, rule: Any, ticket: 
         return result
     duration = parse_duration(target.duration)
     explanation = calendar.explain(target.started_at, duration)
-    started = (
-        "update clock restarted" if target.name == "update" and target.started_at != ticket.received_at else "received"
-    )
+    restarted = target_kind(target.name).recurring and target.started_at != ticket.received_at
+    started = f"{target.name} clock restarted" if restarted else "received"
     lines.append(f"{started} {human_time(explanation.start)}; clock starts {human_time(explanation.clock_start)}")
     if duration.is_working_time:
         rule_text = policy.calendar.day_rule.value if duration.unit.value == "wd" else "working time"

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from supportcli.core.calendar import WEEKDAYS, CalendarSpec, DayRule, OpeningHours
 from supportcli.core.durations import Duration, parse_duration
+from supportcli.core.targets import TARGET_KINDS
 from supportcli.core.tickets import CHANNELS, KINDS, PRIORITIES
 from supportcli.errors import InvalidInput
 
-TARGET_NAMES = ("acknowledge", "respond", "resolve", "update")
 MATCH_KEYS = {"kind": KINDS, "channel": CHANNELS, "priority": PRIORITIES, "org": None}
 DEFAULT_TIERS = ("Support", "Customer Success Manager", "Director")
 
@@ -92,6 +92,15 @@ class CustomerMail:
 
 
 @dataclass(frozen=True)
+class Notify:
+    """Where notices go: the address mail comes from, the team's address, a webhook ("" when unset)."""
+
+    email_from: str = ""
+    team_email: str = ""
+    webhook_url: str = ""
+
+
+@dataclass(frozen=True)
 class Policy:
     """A validated policy: calendar, escalation tiers, target rules, automation."""
 
@@ -101,7 +110,7 @@ class Policy:
     rules: tuple[TargetRule, ...]
     automation: Automation = field(default_factory=Automation)
     retention_resolved_for: Duration | None = None
-    notify: dict[str, str] = field(default_factory=dict)
+    notify: Notify = field(default_factory=Notify)
     customer_mail: CustomerMail = field(default_factory=CustomerMail)
     description: str = ""
 
@@ -109,6 +118,82 @@ class Policy:
         """The first rule that matches a ticket (SPEC §4), or None when none does."""
         fields = {"kind": kind, "channel": channel, "priority": priority, "org": org}
         return next((rule for rule in self.rules if rule.matches(fields)), None)
+
+
+# -- the schema: every key of every section, declared once ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key a policy section may have.
+
+    ``reader`` names the ``_Checker.read_<reader>`` method that checks the value and returns what the policy
+    keeps (after noting any problem, the default's reading); ``default`` is what an absent key is read as,
+    written as it would be in the file (an absent section is read as an empty table).
+    """
+
+    key: str
+    reader: str
+    default: Any
+    help: str
+
+
+def _fields(*fields: Field) -> dict[str, Field]:
+    return {entry.key: entry for entry in fields}
+
+
+POLICY_FIELDS = _fields(
+    Field("name", "text", "Unnamed policy", "what the team calls these rules"),
+    Field("description", "string", "", "a line or two on what they are for"),
+    Field("tiers", "tiers", list(DEFAULT_TIERS), "the escalation levels, lowest first"),
+    Field("calendar", "calendar", {}, "working time: timezone, opening hours, public holidays, closures"),
+    Field("targets", "rules", [], "the [[targets]] rules; the first that matches a ticket gives its targets"),
+    Field("automation", "automation", {}, "what the cron run does by itself"),
+    Field("retention", "retention", {}, "how long personal data is kept"),
+    Field("notify", "notify", {}, "where notices go"),
+    Field("customer_mail", "customer_mail", {}, "which mails customers are sent"),
+)
+CALENDAR_FIELDS = _fields(
+    Field("timezone", "timezone", "Europe/London", "an IANA timezone"),
+    Field("country", "string", "GB", 'public holidays of this ISO 3166 country ("" or "none": none)'),
+    Field("subdivision", "string", None, "and of this region of it (ENG when the country is GB)"),
+    Field("workdays", "workdays", list(WEEKDAYS[:5]), "the weekdays the team works"),
+    Field("hours", "hours", "09:00-17:00", '"HH:MM-HH:MM", or a table of weekday = "HH:MM-HH:MM"'),
+    Field("closures", "closures", [], 'days closed besides public holidays ("YYYY-MM-DD" or "A..B")'),
+    Field("day_rule", "day_rule", DayRule.CLOSE_OF_BUSINESS.value, "how working days are counted"),
+)
+# A rule's targets in the order policy files list them: the one-off ones in the order they fall due, then
+# the recurring ones (``policy show`` and the empty-rule message follow it).
+RULE_TARGETS = tuple(kind for kind in TARGET_KINDS if not kind.recurring) + tuple(
+    kind for kind in TARGET_KINDS if kind.recurring
+)
+_ESCALATING = " or ".join(kind.name for kind in TARGET_KINDS if kind.escalates_on_breach)
+RULE_FIELDS = _fields(
+    Field("match", "match", {}, "which tickets: keys kind, channel, priority, org; a value or a list"),
+    *(Field(kind.name, "duration", None, kind.description) for kind in RULE_TARGETS),
+    Field("escalate_on_breach", "boolean", False, f"a breach of {_ESCALATING} moves the ticket up one tier"),
+    Field("owner", "text", None, "the owner of tickets this rule matches, unless one is given"),
+)
+AUTOMATION_FIELDS = _fields(
+    Field("auto_close_waiting_after", "duration", None, "close a ticket waiting this long for the customer"),
+    Field("warn_before", "duration", None, "a due-soon notice this long before a target falls due"),
+    Field("reopen_on_reply", "boolean", True, "a customer's mail on a resolved ticket reopens it"),
+)
+RETENTION_FIELDS = _fields(
+    Field("resolved_for", "calendar_duration", None, "anonymise personal data this long after resolution"),
+)
+NOTIFY_FIELDS = _fields(
+    Field("email_from", "email", "", "the address notices and customer mail come from"),
+    Field("team_email", "email", "", "the team's address, sent every notice"),
+    Field("webhook_url", "url", "", "an http(s) URL that receives every notice as JSON"),
+)
+CUSTOMER_MAIL_FIELDS = _fields(
+    Field("acknowledge", "boolean", False, "mail the customer the acknowledgement"),
+    Field("update", "boolean", False, "mail the customer each customer-facing update"),
+    Field("resolve", "boolean", False, "mail the customer the resolution"),
+    Field("feedback_request", "boolean", False, "ask the customer for a rating after resolution"),
+    Field("templates", "string", None, "a directory of edited templates"),
+)
 
 
 def default_policy_source() -> str:
@@ -155,7 +240,7 @@ def policy_warnings(policy: Policy) -> list[str]:
         warnings.append("escalate_on_breach is set but there is only one tier to escalate to")
     mail = policy.customer_mail
     mail_on = any((mail.acknowledge, mail.update, mail.resolve, mail.feedback_request))
-    if mail_on and not policy.notify.get("email_from"):
+    if mail_on and not policy.notify.email_from:
         warnings.append(
             "customer_mail is on but notify.email_from is empty: no customer mail is sent until it names "
             "the address customers reply to"
@@ -217,166 +302,180 @@ class _Checker:
     def problem(self, key: str, message: str) -> None:
         self.problems.append(Problem(key, message, self.key_lines.find(key)))
 
-    def unknown_keys(self, table: dict[str, Any], allowed: set[str] | tuple[str, ...], prefix: str) -> None:
+    def unknown_keys(self, table: dict[str, Any], fields: dict[str, Field], prefix: str) -> None:
         for key in table:
-            if key not in allowed:
-                where = f"{prefix}.{key}" if prefix else key
-                self.problem(where, f"unknown key (allowed: {', '.join(sorted(allowed))})")
+            if key not in fields:
+                self.problem(_where(prefix, key), f"unknown key (allowed: {', '.join(sorted(fields))})")
 
-    def table(self, document: dict[str, Any], key: str) -> dict[str, Any]:
-        value = document.get(key, {})
+    def read(self, table: dict[str, Any], entry: Field, prefix: str) -> Any:
+        """One field of a section, read by its reader (an absent key as its default)."""
+        reader = getattr(self, f"read_{entry.reader}")
+        return reader(table.get(entry.key, entry.default), _where(prefix, entry.key), entry.default)
+
+    def section(self, table: dict[str, Any], fields: dict[str, Field], prefix: str) -> dict[str, Any]:
+        """Every field of a section by key, in the order they are declared, after its unknown keys."""
+        self.unknown_keys(table, fields, prefix)
+        return {key: self.read(table, entry, prefix) for key, entry in fields.items()}
+
+    def as_table(self, value: Any, where: str) -> dict[str, Any]:
         if not isinstance(value, dict):
-            self.problem(key, "must be a table")
+            self.problem(where, "must be a table")
             return {}
         return value
 
-    def string(self, table: dict[str, Any], key: str, prefix: str, default: str | None = None) -> str | None:
-        value = table.get(key, default)
+    # -- readers of values ------------------------------------------------------
+
+    def read_string(self, value: Any, where: str, default: str | None) -> str | None:
         if value is not None and not isinstance(value, str):
-            self.problem(f"{prefix}.{key}" if prefix else key, "must be a string")
+            self.problem(where, "must be a string")
             return default
         return value
 
-    def boolean(self, table: dict[str, Any], key: str, prefix: str, default: bool) -> bool:
-        value = table.get(key, default)
+    def read_text(self, value: Any, where: str, default: str | None) -> str | None:
+        """A string where an empty one means the default."""
+        return self.read_string(value, where, default) or default
+
+    def read_boolean(self, value: Any, where: str, default: bool) -> bool:
         if not isinstance(value, bool):
-            self.problem(f"{prefix}.{key}", "must be true or false")
+            self.problem(where, "must be true or false")
             return default
         return value
 
-    def duration(self, table: dict[str, Any], key: str, prefix: str) -> Duration | None:
-        if key not in table:
+    def read_duration(self, value: Any, where: str, default: None) -> Duration | None:
+        if value is None:
             return None
         try:
-            return parse_duration(table[key])
+            return parse_duration(value)
         except InvalidInput as exc:
-            self.problem(f"{prefix}.{key}", str(exc))
+            self.problem(where, str(exc))
             return None
+
+    def read_calendar_duration(self, value: Any, where: str, default: None) -> Duration | None:
+        duration = self.read_duration(value, where, default)
+        if duration is not None and duration.is_working_time:
+            self.problem(where, "use calendar time (e.g. 2y, 730d), not working time")
+        return duration
+
+    def read_email(self, value: Any, where: str, default: str) -> str:
+        address = self.read_string(value, where, default) or ""
+        if address and not re.fullmatch(r"[^@\s]+@[^@\s]+", address):
+            self.problem(where, f"not an e-mail address: {address!r}")
+        return address
+
+    def read_url(self, value: Any, where: str, default: str) -> str:
+        url = self.read_string(value, where, default) or ""
+        if url and not re.match(r"https?://", url):
+            self.problem(where, f"must be an http:// or https:// URL, not {url!r}")
+        return url
 
     # -- sections -------------------------------------------------------------
 
     def policy(self, document: dict[str, Any]) -> Policy | None:
-        self.unknown_keys(
-            document,
-            {
-                "name",
-                "description",
-                "tiers",
-                "calendar",
-                "targets",
-                "automation",
-                "retention",
-                "notify",
-                "customer_mail",
-            },
-            "",
-        )
-        name = self.string(document, "name", "", "Unnamed policy") or "Unnamed policy"
-        description = self.string(document, "description", "", "") or ""
-        tiers = self.tiers(document.get("tiers", list(DEFAULT_TIERS)))
-        calendar = self.calendar(self.table(document, "calendar"))
-        rules = self.rules(document.get("targets", []))
-        automation = self.automation(self.table(document, "automation"))
-        retention = self.table(document, "retention")
-        self.unknown_keys(retention, {"resolved_for"}, "retention")
-        resolved_for = self.duration(retention, "resolved_for", "retention")
-        if resolved_for is not None and resolved_for.is_working_time:
-            self.problem("retention.resolved_for", "use calendar time (e.g. 2y, 730d), not working time")
-        notify = self.notify(self.table(document, "notify"))
-        customer_mail = self.customer_mail(self.table(document, "customer_mail"))
-        if calendar is None:
+        values = self.section(document, POLICY_FIELDS, "")
+        if values["calendar"] is None:
             return None
         return Policy(
-            name=name,
-            tiers=tiers,
-            calendar=calendar,
-            rules=tuple(rules),
-            automation=automation,
-            retention_resolved_for=resolved_for,
-            notify=notify,
-            customer_mail=customer_mail,
-            description=description,
+            name=values["name"],
+            tiers=values["tiers"],
+            calendar=values["calendar"],
+            rules=tuple(values["targets"]),
+            automation=values["automation"],
+            retention_resolved_for=values["retention"],
+            notify=values["notify"],
+            customer_mail=values["customer_mail"],
+            description=values["description"],
         )
 
-    def tiers(self, value: Any) -> tuple[str, ...]:
+    def read_tiers(self, value: Any, where: str, default: list[str]) -> tuple[str, ...]:
         if not isinstance(value, list) or not value or not all(isinstance(t, str) and t.strip() for t in value):
-            self.problem("tiers", "must be a non-empty list of tier names, lowest first")
-            return DEFAULT_TIERS
+            self.problem(where, "must be a non-empty list of tier names, lowest first")
+            return tuple(default)
         if len({t.casefold() for t in value}) != len(value):
-            self.problem("tiers", "tier names must be unique")
+            self.problem(where, "tier names must be unique")
         return tuple(value)
 
-    def calendar(self, table: dict[str, Any]) -> CalendarSpec | None:
-        prefix = "calendar"
-        self.unknown_keys(
-            table, {"timezone", "country", "subdivision", "workdays", "hours", "day_rule", "closures"}, prefix
-        )
-        ok = True
-        timezone = self.string(table, "timezone", prefix, "Europe/London") or "Europe/London"
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            self.problem("calendar.timezone", f"unknown timezone {timezone!r} (use an IANA name like Europe/London)")
-            ok = False
-        country, subdivision = self.region(table)
-        hours = self.hours(table)
-        closures = self.closures(table.get("closures", []))
-        rule_text = self.string(table, "day_rule", prefix, DayRule.CLOSE_OF_BUSINESS.value)
-        try:
-            day_rule = DayRule(rule_text)
-        except ValueError:
-            self.problem("calendar.day_rule", f"unknown day rule {rule_text!r} (use close-of-business or elapsed)")
-            day_rule, ok = DayRule.CLOSE_OF_BUSINESS, False
-        if hours is None or not ok:
+    def read_automation(self, value: Any, where: str, default: dict[str, Any]) -> Automation:
+        return Automation(**self.section(self.as_table(value, where), AUTOMATION_FIELDS, where))
+
+    def read_retention(self, value: Any, where: str, default: dict[str, Any]) -> Duration | None:
+        return self.section(self.as_table(value, where), RETENTION_FIELDS, where)["resolved_for"]
+
+    def read_notify(self, value: Any, where: str, default: dict[str, Any]) -> Notify:
+        return Notify(**self.section(self.as_table(value, where), NOTIFY_FIELDS, where))
+
+    def read_customer_mail(self, value: Any, where: str, default: dict[str, Any]) -> CustomerMail:
+        return CustomerMail(**self.section(self.as_table(value, where), CUSTOMER_MAIL_FIELDS, where))
+
+    # -- the calendar -------------------------------------------------------------
+
+    def read_calendar(self, value: Any, where: str, default: dict[str, Any]) -> CalendarSpec | None:
+        """The calendar; its fields depend on each other (subdivision on country, hours on workdays)."""
+        table = self.as_table(value, where)
+        self.unknown_keys(table, CALENDAR_FIELDS, where)
+        timezone = self.read(table, CALENDAR_FIELDS["timezone"], where)
+        country, subdivision = self.region(table, where)
+        workdays = self.read(table, CALENDAR_FIELDS["workdays"], where)
+        hours = self.opening_hours(workdays, "workdays" in table, self.read(table, CALENDAR_FIELDS["hours"], where))
+        closures = self.read(table, CALENDAR_FIELDS["closures"], where)
+        day_rule = self.read(table, CALENDAR_FIELDS["day_rule"], where)
+        if timezone is None or hours is None or day_rule is None:
             return None
         return CalendarSpec(timezone, hours, country, subdivision, closures, day_rule)
 
-    def region(self, table: dict[str, Any]) -> tuple[str | None, str | None]:
+    def read_timezone(self, value: Any, where: str, default: str) -> str | None:
+        timezone = self.read_text(value, where, default) or default
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.problem(where, f"unknown timezone {timezone!r} (use an IANA name like Europe/London)")
+            return None
+        return timezone
+
+    def read_day_rule(self, value: Any, where: str, default: str) -> DayRule | None:
+        rule_text = self.read_string(value, where, default)
+        try:
+            return DayRule(rule_text)
+        except ValueError:
+            self.problem(where, f"unknown day rule {rule_text!r} (use close-of-business or elapsed)")
+            return None
+
+    def region(self, table: dict[str, Any], prefix: str) -> tuple[str | None, str | None]:
         from supportcli.core.calendar_cache import supported_subdivisions
 
-        country = self.string(table, "country", "calendar", "GB")
+        country = self.read(table, CALENDAR_FIELDS["country"], prefix)
         if country in ("", "none"):
             return None, None
-        default_subdivision = "ENG" if country == "GB" else None
-        subdivision = self.string(table, "subdivision", "calendar", default_subdivision)
+        subdivision = self.read(table, CALENDAR_FIELDS["subdivision"], prefix)
+        if subdivision is None and country == "GB":
+            subdivision = "ENG"
         known = supported_subdivisions(country) if country else None
         if known is None:
             self.problem(
-                "calendar.country",
+                _where(prefix, "country"),
                 f"unknown country {country!r} (an ISO 3166 code the holidays package knows, e.g. GB)",
             )
             return None, None
         if subdivision and subdivision not in known:
             allowed = ", ".join(known) or "none"
             self.problem(
-                "calendar.subdivision", f"unknown subdivision {subdivision!r} of {country} (allowed: {allowed})"
+                _where(prefix, "subdivision"), f"unknown subdivision {subdivision!r} of {country} (allowed: {allowed})"
             )
             return country, None
         return country, subdivision or None
 
-    def hours(self, table: dict[str, Any]) -> tuple[tuple[int, OpeningHours], ...] | None:
-        workdays_value = table.get("workdays")
-        workdays = self.workdays(workdays_value if workdays_value is not None else list(WEEKDAYS[:5]))
-        hours_value = table.get("hours", "09:00-17:00")
-        if isinstance(hours_value, str):
-            opening = self.opening(hours_value, "calendar.hours")
-            if opening is None or workdays is None:
-                return None
-            return tuple((day, opening) for day in workdays)
-        if not isinstance(hours_value, dict):
-            self.problem("calendar.hours", 'must be "HH:MM-HH:MM" or a table of weekday = "HH:MM-HH:MM"')
+    def opening_hours(
+        self,
+        workdays: tuple[int, ...] | None,
+        workdays_given: bool,
+        hours: OpeningHours | dict[int, OpeningHours] | None,
+    ) -> tuple[tuple[int, OpeningHours], ...] | None:
+        """Each workday's opening hours: the same every day, or per weekday (then they must agree)."""
+        if workdays is None or hours is None:
             return None
-        per_day: dict[int, OpeningHours] = {}
-        for name, text in hours_value.items():
-            if name not in WEEKDAYS:
-                self.problem(f"calendar.hours.{name}", f"unknown weekday (use {', '.join(WEEKDAYS)})")
-                continue
-            opening = self.opening(text, f"calendar.hours.{name}")
-            if opening is not None:
-                per_day[WEEKDAYS.index(name)] = opening
-        if workdays is None:
-            return None
-        if workdays_value is not None:
+        if isinstance(hours, OpeningHours):
+            return tuple((day, hours) for day in workdays)
+        per_day = hours
+        if workdays_given:
             for day in workdays:
                 if day not in per_day:
                     self.problem(
@@ -388,18 +487,35 @@ class _Checker:
             return None
         return tuple(sorted(per_day.items()))
 
-    def workdays(self, value: Any) -> tuple[int, ...] | None:
+    def read_hours(self, value: Any, where: str, default: str) -> OpeningHours | dict[int, OpeningHours] | None:
+        """One opening for every workday, or openings by weekday (None when unusable)."""
+        if isinstance(value, str):
+            return self.opening(value, where)
+        if not isinstance(value, dict):
+            self.problem(where, 'must be "HH:MM-HH:MM" or a table of weekday = "HH:MM-HH:MM"')
+            return None
+        per_day: dict[int, OpeningHours] = {}
+        for name, text in value.items():
+            if name not in WEEKDAYS:
+                self.problem(f"{where}.{name}", f"unknown weekday (use {', '.join(WEEKDAYS)})")
+                continue
+            opening = self.opening(text, f"{where}.{name}")
+            if opening is not None:
+                per_day[WEEKDAYS.index(name)] = opening
+        return per_day
+
+    def read_workdays(self, value: Any, where: str, default: list[str]) -> tuple[int, ...] | None:
         if not isinstance(value, list) or not value:
-            self.problem("calendar.workdays", f"must be a non-empty list of weekdays ({', '.join(WEEKDAYS)})")
+            self.problem(where, f"must be a non-empty list of weekdays ({', '.join(WEEKDAYS)})")
             return None
         days = []
         for name in value:
             if name not in WEEKDAYS:
-                self.problem("calendar.workdays", f"unknown weekday {name!r} (use {', '.join(WEEKDAYS)})")
+                self.problem(where, f"unknown weekday {name!r} (use {', '.join(WEEKDAYS)})")
                 return None
             days.append(WEEKDAYS.index(name))
         if len(set(days)) != len(days):
-            self.problem("calendar.workdays", "a weekday is listed twice")
+            self.problem(where, "a weekday is listed twice")
         return tuple(sorted(set(days)))
 
     def opening(self, text: Any, key: str) -> OpeningHours | None:
@@ -419,16 +535,16 @@ class _Checker:
             return None
         return OpeningHours(opens, closes)
 
-    def closures(self, value: Any) -> frozenset[date]:
+    def read_closures(self, value: Any, where: str, default: list[str]) -> frozenset[date]:
         if not isinstance(value, list):
-            self.problem("calendar.closures", 'must be a list of dates ("2026-12-29" or "2026-12-29..2026-12-31")')
+            self.problem(where, 'must be a list of dates ("2026-12-29" or "2026-12-29..2026-12-31")')
             return frozenset()
         days: set[date] = set()
         for item in value:
-            days |= self.closure(item)
+            days |= self.closure(item, where)
         return frozenset(days)
 
-    def closure(self, item: Any) -> set[date]:
+    def closure(self, item: Any, where: str) -> set[date]:
         from datetime import timedelta
 
         if isinstance(item, date):
@@ -443,12 +559,14 @@ class _Checker:
                 return {date.fromisoformat(item.strip())}
         except ValueError:
             pass
-        self.problem("calendar.closures", f'bad closure {item!r} (use "YYYY-MM-DD" or "YYYY-MM-DD..YYYY-MM-DD")')
+        self.problem(where, f'bad closure {item!r} (use "YYYY-MM-DD" or "YYYY-MM-DD..YYYY-MM-DD")')
         return set()
 
-    def rules(self, value: Any) -> list[TargetRule]:
+    # -- the [[targets]] rules ------------------------------------------------------
+
+    def read_rules(self, value: Any, where: str, default: list[Any]) -> list[TargetRule]:
         if not isinstance(value, list) or not all(isinstance(entry, dict) for entry in value):
-            self.problem("targets", "must be an array of tables ([[targets]])")
+            self.problem(where, "must be an array of tables ([[targets]])")
             return []
         rules = [rule for number, entry in enumerate(value, start=1) if (rule := self.rule(number, entry))]
         for index, later in enumerate(rules):
@@ -464,69 +582,49 @@ class _Checker:
 
     def rule(self, number: int, entry: dict[str, Any]) -> TargetRule | None:
         prefix = f"targets[{number}]"
-        self.unknown_keys(entry, {"match", *TARGET_NAMES, "escalate_on_breach", "owner"}, prefix)
-        match = self.match(entry.get("match", {}), prefix)
+        self.unknown_keys(entry, RULE_FIELDS, prefix)
+        match = self.read(entry, RULE_FIELDS["match"], prefix)
         targets = {}
-        for name in TARGET_NAMES:
-            duration = self.duration(entry, name, prefix)
+        for kind in RULE_TARGETS:
+            duration = self.read(entry, RULE_FIELDS[kind.name], prefix)
             if duration is not None:
-                targets[name] = duration
-        if not any(name in entry for name in TARGET_NAMES):
-            self.problem(prefix, f"empty rule: sets none of {', '.join(TARGET_NAMES)}")
-        if "update" in targets and targets["update"].amount == 0:
-            self.problem(f"{prefix}.update", "a recurring update target must be longer than zero")
-        escalate = self.boolean(entry, "escalate_on_breach", prefix, False)
-        owner = self.string(entry, "owner", prefix)
+                targets[kind.name] = duration
+        if not any(kind.name in entry for kind in RULE_TARGETS):
+            self.problem(prefix, f"empty rule: sets none of {', '.join(kind.name for kind in RULE_TARGETS)}")
+        for kind in RULE_TARGETS:
+            if kind.recurring and kind.name in targets and targets[kind.name].amount == 0:
+                self.problem(f"{prefix}.{kind.name}", f"a recurring {kind.name} target must be longer than zero")
+        escalate = self.read(entry, RULE_FIELDS["escalate_on_breach"], prefix)
+        owner = self.read(entry, RULE_FIELDS["owner"], prefix)
         if match is None:
             return None
-        return TargetRule(number, match, targets, escalate, owner or None)
+        return TargetRule(number, match, targets, escalate, owner)
 
-    def match(self, value: Any, prefix: str) -> dict[str, frozenset[str]] | None:
+    def read_match(self, value: Any, where: str, default: dict[str, Any]) -> dict[str, frozenset[str]] | None:
         if not isinstance(value, dict):
-            self.problem(f"{prefix}.match", 'must be an inline table, e.g. { kind = "complaint" }')
+            self.problem(where, 'must be an inline table, e.g. { kind = "complaint" }')
             return None
         result: dict[str, frozenset[str]] = {}
         for key, raw in value.items():
-            where = f"{prefix}.match.{key}"
+            key_where = f"{where}.{key}"
             if key not in MATCH_KEYS:
-                self.problem(where, f"unknown match key (allowed: {', '.join(MATCH_KEYS)})")
+                self.problem(key_where, f"unknown match key (allowed: {', '.join(MATCH_KEYS)})")
                 continue
             values = [raw] if isinstance(raw, str) else raw
             if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-                self.problem(where, "must be a value or a list of values")
+                self.problem(key_where, "must be a value or a list of values")
                 continue
             if not values:
-                self.problem(where, "empty list: this rule would match nothing")
+                self.problem(key_where, "empty list: this rule would match nothing")
                 continue
             allowed = MATCH_KEYS[key]
             for item in values:
                 if allowed is not None and item not in allowed:
-                    self.problem(where, f"unknown {key} {item!r} (allowed: {', '.join(allowed)})")
+                    self.problem(key_where, f"unknown {key} {item!r} (allowed: {', '.join(allowed)})")
             result[key] = frozenset(values)
         return result
 
-    def automation(self, table: dict[str, Any]) -> Automation:
-        self.unknown_keys(table, {"auto_close_waiting_after", "warn_before", "reopen_on_reply"}, "automation")
-        return Automation(
-            auto_close_waiting_after=self.duration(table, "auto_close_waiting_after", "automation"),
-            warn_before=self.duration(table, "warn_before", "automation"),
-            reopen_on_reply=self.boolean(table, "reopen_on_reply", "automation", True),
-        )
 
-    def notify(self, table: dict[str, Any]) -> dict[str, str]:
-        self.unknown_keys(table, {"email_from", "team_email", "webhook_url"}, "notify")
-        result = {}
-        for key in ("email_from", "team_email", "webhook_url"):
-            value = self.string(table, key, "notify", "") or ""
-            if value and key != "webhook_url" and not re.fullmatch(r"[^@\s]+@[^@\s]+", value):
-                self.problem(f"notify.{key}", f"not an e-mail address: {value!r}")
-            if value and key == "webhook_url" and not re.match(r"https?://", value):
-                self.problem("notify.webhook_url", f"must be an http:// or https:// URL, not {value!r}")
-            result[key] = value
-        return result
-
-    def customer_mail(self, table: dict[str, Any]) -> CustomerMail:
-        flags = ("acknowledge", "update", "resolve", "feedback_request")
-        self.unknown_keys(table, {*flags, "templates"}, "customer_mail")
-        values = {flag: self.boolean(table, flag, "customer_mail", False) for flag in flags}
-        return CustomerMail(**values, templates=self.string(table, "templates", "customer_mail"))
+def _where(prefix: str, key: str) -> str:
+    """A key's dotted name in messages: ``calendar.timezone``, or ``name`` at the top level."""
+    return f"{prefix}.{key}" if prefix else key

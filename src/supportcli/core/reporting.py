@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from supportcli.core.tickets import CHANNELS, KINDS, PRIORITIES, TARGET_ORDER
+from supportcli.core.targets import TARGET_KINDS, display_order
+from supportcli.core.tickets import CHANNELS, KINDS, PRIORITIES
 from supportcli.errors import InvalidInput
 
 GROUPINGS = ("owner", "channel", "kind", "org", "category", "priority", "week")
-MEASURED_TARGETS = ("acknowledge", "respond", "resolve")
+# The targets whose working time from receipt to being met is measured (median, 90th percentile).
+MEASURED_TARGETS = tuple(kind.name for kind in TARGET_KINDS if kind.measured_by_reports)
 RATINGS = (1, 2, 3, 4, 5)
 TOTAL_KEY = "all"
 
@@ -201,9 +203,9 @@ class GroupFigures:
             self.durations.setdefault(target, []).extend(seconds)
         self.satisfaction.add(other.satisfaction)
 
-    def as_record(self, target_order: Sequence[str]) -> dict[str, object]:
-        """The group as its JSON record."""
-        names = sorted(self.targets, key=lambda n: target_order.index(n) if n in target_order else len(target_order))
+    def as_record(self) -> dict[str, object]:
+        """The group as its JSON record, its targets in display order."""
+        names = sorted(self.targets, key=display_order)
         return {
             "key": self.key,
             "received": self.received,
@@ -263,8 +265,8 @@ class Report:
             "generated_at": self.generated_at.astimezone(zone),
             "orgs": list(self.orgs),
             "by": self.by,
-            "totals": self.total.as_record(TARGET_ORDER),
-            "groups": [group.as_record(TARGET_ORDER) for group in self.groups],
+            "totals": self.total.as_record(),
+            "groups": [group.as_record() for group in self.groups],
             "complaint_categories": [{"category": name, "count": count} for name, count in self.complaint_categories],
             "compliments": {
                 "count": self.total.compliments,

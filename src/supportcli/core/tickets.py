@@ -1,8 +1,9 @@
 """The vocabulary and rules of a ticket (SPEC §2): kinds, channels, statuses, transitions, targets.
 
 Pure decisions only: which status an action leads to, which targets a
-ticket gets and when they fall due, which targets an action meets. The store
-applies them and records the events.
+ticket gets and when they fall due (what each kind of target is, and what
+meets it, is declared in ``core.targets``). The store applies them and
+records the events.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from supportcli.core.targets import TARGET_NAMES, display_order
 from supportcli.errors import InvalidInput, NotAllowed
 
 if TYPE_CHECKING:
@@ -36,7 +38,8 @@ CHANNELS = (
 PRIORITIES = ("low", "normal", "high", "urgent")
 STATUSES = ("new", "acknowledged", "in-progress", "waiting", "resolved", "closed")
 OPEN_STATUSES = ("new", "acknowledged", "in-progress", "waiting")
-TARGET_ORDER = ("acknowledge", "respond", "update", "resolve")
+# The display order under its first name: store/transfer.py still imports it so.
+TARGET_ORDER = TARGET_NAMES
 
 
 class TargetState(StrEnum):
@@ -126,17 +129,9 @@ def plan_targets(rule: TargetRule | None, calendar: WorkingCalendar, received_at
         return []
     return [
         PlannedTarget(name, rule.targets[name], received_at, calendar.due(received_at, rule.targets[name]))
-        for name in TARGET_ORDER
+        for name in TARGET_NAMES
         if name in rule.targets
     ]
-
-
-# Which pending targets an action meets (SPEC §2): acknowledgement is met by anything later.
-MEETS: dict[str, tuple[str, ...]] = {
-    "ack": ("acknowledge",),
-    "update": ("acknowledge", "respond"),
-    "resolve": ("acknowledge", "respond", "resolve", "update"),
-}
 
 
 def met_state(due_at: datetime, met_at: datetime) -> TargetState:
@@ -147,12 +142,11 @@ def met_state(due_at: datetime, met_at: datetime) -> TargetState:
 def next_pending(targets: Iterable[tuple[str, str, datetime | None]]) -> tuple[str, datetime] | None:
     """The (name, due time) of the pending target that falls due first, from (name, state, due time) triples.
 
-    Targets due together go to the earlier in ``TARGET_ORDER`` (acknowledge before resolve), whatever the
+    Targets due together go to the earlier in ``TARGET_KINDS`` (acknowledge before resolve), whatever the
     order they come in. A ticket stores the result (``next_target``, ``next_due_at``) so listings read one row.
     """
-    rank = {name: index for index, name in enumerate(TARGET_ORDER)}
     pending = [
-        (due_at, rank.get(name, len(rank)), name)
+        (due_at, display_order(name), name)
         for name, state, due_at in targets
         if state == "pending" and due_at is not None
     ]

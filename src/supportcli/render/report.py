@@ -13,7 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from supportcli.core.reporting import MEASURED_TARGETS, RATINGS, GroupFigures, Period, Report, percentile, share
-from supportcli.core.tickets import TARGET_ORDER, format_working_time
+from supportcli.core.targets import display_order
+from supportcli.core.tickets import format_working_time
 from supportcli.render.output import Column, Output
 
 BAR_WIDTH = 10
@@ -85,7 +86,7 @@ def _rows(report: Report) -> list[tuple[str, GroupFigures]]:
 
 def _target_names(groups: Sequence[GroupFigures]) -> list[str]:
     names = {name for group in groups for name in group.targets}
-    return sorted(names, key=lambda n: TARGET_ORDER.index(n) if n in TARGET_ORDER else len(TARGET_ORDER))
+    return sorted(names, key=display_order)
 
 
 def is_empty(report: Report) -> bool:

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from supportcli.core.calendar import calendar_for
 from supportcli.core.durations import Duration
+from supportcli.core.targets import target_kind
 from supportcli.core.tickets import OPEN_STATUSES, TargetState
 from supportcli.render.tickets import local
 from supportcli.store import outbox
@@ -193,7 +194,7 @@ def _breaches(run: _Run, channels: Channels, summary: AutomationSummary) -> None
         summary.breaches.append(f"#{ticket.id} {target.name} breached (due {when:%Y-%m-%d %H:%M})")
         _notify(run, key, "breach", ticket, target, channels, summary)
         rule = next((r for r in policy.rules if r.number == ticket.rule_number), None)
-        if target.name == "resolve" and rule is not None and rule.escalate_on_breach:
+        if target_kind(target.name).escalates_on_breach and rule is not None and rule.escalate_on_breach:
             escalated = _escalate(run, ticket, target, channels, summary, policy.tiers)
             if escalated is not None:
                 run.changed(escalated)
@@ -331,9 +332,9 @@ def _notify(
             for member in staff_at_tier(session, new_tier):
                 responsible = responsible_for(session, member.name, now)
                 candidates.append(email_of(session, responsible) if responsible else member.email)
-        candidates.append(policy.notify.get("team_email") or None)
+        candidates.append(policy.notify.team_email or None)
         addresses = list(dict.fromkeys(a for a in candidates if a))
-    webhook = policy.notify.get("webhook_url")
+    webhook = policy.notify.webhook_url
     if not addresses and not webhook:
         return  # nowhere to send it: the message is not even written
     message = _message(event, ticket, target, now, policy.tiers, calendar)

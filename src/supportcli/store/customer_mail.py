@@ -41,7 +41,7 @@ class CustomerMailer:
     @property
     def sender(self) -> str:
         """Customer mail comes from the policy's ``notify.email_from``, the address replies go back to."""
-        return self.policy.notify.get("email_from", "")
+        return self.policy.notify.email_from
 
     def wants(self, mail: str) -> bool:
         """Whether this command sends ``mail`` (the policy allows it and ``--no-mail`` was not given)."""

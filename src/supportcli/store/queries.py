@@ -184,7 +184,7 @@ def targets_for(session: Session, ticket_ids: Sequence[int]) -> dict[int, list[T
 
     Listings that show only each ticket's next pending target use ``listing_rows``.
     """
-    from supportcli.core.tickets import TARGET_ORDER
+    from supportcli.core.targets import display_order
 
     grouped: dict[int, list[Target]] = defaultdict(list)
     for start in range(0, len(ticket_ids), 500):
@@ -192,5 +192,5 @@ def targets_for(session: Session, ticket_ids: Sequence[int]) -> dict[int, list[T
         for target in session.exec(select(Target).where(col(Target.ticket_id).in_(chunk))):
             grouped[target.ticket_id].append(target)
     for targets in grouped.values():
-        targets.sort(key=lambda t: TARGET_ORDER.index(t.name) if t.name in TARGET_ORDER else 99)
+        targets.sort(key=lambda t: display_order(t.name))
     return grouped

@@ -7,7 +7,7 @@ change and its event are committed together or not at all.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,8 +17,8 @@ from sqlmodel import Session, col, select
 from supportcli.core.calendar import WorkingCalendar, calendar_for
 from supportcli.core.durations import Duration, parse_duration
 from supportcli.core.policy import Policy
+from supportcli.core.targets import RESOLVE, UPDATE, display_order, targets_met_by
 from supportcli.core.tickets import (
-    MEETS,
     NewTicket,
     TargetState,
     met_state,
@@ -58,10 +58,8 @@ def get_ticket(session: Session, ticket_id: int) -> Ticket:
 
 def targets_of(session: Session, ticket_id: int) -> list[Target]:
     """A ticket's targets in the order they usually fall due."""
-    from supportcli.core.tickets import TARGET_ORDER
-
     rows = session.exec(select(Target).where(Target.ticket_id == ticket_id)).all()
-    return sorted(rows, key=lambda t: TARGET_ORDER.index(t.name) if t.name in TARGET_ORDER else 99)
+    return sorted(rows, key=lambda t: display_order(t.name))
 
 
 def events_of(session: Session, ticket_id: int) -> list[Event]:
@@ -151,7 +149,7 @@ def log_ticket(session: Session, new: NewTicket, actor: Actor, default_owner: st
     return ticket
 
 
-def _meet(targets: list[Target], names: Sequence[str], at: datetime, calendar: WorkingCalendar) -> list[str]:
+def _meet(targets: list[Target], names: Collection[str], at: datetime, calendar: WorkingCalendar) -> list[str]:
     met = []
     for target in targets:
         if target.name in names and target.state in (TargetState.PENDING, TargetState.PAUSED) and target.due_at:
@@ -196,7 +194,7 @@ def acknowledge(session: Session, ticket_id: int, actor: Actor, text: str = "") 
     _check_not_before_received(ticket, actor)
     ticket.status = status
     _, calendar = policy_of(session, ticket, actor.at.year)
-    met = _meet(targets, MEETS["ack"], actor.at, calendar)
+    met = _meet(targets, targets_met_by("ack"), actor.at, calendar)
     record(session, ticket, actor, "acknowledged", text, met=met)
     _refresh(session, ticket, targets, actor)
     return ticket
@@ -223,7 +221,7 @@ def add_update(
         raise InvalidInput("--next must be later than the update")
     ticket.status = status
     _, calendar = policy_of(session, ticket, actor.at.year)
-    met = _meet(targets, MEETS["update"], actor.at, calendar)
+    met = _meet(targets, targets_met_by("update"), actor.at, calendar)
     _restart_update_clock(session, ticket, targets, calendar, actor, next_at)
     record(session, ticket, actor, "updated", text, met=met, next_update=next_at.isoformat() if next_at else None)
     _refresh(session, ticket, targets, actor)
@@ -238,18 +236,18 @@ def _restart_update_clock(
     actor: Actor,
     next_at: datetime | None,
 ) -> None:
-    target = next((t for t in targets if t.name == "update"), None)
+    target = next((t for t in targets if t.name == UPDATE.name), None)
     if target is None and next_at is None:
         return
     if target is not None and next_at is None and target.duration == "agreed":
         # Only an agreed time, no policy interval: this update meets it and nothing new falls due.
-        _meet([target], ("update",), actor.at, calendar)
+        _meet([target], {UPDATE.name}, actor.at, calendar)
         return
     if target is None:
-        target = Target(ticket_id=ticket.id or 0, name="update", duration="agreed", started_at=actor.at)
+        target = Target(ticket_id=ticket.id or 0, name=UPDATE.name, duration="agreed", started_at=actor.at)
         targets.append(target)
     elif target.state == TargetState.PENDING and target.due_at and target.due_at < actor.at:
-        record(session, ticket, actor, "target-breached", "update was late", target="update", due_at=target.due_at)
+        record(session, ticket, actor, "target-breached", "update was late", target=UPDATE.name, due_at=target.due_at)
     target.started_at = actor.at
     target.met_at = None
     target.source = "agreed" if next_at else "policy"
@@ -339,7 +337,7 @@ def extend(session: Session, ticket_id: int, actor: Actor, until: datetime, reas
     ticket, targets, _ = _start(session, ticket_id, "extend")
     if until <= actor.at:
         raise InvalidInput("--until must be in the future")
-    resolve_target = next((t for t in targets if t.name == "resolve" and t.due_at is not None), None)
+    resolve_target = next((t for t in targets if t.name == RESOLVE.name and t.due_at is not None), None)
     if resolve_target is not None and resolve_target.due_at is not None and until <= resolve_target.due_at:
         raise InvalidInput(
             f"--until is not beyond the resolve target (due {resolve_target.due_at.isoformat()}); "
@@ -360,7 +358,7 @@ def resolve(session: Session, ticket_id: int, actor: Actor, text: str) -> Ticket
     _check_not_before_received(ticket, actor)
     ticket.status, ticket.resolved_at, ticket.waiting_since = status, actor.at, None
     _, calendar = policy_of(session, ticket, actor.at.year)
-    met = _meet(targets, MEETS["resolve"], actor.at, calendar)
+    met = _meet(targets, targets_met_by("resolve"), actor.at, calendar)
     record(session, ticket, actor, "resolved", text, met=met)
     _refresh(session, ticket, targets, actor)
     return ticket
@@ -389,7 +387,7 @@ def reopen(session: Session, ticket_id: int, actor: Actor, text: str) -> Ticket:
     ticket.status, ticket.resolved_at, ticket.closed_at = status, None, None
     _, calendar = policy_of(session, ticket, actor.at.year)
     for target in targets:
-        if target.name == "resolve":
+        if target.name == RESOLVE.name:
             target.state, target.met_at = TargetState.PENDING, None
     _restart_update_clock(session, ticket, targets, calendar, actor, None)
     record(session, ticket, actor, "reopened", text)

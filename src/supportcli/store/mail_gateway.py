@@ -233,16 +233,13 @@ def _add_reply(session: Session, ticket: Ticket, mail: InboundMail, settings: Ga
             tickets.reopen(session, ticket_id, actor, "customer replied by e-mail")
             did = "reopened"
     attachments = _attachments_line(mail)
-    tickets.record(
+    tickets.customer_message(
         session,
         ticket,
         actor,
-        "customer-message",
         "\n\n".join(part for part in (_clean(mail.body_text), f"[{attachments}]" if attachments else "") if part),
         **_mail_facts(mail, add_watchers(session, ticket, watchers(mail, settings.own_addresses))),
     )
-    ticket.updated_at = actor.at
-    session.add(ticket)
     return did
 
 

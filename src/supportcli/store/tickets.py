@@ -395,6 +395,17 @@ def reopen(session: Session, ticket_id: int, actor: Actor, text: str) -> Ticket:
     return ticket
 
 
+def customer_message(session: Session, ticket: Ticket, actor: Actor, text: str, **facts: Any) -> Event:
+    """A message from the customer on an existing ticket (a reply by e-mail), recorded in its history.
+
+    Every customer message is recorded here, so what one starts or meets is decided in one place.
+    """
+    event = record(session, ticket, actor, "customer-message", text, **facts)
+    ticket.updated_at = actor.at
+    session.add(ticket)
+    return event
+
+
 def add_feedback(session: Session, ticket_id: int, actor: Actor, rating: int, text: str = "") -> Ticket:
     """Customer satisfaction after resolution (1–5)."""
     ticket, targets, _ = _start(session, ticket_id, "feedback")

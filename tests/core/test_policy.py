@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from supportcli.core.durations import Duration, Unit
-from supportcli.core.policy import PolicyError, default_policy_source, load_policy, policy_warnings
+from supportcli.core.policy import Notify, PolicyError, default_policy_source, load_policy, policy_warnings
+from supportcli.core.targets import TARGET_KINDS, TargetKind
 
 GOOD = """
 name = "Team"
@@ -225,3 +226,56 @@ def test_bad_notify_addresses() -> None:
         "line 2: notify.team_email: not an e-mail address: 'not-an-address'",
         "line 3: notify.webhook_url: must be an http:// or https:// URL, not 'ftp://example.com'",
     ]
+
+
+def test_notify_settings_are_read_as_typed_fields_empty_when_unset() -> None:
+    policy = load_policy('[notify]\nteam_email = "team@example.com"\n[[targets]]\nmatch = {}\nresolve = "1wd"\n')
+    assert policy.notify == Notify(email_from="", team_email="team@example.com", webhook_url="")
+    assert load_policy(default_policy_source()).notify.webhook_url == ""
+
+
+@pytest.mark.parametrize("kind", TARGET_KINDS, ids=lambda kind: kind.name)
+def test_every_target_kind_is_a_key_of_a_rule(kind: TargetKind) -> None:
+    policy = load_policy(f'[[targets]]\nmatch = {{}}\n{kind.name} = "2wd"\n')
+    assert policy.rules[0].targets == {kind.name: Duration(2, Unit.WORKING_DAYS)}
+
+
+@pytest.mark.parametrize("kind", [kind for kind in TARGET_KINDS if kind.recurring], ids=lambda kind: kind.name)
+def test_a_recurring_target_of_zero_is_rejected(kind: TargetKind) -> None:
+    assert problems_of(f'[[targets]]\nmatch = {{}}\n{kind.name} = "0wd"\n') == [
+        f"line 3: targets[1].{kind.name}: a recurring {kind.name} target must be longer than zero"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("header", "key", "allowed"),
+    [
+        ("[calendar]", "calendar", "closures, country, day_rule, hours, subdivision, timezone, workdays"),
+        ("[automation]", "automation", "auto_close_waiting_after, reopen_on_reply, warn_before"),
+        ("[retention]", "retention", "resolved_for"),
+        ("[notify]", "notify", "email_from, team_email, webhook_url"),
+        ("[customer_mail]", "customer_mail", "acknowledge, feedback_request, resolve, templates, update"),
+        (
+            "[[targets]]\nmatch = {}",
+            "targets[1]",
+            "acknowledge, escalate_on_breach, match, owner, resolve, respond, update",
+        ),
+    ],
+)
+def test_an_unknown_key_of_a_section_lists_that_sections_keys(header: str, key: str, allowed: str) -> None:
+    source = f"{header}\ncolour = 1\n"
+    line = source.count("\n")
+    assert f"line {line}: {key}.colour: unknown key (allowed: {allowed})" in problems_of(source)
+
+
+@pytest.mark.parametrize(
+    ("source", "problem"),
+    [
+        ("name = 3\n", "line 1: name: must be a string"),
+        ("calendar = 3\n", "line 1: calendar: must be a table"),
+        ("[automation]\nreopen_on_reply = 1\n", "line 2: automation.reopen_on_reply: must be true or false"),
+        ('[[targets]]\nmatch = {}\nresolve = "1wd"\nowner = 3\n', "line 4: targets[1].owner: must be a string"),
+    ],
+)
+def test_a_value_of_the_wrong_type_names_the_type_wanted(source: str, problem: str) -> None:
+    assert problem in problems_of(source)

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from supportcli.core.customer_mail import render, template_source
 from supportcli.core.policy import Policy
+from supportcli.core.targets import RESOLVE, RESPOND, UPDATE
 from supportcli.store import outbox
 from supportcli.store.models import Event, MailMessage, Notice, Target, Ticket
 from supportcli.store.tickets import Actor, record
@@ -106,9 +107,9 @@ class CustomerMailer:
             "team": self.policy.name,
             "message": message.strip(),
             "message_paragraph": f"{message.strip()}\n" if message.strip() else "",
-            "respond_due": when("respond"),
-            "resolve_due": when("resolve"),
-            "next_update_sentence": f"We will update you again by {when('update')}." if "update" in due else "",
+            "respond_due": when(RESPOND.name),
+            "resolve_due": when(RESOLVE.name),
+            "next_update_sentence": f"We will update you again by {when(UPDATE.name)}." if UPDATE.name in due else "",
         }
 
 

@@ -47,12 +47,12 @@ AIM_REPORT_1M = 3.0
 # a live yield_per result (which fails past the first batch at the time of writing; see README).
 EXPORT_WORKAROUND = """
 import sys
-from supportcli.store import transfer
+from supportcli.store import export
 def batches(session, statement):
     tickets = list(session.exec(statement))
-    for start in range(0, len(tickets), transfer.BATCH_SIZE):
-        yield tickets[start:start + transfer.BATCH_SIZE]
-transfer.ticket_batches = batches
+    for start in range(0, len(tickets), export.BATCH_SIZE):
+        yield tickets[start:start + export.BATCH_SIZE]
+export.ticket_batches = batches
 from supportcli.cli.app import main
 sys.argv[0] = "supportcli"
 sys.exit(main())

@@ -165,13 +165,13 @@ def test_ndjson_is_one_typed_record_a_line_in_import_order(cli: Cli, full_store:
 
 def test_every_stored_column_is_in_the_dump() -> None:
     """A column added to a table must be added to the dump too, or export would silently drop it."""
-    from supportcli.store import models, transfer
+    from supportcli.store import dump_schema, models
 
     described = {
-        models.PolicyVersion: transfer.POLICY_FIELDS,
-        models.Staff: transfer.STAFF_FIELDS,
-        models.Ticket: transfer.TICKET_FIELDS,
-        **{table: fields for _, table, fields in transfer.CHILDREN},
+        models.PolicyVersion: dump_schema.POLICY_FIELDS,
+        models.Staff: dump_schema.STAFF_FIELDS,
+        models.Ticket: dump_schema.TICKET_FIELDS,
+        **{table: fields for _, table, fields in dump_schema.CHILDREN},
     }
     surrogate = {"id", "ticket_id"}  # row ids of child rows and staff are not part of the data
     for table, fields in described.items():
@@ -482,9 +482,9 @@ def test_import_into_postgresql_is_lossless_and_bumps_the_id_sequences(
 
 def test_export_streams_past_one_batch(cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """More tickets than one batch: every one exported once, in id order (a regression: the second batch failed)."""
-    from supportcli.store import transfer
+    from supportcli.store import export
 
-    monkeypatch.setattr(transfer, "BATCH_SIZE", 3)
+    monkeypatch.setattr(export, "BATCH_SIZE", 3)
     env = {"SUPPORTCLI_NOW": "2026-11-23T10:00:00+00:00"}
     for n in range(8):
         assert cli("log", f"ticket {n}", "-q", env=env).exit_code == 0

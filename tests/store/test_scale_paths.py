@@ -240,7 +240,7 @@ def test_a_limited_listing_counts_tickets_and_a_tie_goes_to_the_earlier_target(s
 
 
 def test_import_derives_the_next_target_from_the_pending_targets() -> None:
-    from supportcli.store.transfer import load_ticket
+    from supportcli.store.dump_schema import load_ticket
 
     def target(name: str, due: str, state: str) -> dict[str, str]:
         return {

@@ -97,7 +97,9 @@ def export(
     """
     from zoneinfo import ZoneInfo
 
-    from supportcli.store import transfer
+    from supportcli.render.csv_writer import write_csv
+    from supportcli.render.dump_formats import write_json, write_ndjson
+    from supportcli.store.export import CSV_EXPORT_COLUMNS, csv_export_rows, export_records
 
     obj: AppContext = ctx.obj
     fmt = _format(format_, output, default="json")
@@ -118,11 +120,11 @@ def export(
                         advance(exported)
 
             if fmt == "csv":
-                rows = transfer.csv_export_rows(session, wanted, zone, now)
-                transfer.write_csv(stream, counted(rows, lambda _: True))
+                rows = csv_export_rows(session, wanted, zone, now)
+                write_csv(stream, CSV_EXPORT_COLUMNS, counted(rows, lambda _: True))
             else:
-                records = counted(transfer.export_records(session, wanted, zone, now), lambda r: r[0] == "ticket")
-                (transfer.write_json if fmt == "json" else transfer.write_ndjson)(stream, records)
+                records = counted(export_records(session, wanted, zone, now), lambda r: r[0] == "ticket")
+                (write_json if fmt == "json" else write_ndjson)(stream, records)
     if output:
         obj.output.message(f"exported {exported} ticket{'s' if exported != 1 else ''} to {output} ({fmt})")
 
@@ -202,7 +204,9 @@ def _run_import(
 ) -> Any:
     from zoneinfo import ZoneInfo
 
-    from supportcli.store import transfer
+    from supportcli.render.dump_formats import read_json, read_ndjson
+    from supportcli.store.csv_import import CsvImport
+    from supportcli.store.dump_import import DumpImporter, ImportConflict
 
     now = obj.now()
     zone = ZoneInfo(obj.newest_policy().calendar.timezone)
@@ -210,14 +214,14 @@ def _run_import(
 
     def work(session: Session) -> Any:
         if fmt == "csv":
-            rows = transfer.CsvImport(session, obj.actor, now, zone, name, skip_invalid, default_owner)
+            rows = CsvImport(session, obj.actor, now, zone, name, skip_invalid, default_owner)
             summary: Any = rows.run(lines)  # type: ignore[arg-type]
         else:
             before = _policy_in_effect(session, now)
-            reader = transfer.read_json(io.StringIO("".join(lines))) if fmt == "json" else transfer.read_ndjson(lines)  # type: ignore[arg-type]
+            reader = read_json(io.StringIO("".join(lines))) if fmt == "json" else read_ndjson(lines)  # type: ignore[arg-type]
             try:
-                summary = transfer.DumpImporter(session, mode, obj.actor, now).run(reader)  # type: ignore[arg-type]
-            except transfer.ImportConflict:
+                summary = DumpImporter(session, mode, obj.actor, now).run(reader)  # type: ignore[arg-type]
+            except ImportConflict:
                 raise
             except InvalidInput as exc:
                 raise InvalidInput(f"{name}: {exc}") from exc
@@ -289,7 +293,7 @@ def _format(given: str | None, path: str | None, default: str | None) -> str | N
 
 
 def _sniff(first_line: str) -> str:
-    from supportcli.store.transfer import sniff_format
+    from supportcli.render.dump_formats import sniff_format
 
     return sniff_format(first_line)
 
@@ -297,7 +301,7 @@ def _sniff(first_line: str) -> str:
 def _ticket_count(session: Session, wanted: TicketFilter) -> int:
     from sqlalchemy import func, select
 
-    from supportcli.store.transfer import ticket_statement
+    from supportcli.store.queries import ticket_statement
 
     return session.exec(select(func.count()).select_from(ticket_statement(wanted).subquery())).one()[0]  # type: ignore[call-overload]
 

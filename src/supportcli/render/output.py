@@ -7,7 +7,6 @@ formulas neutralised. Data goes to stdout, messages to stderr.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import sys
@@ -229,11 +228,11 @@ class Output:
             write("\n".join(lines) + "\n")
 
     def csv(self, columns: Sequence[Column], records: Iterable[Mapping[str, Any]]) -> None:
-        """RFC 4180 CSV with a header row; formula-like cells are neutralised."""
-        writer = csv.writer(self.stdout, lineterminator="\r\n")
-        writer.writerow([column.key for column in columns])
-        for record in records:
-            writer.writerow([neutralise_formula(plain_value(record.get(column.key))) for column in columns])
+        """RFC 4180 CSV with a header row, through the one CSV writer (``render.csv_writer``)."""
+        from supportcli.render.csv_writer import write_csv
+
+        keys = [column.key for column in columns]
+        write_csv(self.stdout, keys, ([record.get(key) for key in keys] for record in records))
 
     def json(self, data: Any) -> None:
         """Pretty JSON with ISO 8601 times."""

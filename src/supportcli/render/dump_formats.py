@@ -1,0 +1,100 @@
+"""The file formats of a dump: JSON (one document) and NDJSON (one record a line), written and read as streams.
+
+What the records hold is ``store.dump_schema``'s; this module only lays them out in a file and finds
+them again, saying where a broken one is (``line 7``, ``tickets[3]``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import IO, TYPE_CHECKING
+
+from supportcli.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from supportcli.store.dump_schema import Located, Record
+
+# The sections of a JSON dump after its meta record, in order, and the type of the records each holds.
+SECTIONS = {"policy_versions": "policy_version", "staff": "staff", "tickets": "ticket"}
+
+
+def write_ndjson(stream: IO[str], records: Iterable[Record]) -> None:
+    """One JSON object per line, each with its ``type``: importable in one pass."""
+    for kind, record in records:
+        stream.write(json.dumps({"type": kind, **record}, ensure_ascii=False) + "\n")
+
+
+def write_json(stream: IO[str], records: Iterable[Record]) -> None:
+    """One JSON document ``{"meta", "policy_versions", "staff", "tickets"}``, one record per line, streamed."""
+    sections = tuple(SECTIONS)
+    section_of = {kind: section for section, kind in SECTIONS.items()}
+    opened, count = -1, 0  # the section being written and how many records it has so far
+
+    def open_up_to(index: int) -> None:
+        nonlocal opened, count
+        while opened < index:
+            if opened >= 0:
+                stream.write("\n  ]" if count else "]")
+            opened, count = opened + 1, 0
+            stream.write(f',\n  "{sections[opened]}": [')
+
+    stream.write("{\n")
+    for kind, record in records:
+        encoded = json.dumps(record, ensure_ascii=False)
+        if kind == "meta":
+            stream.write(f'  "meta": {encoded}')
+            continue
+        open_up_to(sections.index(section_of[kind]))
+        stream.write(("\n    " if count == 0 else ",\n    ") + encoded)
+        count += 1
+    open_up_to(len(sections) - 1)
+    stream.write(("\n  ]" if count else "]") + "\n}\n")
+
+
+def read_ndjson(stream: IO[str]) -> Iterator[Located]:
+    """Records of an NDJSON dump, one line at a time."""
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        where = f"line {number}"
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            raise InvalidInput(f"{where}: not JSON ({exc.msg})") from exc
+        if not isinstance(record, dict) or not isinstance(record.get("type"), str):
+            raise InvalidInput(f'{where}: expected an object with a "type"')
+        kind = record.pop("type")
+        yield where, kind, record
+
+
+def read_json(stream: IO[str]) -> Iterator[Located]:
+    """Records of a JSON dump (the whole document is parsed first: use NDJSON for very large stores)."""
+    try:
+        document = json.load(stream)
+    except ValueError as exc:
+        raise InvalidInput(f"not a JSON document ({exc})") from exc
+    if not isinstance(document, dict) or "meta" not in document:
+        raise InvalidInput('expected a supportcli export: an object with "meta", "policy_versions", "staff", "tickets"')
+    unknown = [key for key in document if key != "meta" and key not in SECTIONS]
+    if unknown:
+        raise InvalidInput(f"unknown section {unknown[0]!r}")
+    yield "meta", "meta", document["meta"]
+    for section, kind in SECTIONS.items():
+        records = document.get(section, [])
+        if not isinstance(records, list):
+            raise InvalidInput(f"{section}: expected a list")
+        for index, record in enumerate(records):
+            yield f"{section}[{index}]", kind, record
+
+
+def sniff_format(first_line: str) -> str:
+    """json, ndjson or csv, from the first line of a file whose name does not say."""
+    stripped = first_line.strip()
+    if not stripped.startswith("{"):
+        return "csv"
+    try:
+        record = json.loads(stripped)
+    except ValueError:
+        return "json"
+    return "ndjson" if isinstance(record, dict) and "type" in record else "json"

@@ -1,0 +1,299 @@
+"""Dump import: the records of a JSON/NDJSON dump written back into a store exactly as they were stored.
+
+Ids, due times, met times, states and history are kept; clashes with what the store holds are
+refused, skipped or renumbered as asked. Tickets are inserted in batches of multi-row INSERTs and
+renumbered ones spooled to a temporary file, so memory stays flat. Everything runs in the one write
+transaction the caller gives, so a refused file writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO, Any, Literal
+
+from sqlalchemy import func, insert, text
+from sqlmodel import Session, col, select
+
+from supportcli.errors import InvalidInput
+from supportcli.store.database import SCHEMA_VERSION
+from supportcli.store.dump_schema import (
+    CHILDREN,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    POLICY_FIELDS,
+    STAFF_FIELDS,
+    Located,
+    encode_data,
+    load_row,
+    load_ticket,
+)
+from supportcli.store.models import AutomationMark, MailMessage, PolicyVersion, Staff, Ticket
+
+CONFLICT_MODES = ("fail", "skip", "renumber")
+ConflictMode = Literal["fail", "skip", "renumber"]
+
+# Tickets inserted per batch of multi-row INSERTs: few round trips, bounded memory.
+INSERT_BATCH = 500
+
+
+@dataclass
+class ImportSummary:
+    """What an import did (or, refused, would have clashed on)."""
+
+    tickets: int = 0
+    staff: int = 0
+    policy_versions: int = 0
+    skipped: list[int] = field(default_factory=list)
+    renumbered: dict[int, int] = field(default_factory=dict)
+    renumbered_policies: dict[int, int] = field(default_factory=dict)
+    kept_staff: list[str] = field(default_factory=list)
+    dropped_notices: int = 0
+    clashes: list[str] = field(default_factory=list)
+
+
+class ImportConflict(InvalidInput):
+    """The file clashes with what the store holds and no ``--on-conflict`` said how to handle it."""
+
+    def __init__(self, clashes: list[str]) -> None:
+        self.clashes = clashes
+        shown = ", ".join(clashes[:20]) + (f" and {len(clashes) - 20} more" if len(clashes) > 20 else "")
+        super().__init__(
+            f"{len(clashes)} clash{'es' if len(clashes) != 1 else ''} with the store: {shown}; nothing imported "
+            "(use --on-conflict skip or renumber)"
+        )
+
+
+class DumpImporter:
+    """Writes the records of a dump into one write transaction, keeping ids, due times and history.
+
+    Clashing ticket ids are refused (``fail``), left out (``skip``) or given new numbers after every
+    other ticket (``renumber``, spooled to a temporary file so memory stays flat). A policy version
+    with the same number and source is the same version; a different one is refused under ``fail``
+    and added under a new number otherwise (its tickets follow it). Staff are matched by name.
+    """
+
+    def __init__(self, session: Session, on_conflict: ConflictMode, actor: str, now: datetime) -> None:
+        if on_conflict not in CONFLICT_MODES:
+            raise InvalidInput(f"unknown --on-conflict {on_conflict!r} (allowed: {', '.join(CONFLICT_MODES)})")
+        self.session, self.mode, self.actor, self.now = session, on_conflict, actor, now
+        self.summary = ImportSummary()
+        self.versions: dict[int, int] = {}  # version number in the file → in the store
+        self.seen_meta = False
+        self.store_was_empty = _is_fresh(session)
+        self.batch: list[dict[str, Any]] = []
+        self.batch_ids: set[int] = set()
+        self.spool: IO[str] | None = None
+
+    def run(self, records: Iterable[Located]) -> ImportSummary:
+        """Import every record, then the renumbered tickets; raise ImportConflict (nothing kept) on clashes."""
+        for where, kind, record in records:
+            self.add(where, kind, record)
+        self.finish()
+        return self.summary
+
+    def add(self, where: str, kind: str, record: dict[str, Any]) -> None:
+        """Import one record."""
+        if kind == "meta":
+            self._meta(where, record)
+            return
+        if not self.seen_meta:
+            raise InvalidInput(f"{where}: the file must start with its meta record (is it a supportcli export?)")
+        handlers: dict[str, Callable[[str, dict[str, Any]], None]] = {
+            "policy_version": self._policy_version,
+            "staff": self._staff,
+            "ticket": self._ticket,
+        }
+        if kind not in handlers:
+            raise InvalidInput(f"{where}: unknown record type {kind!r}")
+        handlers[kind](where, record)
+
+    def finish(self) -> None:
+        """Write what is batched and the renumbered tickets; refuse the whole file on clashes."""
+        self._flush()
+        if self.spool is not None:
+            self.spool.seek(0)
+            for line in self.spool:
+                self._renumber(json.loads(line))
+            self.spool.close()
+            self._flush()
+        if self.summary.clashes:
+            raise ImportConflict(self.summary.clashes)
+        bump_sequences(self.session)
+
+    def _meta(self, where: str, record: dict[str, Any]) -> None:
+        if self.seen_meta:
+            raise InvalidInput(f"{where}: a second meta record")
+        if not isinstance(record, dict) or record.get("format") != FORMAT_NAME:
+            raise InvalidInput(f"{where}: not a supportcli export (format should be {FORMAT_NAME!r})")
+        version = record.get("format_version")
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise InvalidInput(f"{where}: export format version {version} is newer than this supportcli reads")
+        schema = record.get("schema_version")
+        if isinstance(schema, int) and schema > SCHEMA_VERSION:
+            raise InvalidInput(f"{where}: exported from a newer store schema ({schema}); upgrade supportcli")
+        self.seen_meta = True
+
+    def _policy_version(self, where: str, record: dict[str, Any]) -> None:
+        values = load_row(record, POLICY_FIELDS, where)
+        _check_policy_source(values, where)
+        number = values["version"]
+        existing = self.session.get(PolicyVersion, number)
+        if existing is None:
+            self.session.add(PolicyVersion(**values))
+        elif self.store_was_empty and number == 1:
+            # A fresh store's seeded built-in version is replaced, so an import into it is exact.
+            for name, value in values.items():
+                setattr(existing, name, value)
+            self.session.add(existing)
+        elif existing.source == values["source"]:
+            self.versions[number] = number
+            return
+        elif self.mode == "fail":
+            self.summary.clashes.append(f"policy version {number}")
+            self.versions[number] = number
+            return
+        else:
+            newest = self.session.exec(select(func.max(PolicyVersion.version))).one() or 0
+            values["version"] = newest + 1
+            self.session.add(PolicyVersion(**values))
+            self.summary.renumbered_policies[number] = newest + 1
+        self.session.flush()
+        self.versions[number] = values["version"]
+        self.summary.policy_versions += 1
+
+    def _staff(self, where: str, record: dict[str, Any]) -> None:
+        values = load_row(record, STAFF_FIELDS, where)
+        existing = self.session.exec(select(Staff).where(Staff.name == values["name"])).first()
+        if existing is None:
+            self.session.add(Staff(**values))
+            self.session.flush()
+            self.summary.staff += 1
+        elif any(getattr(existing, name) != value for name, value in values.items()):
+            if self.mode == "fail":
+                self.summary.clashes.append(f"staff {values['name']}")
+            else:
+                self.summary.kept_staff.append(values["name"])
+
+    def _ticket(self, where: str, record: dict[str, Any]) -> None:
+        values = load_ticket(record, where)
+        values["ticket"]["policy_version"] = self._store_version(where, values["ticket"]["policy_version"])
+        ticket_id = values["ticket"]["id"]
+        if not self._clashes(ticket_id):
+            self._queue(values)
+        elif self.mode == "fail":
+            self.summary.clashes.append(f"ticket #{ticket_id}")
+        elif self.mode == "skip":
+            self.summary.skipped.append(ticket_id)
+        else:
+            if self.spool is None:
+                self.spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - closed in finish()
+            self.spool.write(json.dumps({"where": where, "record": record}, ensure_ascii=False) + "\n")
+
+    def _store_version(self, where: str, number: int) -> int:
+        if number in self.versions:
+            return self.versions[number]
+        if self.session.get(PolicyVersion, number) is None:
+            raise InvalidInput(f"{where}: policy_version: {number} is neither in the file nor in the store")
+        return number
+
+    def _clashes(self, ticket_id: int) -> bool:
+        if ticket_id in self.batch_ids:
+            return True
+        return self.session.exec(select(Ticket.id).where(Ticket.id == ticket_id)).first() is not None
+
+    def _renumber(self, spooled: dict[str, Any]) -> None:
+        values = load_ticket(spooled["record"], spooled["where"])
+        old = values["ticket"]["id"]
+        new = (self.session.exec(select(func.max(Ticket.id))).one() or 0) + 1
+        values["ticket"]["id"] = new
+        values["ticket"]["policy_version"] = self._store_version(spooled["where"], values["ticket"]["policy_version"])
+        for mark in values["automation_marks"]:
+            mark["key"] = _renumbered_key(mark["key"], old, new)
+        # Queued notices name the old number in their text and Message-ID: not carried over.
+        self.summary.dropped_notices += len(values["notices"])
+        values["notices"] = []
+        values["events"].append(
+            {"at": self.now, "actor": self.actor, "kind": "renumbered", "text": f"imported as #{new}, was #{old}"}
+            | {"data": encode_data({"previous_id": old})}
+        )
+        self._queue(values)
+        self._flush()
+        self.summary.renumbered[old] = new
+
+    def _queue(self, values: dict[str, Any]) -> None:
+        self.batch.append(values)
+        self.batch_ids.add(values["ticket"]["id"])
+        self.summary.tickets += 1
+        if len(self.batch) >= INSERT_BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Insert the batched tickets and their rows with a few multi-row INSERTs."""
+        if not self.batch:
+            return
+        connection = self.session.connection()
+        connection.execute(insert(Ticket), [values["ticket"] for values in self.batch])
+        for key, table, _ in CHILDREN:
+            rows = [{**row, "ticket_id": values["ticket"]["id"]} for values in self.batch for row in values[key]]
+            if key == "automation_marks":
+                rows = self._new_marks(rows)
+            if key == "mail_messages":
+                rows = self._new_mail(rows)
+            if rows:
+                connection.execute(insert(table), rows)
+        self.batch, self.batch_ids = [], set()
+
+    def _new_mail(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # A message already recorded in this store (imported before, or mailed to both) stays recorded once.
+        keys = [row["message_key"] for row in rows]
+        taken = set(self.session.exec(select(MailMessage.message_key).where(col(MailMessage.message_key).in_(keys))))
+        return [row for row in rows if row["message_key"] not in taken]
+
+    def _new_marks(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # A mark records that an automatic action happened; the same action already marked is the same fact.
+        keys = [row["key"] for row in rows]
+        taken = set(self.session.exec(select(AutomationMark.key).where(col(AutomationMark.key).in_(keys))))
+        return [row for row in rows if row["key"] not in taken]
+
+
+def _check_policy_source(values: dict[str, Any], where: str) -> None:
+    from supportcli.core.policy import load_policy
+
+    try:
+        load_policy(values["source"], f"policy version {values['version']}")
+    except InvalidInput as exc:
+        raise InvalidInput(f"{where}: source: {exc}") from exc
+
+
+def _renumbered_key(key: str, old: int, new: int) -> str:
+    """An automation mark's key (``action:ticket:…``) for the ticket's new number."""
+    action, _, rest = key.partition(":")
+    number, sep, tail = rest.partition(":")
+    return f"{action}:{new}{sep}{tail}" if number == str(old) else key
+
+
+def _is_fresh(session: Session) -> bool:
+    """A store with no tickets, no staff and only the policy version it was created with."""
+    if session.exec(select(Ticket.id).limit(1)).first() is not None:
+        return False
+    if session.exec(select(Staff.id).limit(1)).first() is not None:
+        return False
+    return list(session.exec(select(PolicyVersion.version))) == [1]
+
+
+def bump_sequences(session: Session) -> None:
+    """After ids were written explicitly, make PostgreSQL's id sequences continue past them (SQLite needs nothing)."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return
+    for table, column in (("tickets", "id"), ("policy_versions", "version")):
+        connection.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+                f"COALESCE((SELECT MAX({column}) FROM {table}), 1), (SELECT MAX({column}) FROM {table}) IS NOT NULL)"
+            )
+        )

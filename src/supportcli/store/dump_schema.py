@@ -1,0 +1,252 @@
+"""The dump schema: which fields each kind of record holds, and how stored values are dumped and loaded.
+
+One description per table serves both ways, so export and import cannot drift apart: a value is
+written as JSON (instants in the calendar's zone with their offset, tags as a list, event data as
+an object) and read back to exactly what was stored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime, tzinfo
+from typing import Any
+
+from sqlmodel import SQLModel
+
+from supportcli.core.tickets import CHANNELS, KINDS, PRIORITIES, STATUSES, TargetState, next_pending
+from supportcli.errors import InvalidInput
+from supportcli.store.models import AutomationMark, Event, MailMessage, Notice, Target
+
+FORMAT_NAME = "supportcli-export"
+FORMAT_VERSION = 1
+
+Record = tuple[str, dict[str, Any]]
+"""One record of a dump: its type (meta, policy_version, staff, ticket) and its fields."""
+
+Located = tuple[str, str, dict[str, Any]]
+"""A record read from a dump: where it is (for messages), its type, its fields."""
+
+# How each stored column is written to a dump and read back: one description serves both ways.
+# Types: str, int, at (an instant), "?" = may be null; a field missing from a record takes the default.
+REQUIRED = object()
+POLICY_FIELDS: dict[str, tuple[str, Any]] = {
+    "version": ("int", REQUIRED),
+    "name": ("str", REQUIRED),
+    "effective_at": ("at", REQUIRED),
+    "set_at": ("at", REQUIRED),
+    "set_by": ("str", REQUIRED),
+    "note": ("str", ""),
+    "source": ("str", REQUIRED),
+}
+STAFF_FIELDS: dict[str, tuple[str, Any]] = {
+    "name": ("str", REQUIRED),
+    "email": ("str", ""),
+    "tier": ("int", 0),
+    "away_until": ("at?", None),
+    "cover": ("str?", None),
+}
+TICKET_FIELDS: dict[str, tuple[str, Any]] = {
+    "id": ("int", REQUIRED),
+    "subject": ("str", REQUIRED),
+    "body": ("str", ""),
+    "kind": ("str", "enquiry"),
+    "channel": ("str", "email"),
+    "priority": ("str", "normal"),
+    "customer_name": ("str?", None),
+    "customer_email": ("str?", None),
+    "customer_phone": ("str?", None),
+    "org": ("str?", None),
+    "category": ("str?", None),
+    "tags": ("tags", ""),
+    "watchers": ("tags", ""),
+    "owner": ("str?", None),
+    "tier": ("int", 0),
+    "status": ("str", "new"),
+    "received_at": ("at", REQUIRED),
+    "logged_at": ("at", REQUIRED),
+    "updated_at": ("at", REQUIRED),
+    "waiting_since": ("at?", None),
+    "resolved_at": ("at?", None),
+    "closed_at": ("at?", None),
+    "expected_by": ("at?", None),
+    "expected_reason": ("str?", None),
+    "rating": ("int?", None),
+    "policy_version": ("int", REQUIRED),
+    "rule_number": ("int?", None),
+    "next_due_at": ("at?", None),
+    "next_target": ("str?", None),
+    "purged_at": ("at?", None),
+}
+TARGET_FIELDS: dict[str, tuple[str, Any]] = {
+    "name": ("str", REQUIRED),
+    "duration": ("str", REQUIRED),
+    "started_at": ("at", REQUIRED),
+    "due_at": ("at?", None),
+    "met_at": ("at?", None),
+    "state": ("str", "pending"),
+    "paused_at": ("at?", None),
+    "paused_working_seconds": ("int", 0),
+    "source": ("str", "policy"),
+}
+EVENT_FIELDS: dict[str, tuple[str, Any]] = {
+    "at": ("at", REQUIRED),
+    "actor": ("str", REQUIRED),
+    "kind": ("str", REQUIRED),
+    "text": ("str", ""),
+    "data": ("data", ""),
+}
+MARK_FIELDS: dict[str, tuple[str, Any]] = {"key": ("str", REQUIRED), "at": ("at", REQUIRED)}
+NOTICE_FIELDS: dict[str, tuple[str, Any]] = {
+    "key": ("str", REQUIRED),
+    "event": ("str", REQUIRED),
+    "target": ("str?", None),
+    "due_at": ("at?", None),
+    "channel": ("str", REQUIRED),
+    "recipient": ("str", REQUIRED),
+    "subject": ("str", ""),
+    "body": ("str", ""),
+    "payload": ("str", ""),
+    "message_id": ("str", REQUIRED),
+    "status": ("str", "pending"),
+    "attempts": ("int", 0),
+    "next_attempt_at": ("at", REQUIRED),
+    "lease_until": ("at?", None),
+    "claimed_by": ("str?", None),
+    "last_error": ("str", ""),
+    "created_at": ("at", REQUIRED),
+    "sent_at": ("at?", None),
+}
+MAIL_FIELDS: dict[str, tuple[str, Any]] = {
+    "message_key": ("str", REQUIRED),
+    "at": ("at", REQUIRED),
+    "from_address": ("str", ""),
+    "subject": ("str", ""),
+    "outcome": ("str", REQUIRED),
+    "reason": ("str", ""),
+}
+# The rows nested in each ticket record: key in the record, table, fields.
+CHILDREN: tuple[tuple[str, type[SQLModel], dict[str, tuple[str, Any]]], ...] = (
+    ("targets", Target, TARGET_FIELDS),
+    ("events", Event, EVENT_FIELDS),
+    ("automation_marks", AutomationMark, MARK_FIELDS),
+    ("notices", Notice, NOTICE_FIELDS),
+    ("mail_messages", MailMessage, MAIL_FIELDS),
+)
+
+
+# -- values -----------------------------------------------------------------------------------------------------------
+
+
+def _dump_value(kind: str, value: Any, zone: tzinfo) -> Any:
+    if value is None:
+        return None
+    if kind.startswith("at"):
+        return value.astimezone(zone).isoformat()  # microseconds kept when present: lossless
+    if kind == "tags":
+        return [tag for tag in value.split(",") if tag]
+    if kind == "data":
+        return _dump_data(value)
+    return value
+
+
+def _dump_data(stored: str) -> Any:
+    """Event data as JSON when it reads back to exactly the stored text, else the text itself."""
+    if not stored:
+        return None
+    try:
+        parsed = json.loads(stored)
+    except ValueError:
+        return stored
+    return parsed if isinstance(parsed, dict) and encode_data(parsed) == stored else stored
+
+
+def encode_data(data: dict[str, Any]) -> str:
+    """Event data as stored: the encoding ``store.tickets.record`` uses, so a loaded object reads back the same."""
+    return json.dumps(data, default=str, sort_keys=True)
+
+
+def _load_value(kind: str, value: Any, where: str, name: str) -> Any:
+    nullable = kind.endswith("?")
+    base = kind.rstrip("?")
+    if value is None:
+        if nullable:
+            return None
+        if base in ("tags", "data"):
+            return ""
+        raise InvalidInput(f"{where}: {name}: must not be null")
+    if base == "str" and isinstance(value, str):
+        return value
+    if base == "int" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if base == "at" and isinstance(value, str):
+        return _load_instant(value, where, name)
+    if base == "tags" and isinstance(value, list) and all(isinstance(t, str) and t and "," not in t for t in value):
+        return "," + ",".join(value) + "," if value else ""
+    if base == "data" and isinstance(value, dict | str):
+        return encode_data(value) if isinstance(value, dict) else value
+    raise InvalidInput(f"{where}: {name}: unexpected value {json.dumps(value, default=str)[:60]}")
+
+
+def _load_instant(value: str, where: str, name: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise InvalidInput(f"{where}: {name}: {value!r} is not an ISO 8601 instant with an offset")
+    return parsed
+
+
+def dump_row(row: SQLModel, fields: Mapping[str, tuple[str, Any]], zone: tzinfo) -> dict[str, Any]:
+    """A stored row as a dump record (instants in ``zone`` with their offset)."""
+    return {name: _dump_value(kind, getattr(row, name), zone) for name, (kind, _) in fields.items()}
+
+
+def load_row(
+    record: Mapping[str, Any], fields: Mapping[str, tuple[str, Any]], where: str, nested: Iterable[str] = ()
+) -> dict[str, Any]:
+    """A dump record's fields, checked and converted to stored values; unknown fields are refused (lossless)."""
+    if not isinstance(record, Mapping):
+        raise InvalidInput(f"{where}: expected an object")
+    unknown = [key for key in record if key not in fields and key not in nested]
+    if unknown:
+        raise InvalidInput(f"{where}: unknown field {unknown[0]!r}")
+    values = {}
+    for name, (kind, default) in fields.items():
+        if name not in record:
+            if default is REQUIRED:
+                raise InvalidInput(f"{where}: missing field {name!r}")
+            values[name] = default
+        else:
+            values[name] = _load_value(kind, record[name], where, name)
+    return values
+
+
+# -- tickets ----------------------------------------------------------------------------------------------------------
+
+
+def load_ticket(record: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """A ticket record and its nested rows, checked and converted to stored values."""
+    nested = [key for key, _, _ in CHILDREN]
+    ticket = load_row(record, TICKET_FIELDS, where, nested)
+    where = f"{where} (ticket #{ticket['id']})"
+    for name, allowed in (("kind", KINDS), ("channel", CHANNELS), ("priority", PRIORITIES), ("status", STATUSES)):
+        if ticket[name] not in allowed:
+            raise InvalidInput(f"{where}: {name}: unknown {name} {ticket[name]!r} (allowed: {', '.join(allowed)})")
+    if ticket["rating"] is not None and not 1 <= ticket["rating"] <= 5:
+        raise InvalidInput(f"{where}: rating: must be 1 to 5")
+    values: dict[str, Any] = {"ticket": ticket}
+    for key, _, fields in CHILDREN:
+        rows = record.get(key, [])
+        if not isinstance(rows, list):
+            raise InvalidInput(f"{where}: {key}: expected a list")
+        values[key] = [load_row(row, fields, f"{where} {key}[{index}]") for index, row in enumerate(rows)]
+    states = {state.value for state in TargetState}
+    for index, target in enumerate(values["targets"]):
+        if target["state"] not in states:
+            raise InvalidInput(f"{where} targets[{index}]: state: unknown state {target['state']!r}")
+    upcoming = next_pending((t["name"], t["state"], t["due_at"]) for t in values["targets"])
+    # Derived from the targets, never taken from the file: listings trust them (``queries.listing_rows``).
+    ticket["next_target"], ticket["next_due_at"] = upcoming if upcoming else (None, None)
+    return values

@@ -1,0 +1,206 @@
+"""Export: the records of a dump, and the flat rows of a CSV export, read from the store in batches.
+
+Records come out in the order an import needs them (meta, policy versions, staff, tickets), each
+ticket with its nested rows; tickets are read a batch at a time and each record is handed on as it
+is read, so memory stays flat however large the store. Writing them is ``render.dump_formats``'s
+and ``render.csv_writer``'s job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import fields as dataclass_fields
+from datetime import datetime, tzinfo
+from typing import Any
+
+from sqlmodel import Session, SQLModel, col, select
+
+from supportcli.core.tickets import TARGET_ORDER, shown_state
+from supportcli.store.database import SCHEMA_VERSION
+from supportcli.store.dump_schema import (
+    CHILDREN,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    POLICY_FIELDS,
+    STAFF_FIELDS,
+    TICKET_FIELDS,
+    Record,
+    dump_row,
+)
+from supportcli.store.models import Event, PolicyVersion, Staff, Ticket
+from supportcli.store.queries import TicketFilter, targets_for, ticket_statement
+
+# Tickets read per query (and held at once): memory stays flat, and a few large queries stay fast.
+BATCH_SIZE = 500
+
+
+def is_filtered(wanted: TicketFilter) -> bool:
+    """True when a filter leaves some tickets out (sorting and the listing's extras do not)."""
+    ignored = ("sort", "extra")
+    return any(getattr(wanted, f.name) for f in dataclass_fields(wanted) if f.name not in ignored)
+
+
+def meta_record(exported_at: datetime, zone: tzinfo) -> dict[str, Any]:
+    """The first record of a dump: what it is and which store schema it came from."""
+    return {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "schema_version": SCHEMA_VERSION,
+        "exported_at": exported_at.astimezone(zone).isoformat(),
+    }
+
+
+def export_records(session: Session, wanted: TicketFilter, zone: tzinfo, exported_at: datetime) -> Iterator[Record]:
+    """Every record of a dump, in the order an import needs them: meta, policy versions, staff, tickets.
+
+    A filtered export carries only the policy versions and staff its tickets refer to.
+    """
+    statement = ticket_statement(wanted)
+    filtered = is_filtered(wanted)
+    yield "meta", meta_record(exported_at, zone)
+    versions = select(PolicyVersion).order_by(col(PolicyVersion.version))
+    if filtered:
+        used = select(statement.subquery().c.policy_version).distinct()
+        versions = versions.where(col(PolicyVersion.version).in_(used))
+    for version in session.exec(versions):
+        yield "policy_version", dump_row(version, POLICY_FIELDS, zone)
+    staff = list(session.exec(select(Staff).order_by(col(Staff.name))))
+    if filtered:
+        staff = _staff_referred_to(session, statement, staff)
+    for member in staff:
+        yield "staff", dump_row(member, STAFF_FIELDS, zone)
+    for batch in ticket_batches(session, statement):
+        yield from (("ticket", record) for record in _ticket_records(session, batch, zone))
+
+
+def _staff_referred_to(session: Session, statement: Any, staff: list[Staff]) -> list[Staff]:
+    """Staff who own or acted on the exported tickets, and the colleagues covering for them."""
+    tickets = statement.subquery()
+    names = set(session.exec(select(tickets.c.owner).distinct()))
+    names |= set(session.exec(select(Event.actor).distinct().where(col(Event.ticket_id).in_(select(tickets.c.id)))))
+    covers = {member.name: member.cover for member in staff}
+    pending = [name for name in names if name in covers]
+    while pending:
+        cover = covers.get(pending.pop())
+        if cover and cover not in names:
+            names.add(cover)
+            pending.append(cover)
+    return [member for member in staff if member.name in names]
+
+
+def ticket_batches(session: Session, statement: Any) -> Iterator[list[Ticket]]:
+    """The tickets of ``statement`` in id order, a batch at a time, so memory stays flat however many.
+
+    Each batch is its own keyset query (``id > last``), so dropping the previous batch from the
+    session never disturbs a result still being read.
+    """
+    by_id = statement.order_by(None).order_by(col(Ticket.id))
+    last_id = 0
+    while True:
+        batch = list(session.exec(by_id.where(col(Ticket.id) > last_id).limit(BATCH_SIZE)))
+        if not batch:
+            return
+        yield batch
+        last_id = batch[-1].id or last_id
+        session.expunge_all()
+
+
+def _children(session: Session, table: type[SQLModel], ids: list[int]) -> dict[int, list[Any]]:
+    grouped: dict[int, list[Any]] = {ticket_id: [] for ticket_id in ids}
+    rows = session.exec(select(table).where(col(table.ticket_id).in_(ids)).order_by(col(table.id)))  # type: ignore[attr-defined]
+    for row in rows:
+        grouped[row.ticket_id].append(row)
+    return grouped
+
+
+def _ticket_records(session: Session, batch: list[Ticket], zone: tzinfo) -> Iterator[dict[str, Any]]:
+    ids = [ticket.id or 0 for ticket in batch]
+    nested = {key: _children(session, table, ids) for key, table, _ in CHILDREN}
+    order = {name: index for index, name in enumerate(TARGET_ORDER)}
+    nested["targets"] = {
+        ticket_id: sorted(rows, key=lambda t: (order.get(t.name, len(order)), t.name))
+        for ticket_id, rows in nested["targets"].items()
+    }
+    for ticket in batch:
+        record = dump_row(ticket, TICKET_FIELDS, zone)
+        for key, _, fields in CHILDREN:
+            record[key] = [dump_row(row, fields, zone) for row in nested[key][ticket.id or 0]]
+        yield record
+
+
+# -- CSV export -------------------------------------------------------------------------------------------------------
+
+CSV_TICKET_COLUMNS = (
+    "id",
+    "subject",
+    "body",
+    "kind",
+    "channel",
+    "priority",
+    "name",
+    "email",
+    "phone",
+    "org",
+    "category",
+    "tags",
+    "owner",
+    "tier",
+    "tier_name",
+    "status",
+    "received_at",
+    "logged_at",
+    "updated_at",
+    "resolved_at",
+    "closed_at",
+    "expected_by",
+    "expected_reason",
+    "rating",
+    "policy_version",
+)
+CSV_EXPORT_COLUMNS = CSV_TICKET_COLUMNS + tuple(
+    f"{target}_{part}" for target in TARGET_ORDER for part in ("due_at", "met_at", "state")
+)
+
+
+def csv_export_rows(session: Session, wanted: TicketFilter, zone: tzinfo, now: datetime) -> Iterator[list[Any]]:
+    """Tickets as flat spreadsheet rows, cells in the order of ``CSV_EXPORT_COLUMNS``: one per ticket, targets
+    as ``<target>_due_at|met_at|state``."""
+    from supportcli.store.policies import all_versions, parsed
+
+    tiers = {row.version: parsed(row).tiers for row in all_versions(session)}
+    for batch in ticket_batches(session, ticket_statement(wanted)):
+        targets = targets_for(session, [ticket.id or 0 for ticket in batch])
+        for ticket in batch:
+            names = tiers.get(ticket.policy_version, ())
+            row: dict[str, Any] = {
+                "id": ticket.id,
+                "subject": ticket.subject,
+                "body": ticket.body,
+                "kind": ticket.kind,
+                "channel": ticket.channel,
+                "priority": ticket.priority,
+                "name": ticket.customer_name,
+                "email": ticket.customer_email,
+                "phone": ticket.customer_phone,
+                "org": ticket.org,
+                "category": ticket.category,
+                "tags": ";".join(ticket.tag_list),
+                "owner": ticket.owner,
+                "tier": ticket.tier,
+                "tier_name": names[ticket.tier] if ticket.tier < len(names) else str(ticket.tier),
+                "status": ticket.status,
+                "rating": ticket.rating,
+                "policy_version": ticket.policy_version,
+                "expected_reason": ticket.expected_reason,
+            }
+            for name in ("received_at", "logged_at", "updated_at", "resolved_at", "closed_at", "expected_by"):
+                row[name] = _local(getattr(ticket, name), zone)
+            for target in targets.get(ticket.id or 0, []):
+                row[f"{target.name}_due_at"] = _local(target.due_at, zone)
+                row[f"{target.name}_met_at"] = _local(target.met_at, zone)
+                row[f"{target.name}_state"] = shown_state(target.state, target.due_at, now).value
+            yield [row.get(name) for name in CSV_EXPORT_COLUMNS]
+
+
+def _local(value: datetime | None, zone: tzinfo) -> datetime | None:
+    return value.astimezone(zone) if value is not None else None

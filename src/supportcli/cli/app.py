@@ -221,7 +221,8 @@ def main(args: Sequence[str] | None = None, env: Environment | None = None) -> E
     env = env or Environment()
     with env.as_standard_streams():
         try:
-            app(args=None if args is None else list(args), prog_name="supportcli", obj=env)
+            # color: Click strips escape codes from what it echoes (help) unless told the run wants colour.
+            app(args=None if args is None else list(args), prog_name="supportcli", obj=env, color=env.colour)
         except SystemExit as exc:
             status = _exit_status(exc.code)
         else:

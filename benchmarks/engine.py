@@ -20,8 +20,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from supportcli.core.calendar import CalendarSpec, WorkingCalendar, calendar_for
+from supportcli.core.calendar_cache import holidays_version
 from supportcli.core.durations import Duration, Unit
-from supportcli.core.holiday_dates import holidays_package_version, public_holidays
+from supportcli.core.holiday_dates import public_holidays
 
 FIRST = int(datetime(2021, 1, 1, tzinfo=UTC).timestamp())
 LAST = int(datetime(2031, 12, 31, tzinfo=UTC).timestamp())
@@ -148,9 +149,7 @@ def main() -> None:
     agree_numpy = list(numpy_days) == engine_days  # type: ignore[arg-type]
     agree_naive = naive_days == engine_days
 
-    print(
-        f"supportcli working-time engine — Europe/London, Mon–Fri 09:00–17:00, GB/ENG, holidays {holidays_package_version()}"
-    )
+    print(f"supportcli working-time engine — Europe/London, Mon–Fri 09:00–17:00, GB/ENG, holidays {holidays_version()}")
     print(f"{count:,} random starts 2021–2031, 1–20 wd / 1–40 wh; best of {repeat} runs\n")
     print(f"{'computation':<48} {'n':>9} {'seconds':>9} {'per second':>12} {'µs each':>9}")
     for name, n, elapsed in rows:

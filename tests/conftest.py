@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from helpers import Snapshot, snapshot_of
+from helpers import Snapshot, isolated_directories, snapshot_of
 from supportcli.cli.app import app
 from supportcli.locations import StoreLocation, sqlite_location
 
@@ -73,13 +73,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point supportcli at a fresh per-test data dir and clear any SUPPORTCLI_* settings."""
+    """Point supportcli at fresh per-test data, config and cache directories and clear any SUPPORTCLI_* settings.
+
+    Through supportcli's own variables (README, "Where things are kept"), which win over the platform's
+    directories, so no test can reach the user's real store, config or cache."""
     for name in list(os.environ):
         if name.startswith("SUPPORTCLI_") or name == "NO_COLOR":
             monkeypatch.delenv(name)
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-    monkeypatch.setenv("SUPPORTCLI_CACHE_DIR", str(tmp_path / "cache"))
+    for variable, directory in isolated_directories(tmp_path).items():
+        monkeypatch.setenv(variable, directory)
     monkeypatch.setenv("SUPPORTCLI_USER", "alice")
     monkeypatch.setenv("SUPPORTCLI_LOCK_TIMEOUT", "2")
     return tmp_path

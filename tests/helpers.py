@@ -1,8 +1,11 @@
-"""Small helpers shared by the CLI tests: the injected clock, success checks, and store snapshots."""
+"""Small helpers shared by the tests: fixed instants, the injected clock, logging and showing a ticket,
+success and refusal checks, the isolated directories, and store snapshots."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +13,13 @@ from typer.testing import Result
 
 Cli = Callable[..., Result]
 Snapshot = dict[str, Any]
+
+# Fixed instants (UTC, which is GMT in late November): the week the README's tour happens in.
+MON_1000 = "2026-11-23T10:00:00+00:00"  # a Monday, 10:00
+MON_1100 = "2026-11-23T11:00:00+00:00"
+MON_1200 = "2026-11-23T12:00:00+00:00"
+TUE_1000 = "2026-11-24T10:00:00+00:00"
+MONDAY_10 = datetime.fromisoformat(MON_1000)  # MON_1000 as an instant, for tests below the CLI
 
 
 def at(now: str, **extra: str) -> dict[str, str]:
@@ -22,6 +32,37 @@ def ok(result: Result) -> Result:
     assert result.exit_code == 0, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
     assert "Traceback" not in result.output
     return result
+
+
+def refused(result: Result, exit_code: int, *fragments: str) -> str:
+    """A clean refusal: the exit code, one line on stderr naming what was wrong, nothing on stdout; the line."""
+    assert result.exit_code == exit_code, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+    return lines[0]
+
+
+def log(cli: Cli, subject: str, *options: str, now: str = MON_1000) -> int:
+    """Log a ticket with ``-q`` and return its id."""
+    return int(ok(cli("log", subject, *options, "-q", env=at(now))).stdout.strip())
+
+
+def show(cli: Cli, ticket_id: int, now: str = MON_1000) -> dict[str, Any]:
+    """A ticket as ``show --json`` gives it."""
+    return json.loads(ok(cli("show", str(ticket_id), "--json", env=at(now))).stdout)
+
+
+def isolated_directories(base: Path) -> dict[str, str]:
+    """The variables that give supportcli its own data, config and cache directories under ``base``."""
+    return {
+        "SUPPORTCLI_DATA_DIR": str(base / "user-data"),
+        "SUPPORTCLI_CONFIG_DIR": str(base / "user-config"),
+        "SUPPORTCLI_CACHE_DIR": str(base / "cache"),
+    }
 
 
 def snapshot_of(url: str) -> Snapshot:

@@ -33,6 +33,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
+from helpers import MON_1000 as NOW
 from helpers import snapshot_of
 from supportcli.cli.app import app
 from supportcli.core.tickets import CHANNELS, KINDS, PRIORITIES
@@ -40,7 +41,6 @@ from supportcli.locations import sqlite_location
 from supportcli.store.database import INDEXED_TEXT_MAX_BYTES, WRITE_LOCK_KEY
 
 SUPPORTCLI = Path(sys.executable).parent / "supportcli"
-NOW = "2026-11-23T10:00:00+00:00"  # a Monday, 10:00 UTC
 RUNNER = CliRunner()
 REAL_SQLITE_CONNECT = sqlite3.connect
 

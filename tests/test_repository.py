@@ -1,11 +1,14 @@
-"""Checks on the repository itself: generated files current, code style clean."""
+"""Checks on the repository itself: generated files current, code style clean, README's two commands."""
 
 from __future__ import annotations
 
 import importlib.util
+import re
+import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -59,3 +62,34 @@ def test_help_imports_neither_the_database_layer_nor_holidays() -> None:
     }
     assert heavy == set()
     assert "Usage: supportcli" in result.stdout
+
+
+def _two_commands() -> tuple[str, str]:
+    """README's install-and-run command and its test command (the first and last sh blocks of "The two commands")."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## The two commands\n", 1)[1].split("\n## ", 1)[0]
+    blocks = [block.strip() for block in re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)]
+    return blocks[0], blocks[-1]
+
+
+def test_ci_runs_exactly_the_readme_test_command_in_parallel() -> None:
+    _, test_command = _two_commands()
+    ci = [line for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert ci[-1] == test_command
+    pytest_args = shlex.split(test_command.rsplit("&&", 1)[1])
+    assert pytest_args[:3] == [".venv/bin/python", "-m", "pytest"]
+    assert "-n" in pytest_args  # pytest-xdist: the suite takes minutes on one core
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    assert any(requirement.startswith("pytest-xdist") for requirement in extras["test"])
+
+
+def test_the_readme_install_command_never_installs_into_the_system_python() -> None:
+    """PEP 668: a current Debian or Ubuntu refuses `pip install` outside a virtual environment, so every pip
+    and supportcli the first command runs is the one of the venv it creates first."""
+    install, _ = _two_commands()
+    steps = [shlex.split(step) for step in install.split("&&")]
+    assert steps[0][:3] == ["python3", "-m", "venv"]
+    venv = steps[0][3]
+    assert [step[0] for step in steps[1:]] == [f"{venv}/bin/pip", f"{venv}/bin/supportcli"]
+    assert steps[1][1:] == ["install", "."]
+    assert steps[2][1:] == ["calendar", "due", "2026-12-23 12:00", "2wd"]

@@ -20,6 +20,7 @@ class ExitStatus(IntEnum):
     STORE_UNAVAILABLE = 5
     OVERDUE = 8
     TEMPFAIL = 75
+    INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as a shell reports a command it interrupted
 
 
 class SupportcliError(Exception):

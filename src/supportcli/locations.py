@@ -1,8 +1,10 @@
-"""Where supportcli keeps its store and config: the one place that decides (SPEC §5).
+"""Where supportcli keeps its store, config and cache: the one place that decides (README, "Where things are kept").
 
 Order for the store: ``--db PATH``, then ``SUPPORTCLI_DATABASE_URL``, then
 ``SUPPORTCLI_DB``, then ``database_url`` in config.toml, then
-``supportcli.db`` in the platform's user data directory.
+``supportcli.db`` in the data directory. Each directory is its
+``SUPPORTCLI_*_DIR`` variable when set, else the platform's user directory
+(platformdirs: XDG on Linux).
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ def mask_password(url: str) -> str:
 
 
 def data_dir(env: Mapping[str, str]) -> Path:
-    """The user data directory (honours XDG_DATA_HOME through platformdirs)."""
+    """The user data directory holding the default store (``SUPPORTCLI_DATA_DIR`` overrides)."""
+    if env.get("SUPPORTCLI_DATA_DIR"):
+        return Path(env["SUPPORTCLI_DATA_DIR"])
     from platformdirs import user_data_path
 
     return Path(user_data_path(APP_NAME, appauthor=False))
@@ -63,9 +67,9 @@ def cache_dir(env: Mapping[str, str]) -> Path:
     return Path(user_cache_path(APP_NAME, appauthor=False))
 
 
-def load_config(env: Mapping[str, str]) -> dict:
-    """The parsed config.toml, or an empty config when there is none."""
-    path = config_dir(env) / "config.toml"
+def load_config(directory: Path) -> dict:
+    """The parsed config.toml of a config directory (see ``config_dir``), or an empty config when there is none."""
+    path = directory / "config.toml"
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -74,8 +78,12 @@ def load_config(env: Mapping[str, str]) -> dict:
         raise InvalidInput(f"{path}: not valid TOML: {exc}") from exc
 
 
-def resolve_store(db_option: str | None, env: Mapping[str, str], config: Mapping[str, object]) -> StoreLocation:
-    """Decide which store a command uses, following the order in the module docstring."""
+def resolve_store(
+    db_option: str | None, env: Mapping[str, str], config: Mapping[str, object], default_dir: Path | None = None
+) -> StoreLocation:
+    """Decide which store a command uses, following the order in the module docstring.
+
+    ``default_dir`` is the data directory when the caller has already decided it (``data_dir(env)`` otherwise)."""
     if db_option:
         return _from_text(db_option)
     if env.get("SUPPORTCLI_DATABASE_URL"):
@@ -85,7 +93,7 @@ def resolve_store(db_option: str | None, env: Mapping[str, str], config: Mapping
     configured = config.get("database_url")
     if isinstance(configured, str) and configured:
         return _from_text(configured)
-    return sqlite_location(data_dir(env) / "supportcli.db")
+    return sqlite_location((default_dir or data_dir(env)) / "supportcli.db")
 
 
 def sqlite_location(path: Path) -> StoreLocation:

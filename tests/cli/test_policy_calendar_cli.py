@@ -8,10 +8,10 @@ from pathlib import Path
 
 from typer.testing import Result
 
-from helpers import Snapshot
+from helpers import MON_1000, Snapshot, at
 
 Cli = Callable[..., Result]
-NOW = {"SUPPORTCLI_NOW": "2026-11-23T10:00:00+00:00"}
+NOW = at(MON_1000)
 
 TEAM_POLICY = """
 name = "Team"

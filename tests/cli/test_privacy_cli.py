@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from helpers import Cli, Snapshot, at, ok
+from helpers import MON_1000 as NOW
+from helpers import Cli, Snapshot, at, ok, show
 
-NOW = "2026-11-23T10:00:00+00:00"
 THREE_YEARS_AGO = "2023-06-01T10:00:00+00:00"
 LATER_THAT_DAY = "2023-06-01T15:00:00+00:00"
 WEEK_AFTER = "2023-06-08T10:00:00+00:00"
@@ -49,10 +49,6 @@ def store_bytes(store_path: Path) -> bytes:
     """The raw bytes of the database file and of its write-ahead log, if any."""
     files = [store_path, store_path.with_name(store_path.name + "-wal")]
     return b"".join(path.read_bytes() for path in files if path.exists())
-
-
-def show(cli: Cli, ticket_id: int) -> dict[str, Any]:
-    return json.loads(ok(cli("show", str(ticket_id), "--json", env=at(NOW))).stdout)
 
 
 def seed(cli: Cli, customer: Customer, when: str, *options: str) -> int:

@@ -47,6 +47,7 @@ from hypothesis import strategies as st
 from typer.testing import Result
 
 from helpers import Cli, at, ok
+from helpers import refused as refused_with
 from supportcli.core.reporting import percentile
 
 REPORT_NOW = "2026-12-03T10:00:00+00:00"
@@ -475,14 +476,8 @@ def test_json_to_a_file(store: Cli, tmp_path: Path) -> None:
 
 
 def refused(result: Result, *fragments: str) -> str:
-    assert result.exit_code == 2, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-    assert "Traceback" not in result.output
-    assert result.stdout == ""
-    line = result.stderr.strip()
-    assert len(line.splitlines()) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in line
-    return line
+    """Refused as invalid input (exit 2): see helpers.refused."""
+    return refused_with(result, 2, *fragments)
 
 
 def test_bad_grouping_lists_the_allowed_ones(cli: Cli) -> None:

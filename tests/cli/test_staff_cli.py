@@ -5,11 +5,13 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from typer.testing import Result
 
+from helpers import MON_1000, at
+from helpers import MONDAY_10 as NOW
 from supportcli.core.policy import default_policy_source
 from supportcli.errors import InvalidInput, NotFound
 from supportcli.locations import StoreLocation
@@ -26,10 +28,9 @@ from supportcli.store.staff import (
 )
 
 Cli = Callable[..., Result]
-MONDAY = {"SUPPORTCLI_NOW": "2026-11-23T10:00:00+00:00"}
+MONDAY = at(MON_1000)
 FRIDAY = {"SUPPORTCLI_NOW": "2026-11-27T10:00:00+00:00"}
 NEXT_WEEK = {"SUPPORTCLI_NOW": "2026-12-02T10:00:00+00:00"}
-NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
 def add(cli: Cli, name: str, *extra: str) -> Result:

@@ -26,22 +26,9 @@ from typing import Any
 import pytest
 from typer.testing import Result
 
-from helpers import Cli, Snapshot, at, ok
+from helpers import MON_1000, MON_1100, MON_1200, TUE_1000, Cli, Snapshot, at, log, ok, show
+from helpers import refused as assert_refused
 from supportcli.locations import StoreLocation
-
-MON_1000 = "2026-11-23T10:00:00+00:00"
-MON_1100 = "2026-11-23T11:00:00+00:00"
-MON_1200 = "2026-11-23T12:00:00+00:00"
-TUE_1000 = "2026-11-24T10:00:00+00:00"
-
-
-def log(cli: Cli, subject: str, *options: str, now: str = MON_1000) -> int:
-    """Log a ticket with ``-q`` and return its id."""
-    return int(ok(cli("log", subject, *options, "-q", env=at(now))).stdout.strip())
-
-
-def show(cli: Cli, ticket_id: int, now: str) -> dict[str, Any]:
-    return json.loads(ok(cli("show", str(ticket_id), "--json", env=at(now))).stdout)
 
 
 def targets(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -65,18 +52,6 @@ def store_state(cli: Cli, snapshot: Callable[[], Snapshot], now: str) -> tuple[s
     """What ``list --json`` shows, and every row of the store."""
     listed = ok(cli("list", "--json", env=at(now))).stdout
     return listed, snapshot()
-
-
-def assert_refused(result: Result, exit_code: int, *fragments: str) -> str:
-    """A clean refusal: the exit code, one line on stderr naming what was wrong, nothing on stdout."""
-    assert result.exit_code == exit_code, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-    assert "Traceback" not in result.output
-    assert result.stdout == ""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
-    return lines[0]
 
 
 # -- init -----------------------------------------------------------------------------------------------------------

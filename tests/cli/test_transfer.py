@@ -18,10 +18,9 @@ from typing import Any
 import pytest
 from typer.testing import Result
 
-from helpers import Cli, at, ok, snapshot_of
+from helpers import MON_1000, Cli, at, ok, snapshot_of
 from supportcli.store.migrations import schema_version
 
-MON_1000 = "2026-11-23T10:00:00+00:00"
 EXPORTED = "2027-01-04T10:00:00+00:00"
 
 TEAM_POLICY = """\

@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 from typer.testing import Result
 
-from helpers import Snapshot, at, ok
+from helpers import MON_1000, MON_1100, TUE_1000, Snapshot, at, log, ok, show
 
 from .conftest import TEAM_EMAIL, SmtpServer, WebhookServer, wait_until
 
@@ -41,9 +41,6 @@ Cli = Callable[..., Result]
 SUPPORTCLI = Path(sys.executable).parent / "supportcli"
 
 BEFORE = "2026-11-01T10:00:00+00:00"  # policy and staff are set up before any ticket
-MON_1000 = "2026-11-23T10:00:00+00:00"
-MON_1100 = "2026-11-23T11:00:00+00:00"
-TUE_1000 = "2026-11-24T10:00:00+00:00"
 TUE_1001 = "2026-11-24T10:01:00+00:00"
 TUE_1005 = "2026-11-24T10:05:00+00:00"
 
@@ -51,14 +48,6 @@ PRIYA, SAM, CAROL, DAN = "priya@example.com", "sam@example.com", "carol@example.
 
 
 # -- helpers --------------------------------------------------------------------------------------------------------
-
-
-def log(cli: Cli, subject: str, *options: str, now: str = MON_1000) -> int:
-    return int(ok(cli("log", subject, *options, "-q", env=at(now))).stdout.strip())
-
-
-def show(cli: Cli, ticket_id: int, now: str) -> dict[str, Any]:
-    return json.loads(ok(cli("show", str(ticket_id), "--json", env=at(now))).stdout)
 
 
 def team(cli: Cli, policy_file: Path) -> None:

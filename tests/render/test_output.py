@@ -10,7 +10,7 @@ from supportcli.render.output import PLAIN_BATCH_ROWS, Column, Format, Output
 
 def test_plain_listing_writes_every_row_in_order_across_batches() -> None:
     stdout = io.StringIO()
-    output = Output(stdout=stdout, stderr=io.StringIO(), env={"SUPPORTCLI_TERMINAL": "0"})
+    output = Output(stdout=stdout, stderr=io.StringIO())
     count = PLAIN_BATCH_ROWS * 2 + 7  # two full batches and a partial one
     due = datetime(2026, 11, 23, 17, 0, 30, 123, tzinfo=UTC)
     records = ({"id": n, "subject": f"ticket {n}", "owner": None, "due_at": due} for n in range(count))
@@ -23,14 +23,14 @@ def test_plain_listing_writes_every_row_in_order_across_batches() -> None:
 
 def test_plain_listing_of_nothing_writes_nothing() -> None:
     stdout = io.StringIO()
-    Output(stdout=stdout, env={"SUPPORTCLI_TERMINAL": "0"}).listing([Column("ID", "id")], iter(()), Format.PLAIN)
+    Output(stdout=stdout).listing([Column("ID", "id")], iter(()), Format.PLAIN)
     assert stdout.getvalue() == ""
 
 
 def test_a_capped_table_draws_the_first_rows_and_counts_the_rest_on_stderr() -> None:
     def table(count: int, max_rows: int | None) -> tuple[str, str]:
         stdout, stderr = io.StringIO(), io.StringIO()
-        output = Output(stdout=stdout, stderr=stderr, env={"SUPPORTCLI_TERMINAL": "1", "NO_COLOR": "1"})
+        output = Output(stdout=stdout, stderr=stderr, is_terminal=True, colour=False)
         records = ({"id": n, "subject": f"ticket {n}"} for n in range(count))
         output.table([Column("ID", "id"), Column("Subject", "subject")], records, max_rows=max_rows)
         return stdout.getvalue(), stderr.getvalue()

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import sqlite3
 import stat
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.pool import NullPool
 
+from helpers import MONDAY_10 as NOW
 from supportcli.core.policy import default_policy_source
 from supportcli.errors import ExitStatus, StoreUnavailable
 from supportcli.locations import StoreLocation, resolve_store, sqlite_location
 from supportcli.store.database import SCHEMA_VERSION, open_store
 
-NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 SQLITE_FILES = pytest.mark.sqlite_only(reason="about the SQLite file itself")
 
 

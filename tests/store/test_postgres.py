@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from helpers import MON_1000, at
 from supportcli.cli.app import app
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-NOW = {"SUPPORTCLI_NOW": "2026-11-23T10:00:00+00:00"}
+NOW = at(MON_1000)
 
 
 @pytest.fixture

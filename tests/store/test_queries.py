@@ -9,13 +9,12 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.dialects import sqlite
 
+from helpers import MONDAY_10 as NOW
 from supportcli.core.policy import default_policy_source
 from supportcli.locations import StoreLocation, sqlite_location
 from supportcli.store.database import open_store
 from supportcli.store.migrations import schema_version
 from supportcli.store.queries import breached_statement, due_statement
-
-NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
 def plan(store, statement) -> str:  # type: ignore[no-untyped-def]

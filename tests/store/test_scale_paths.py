@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from sqlalchemy import literal, select
 from typer.testing import CliRunner, Result
 
+from helpers import MONDAY_10 as NOW
 from supportcli.cli.app import app
 from supportcli.core.calendar import CalendarSpec, calendar_for
 from supportcli.core.holiday_dates import public_holidays, supported_subdivisions
@@ -36,7 +37,6 @@ from supportcli.locations import StoreLocation, sqlite_location
 from supportcli.store.database import Store, open_store
 from supportcli.store.types import EpochSeconds, UTCDateTime
 
-NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 CALENDAR = calendar_for(CalendarSpec(), 2026)
 PROPERTY_SETTINGS = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

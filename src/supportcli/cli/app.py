@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
 
 from supportcli import __version__
+from supportcli.cli.environment import Environment, environment_of
 from supportcli.cli.lazy import LazyCommand, LazyGroup
 from supportcli.errors import ExitStatus, SupportcliError
 
 
 class SupportcliGroup(LazyGroup):
-    """Maps every error to one line on stderr and an exit code (SPEC §5), in one place."""
+    """Maps every error to one line on stderr and an exit code (README, "Exit codes"), in one place."""
 
     def lazy_commands(self) -> tuple[LazyCommand, ...]:
         return COMMANDS
@@ -62,7 +64,7 @@ def _is_one_line_usage_error(exc: Exception) -> bool:
 
 
 def _usage_error_line(exc: Exception) -> None:
-    """A usage mistake as one line naming the command's help, like every other error (SPEC §5)."""
+    """A usage mistake as one line naming the command's help, like every other error (README, "Exit codes")."""
     command = getattr(getattr(exc, "ctx", None), "command_path", None) or "supportcli"
     message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
     typer.echo(f"supportcli: error: {message} (see: {command} --help)", err=True)
@@ -70,6 +72,8 @@ def _usage_error_line(exc: Exception) -> None:
 
 
 def _silence_stdout() -> None:
+    """Point stdout's file descriptor at /dev/null after its reader has gone, so that what is still
+    buffered can be flushed at exit without a second BrokenPipeError (a stream without one: nothing to do)."""
     import os
 
     try:
@@ -158,7 +162,7 @@ def root(
     from supportcli.cli.context import AppContext
 
     if not isinstance(ctx.obj, AppContext):
-        ctx.obj = AppContext()
+        ctx.obj = AppContext(environment_of(ctx.obj))
     ctx.obj.db_option = db or ctx.obj.db_option
     ctx.obj.actor_option = actor or ctx.obj.actor_option
     ctx.obj.debug = debug or ctx.obj.debug
@@ -206,10 +210,35 @@ COMMANDS = (
 # fmt: on
 
 
-def main() -> int:
-    """Console-script entry point."""
+def main(args: Sequence[str] | None = None, env: Environment | None = None) -> ExitStatus:
+    """Run supportcli on ``args`` (default: the command line) in ``env`` (default: this process's) and return
+    the exit status: the console script passes it to ``sys.exit``, tests call ``main(args, env)`` directly.
+
+    Piped output is buffered, so a reader that has gone (``supportcli list | head -1``) may only show at the
+    final flush; it is done here, where a broken pipe is silenced (the Python docs' "Note on SIGPIPE"),
+    rather than at interpreter exit, which would print "Exception ignored … BrokenPipeError" and exit 120.
+    """
+    env = env or Environment()
+    with env.as_standard_streams():
+        try:
+            # color: Click strips escape codes from what it echoes (help) unless told the run wants colour.
+            app(args=None if args is None else list(args), prog_name="supportcli", obj=env, color=env.colour)
+        except SystemExit as exc:
+            status = _exit_status(exc.code)
+        else:
+            status = ExitStatus.SUCCESS
+        try:
+            env.stdout.flush()
+        except BrokenPipeError:
+            _silence_stdout()
+    return status
+
+
+def _exit_status(code: object) -> ExitStatus:
+    """The ExitStatus of a ``SystemExit`` code (None is success; any other value an unexpected failure)."""
+    if code is None:
+        return ExitStatus.SUCCESS
     try:
-        app(prog_name="supportcli")
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    return 0
+        return ExitStatus(code)
+    except ValueError:
+        return ExitStatus.ERROR

@@ -11,7 +11,6 @@ policy's tiers from the built-in default still complete).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -104,10 +103,18 @@ def statuses() -> Iterable[str]:
 
 def _sqlite_path(ctx: typer.Context) -> Path | None:
     """The store file the command would use (supportcli.locations decides), when it is SQLite."""
+    from supportcli.cli.environment import environment_of
     from supportcli.locations import load_config, resolve_store
 
-    db_option = ctx.find_root().params.get("db")
-    location = resolve_store(db_option if isinstance(db_option, str) else None, os.environ, load_config(os.environ))
+    root = ctx.find_root()
+    db_option = root.params.get("db")
+    environment = environment_of(root.obj)
+    location = resolve_store(
+        db_option if isinstance(db_option, str) else None,
+        environment.variables,
+        load_config(environment.config_dir),
+        environment.data_dir,
+    )
     return location.sqlite_path
 
 

@@ -17,14 +17,13 @@ def show(ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json",
 
     Example: supportcli config show
     """
-    from supportcli.locations import config_dir
     from supportcli.notify.settings import smtp_settings
 
     obj: AppContext = ctx.obj
     smtp = smtp_settings(obj.config, obj.env)
     settings = {
         "store": obj.location.display,
-        "config_file": str(config_dir(obj.env) / "config.toml"),
+        "config_file": str(obj.environment.config_dir / "config.toml"),
         "user": obj.actor,
         "default_owner": obj.config.get("default_owner"),
         "smtp": smtp.describe() if smtp else None,

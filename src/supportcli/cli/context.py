@@ -1,19 +1,19 @@
-"""The object every command receives: environment, clock, acting user, store and output.
+"""The object every command receives: its environment, the acting user, the store and output.
 
-Like httpie's Environment, it is the one thing tests replace; commands never
-read ``os.environ`` or the system clock themselves.
+Built from the run's ``Environment`` (supportcli.cli.environment: streams, terminal, colour,
+variables, directories, clock), which is the one thing tests replace; commands never read
+``os.environ``, the standard streams or the system clock themselves.
 """
 
 from __future__ import annotations
 
 import getpass
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from supportcli.errors import InvalidInput
+from supportcli.cli.environment import Environment
 from supportcli.render.output import Output
 
 if TYPE_CHECKING:
@@ -28,14 +28,25 @@ if TYPE_CHECKING:
 class AppContext:
     """Per-invocation state shared by all commands."""
 
-    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    environment: Environment = field(default_factory=Environment)
     db_option: str | None = None
     actor_option: str | None = None
     debug: bool = False
-    output: Output = field(default_factory=Output)
+    output: Output = field(init=False)
     _store: Store | None = None
     _config: dict | None = None
     _now: datetime | None = None
+
+    def __post_init__(self) -> None:
+        environment = self.environment
+        self.output = Output(
+            environment.stdout, environment.stderr, is_terminal=environment.stdout_isatty, colour=environment.colour
+        )
+
+    @property
+    def env(self) -> Mapping[str, str]:
+        """The run's environment variables."""
+        return self.environment.variables
 
     @property
     def actor(self) -> str:
@@ -54,7 +65,7 @@ class AppContext:
         if self._config is None:
             from supportcli.locations import load_config
 
-            self._config = load_config(self.env)
+            self._config = load_config(self.environment.config_dir)
         return self._config
 
     @property
@@ -62,17 +73,16 @@ class AppContext:
         """Where the store is (see supportcli.locations)."""
         from supportcli.locations import resolve_store
 
-        return resolve_store(self.db_option, self.env, self.config)
+        return resolve_store(self.db_option, self.env, self.config, self.environment.data_dir)
 
     def store(self) -> Store:
         """The store, opened (and created on first use) once per invocation."""
         if self._store is None:
             from supportcli.core import calendar_cache
             from supportcli.core.policy import default_policy_source
-            from supportcli.locations import cache_dir
             from supportcli.store.database import open_store
 
-            calendar_cache.configure(cache_dir(self.env))
+            calendar_cache.configure(self.environment.cache_dir)
 
             self._store = open_store(self.location, self.env, default_policy_source, self._raw_now(), self.actor)
         return self._store
@@ -83,27 +93,15 @@ class AppContext:
             self._store.close()
             self._store = None
 
-    def _env_now(self) -> datetime | None:
-        """``SUPPORTCLI_NOW`` parsed (possibly naive), or None when unset."""
-        text = self.env.get("SUPPORTCLI_NOW", "").strip()
-        if not text:
-            return None
-        try:
-            return datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise InvalidInput(
-                f"bad SUPPORTCLI_NOW {text!r}: use an ISO 8601 instant like 2026-11-23T10:00+00:00"
-            ) from exc
-
     def _raw_now(self) -> datetime:
         """The current instant before the policy is known (a naive ``SUPPORTCLI_NOW`` read as UTC)."""
-        value = self._env_now() or datetime.now(UTC)
+        value = self.environment.clock()
         return value if value.tzinfo else value.replace(tzinfo=UTC)
 
     def now(self) -> datetime:
-        """The current instant: ``SUPPORTCLI_NOW`` (naive = the policy's timezone) or the system clock."""
+        """The current instant from the environment's clock (naive ``SUPPORTCLI_NOW`` = the policy's timezone)."""
         if self._now is None:
-            value = self._env_now() or datetime.now(UTC)
+            value = self.environment.clock()
             if value.tzinfo is None:
                 from zoneinfo import ZoneInfo
 

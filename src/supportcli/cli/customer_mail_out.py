@@ -26,10 +26,8 @@ def template_dir(obj: AppContext, policy: Policy) -> Path | None:
     configured = policy.customer_mail.templates
     if not configured:
         return None
-    from supportcli.locations import config_dir
-
     path = Path(configured).expanduser()
-    return path if path.is_absolute() else config_dir(obj.env) / path
+    return path if path.is_absolute() else obj.environment.config_dir / path
 
 
 def customer_mailer(obj: AppContext, no_mail: bool) -> CustomerMailer:

@@ -3,20 +3,19 @@
 Drawn with the standard library (textwrap and ANSI colour codes) in the look of
 Typer's Rich help: Typer's rich_utils imports rich.markdown, rich.table,
 rich.traceback and pygments, and Rich's console alone costs more than the rest
-of `supportcli COMMAND --help` (issue #8).
+of `supportcli COMMAND --help` (benchmarks/README.md).
 """
 
 from __future__ import annotations
 
 import inspect
-import os
-import shutil
-import sys
 import textwrap
 from collections.abc import Sequence
 
 from typer._click import Context, Parameter
 from typer.core import TyperArgument, TyperOption
+
+from supportcli.cli.environment import Environment, environment_of
 
 MAX_WIDTH = 120
 MIN_HELP_WIDTH = 24
@@ -31,13 +30,16 @@ Row = tuple[str, str, str]
 
 
 class Screen:
-    """Width and colour of the terminal help goes to: colour only on a terminal without NO_COLOR."""
+    """Width and colour of the terminal help goes to."""
 
-    def __init__(self, width: int | None = None, colour: bool | None = None) -> None:
-        self.width = width or min(shutil.get_terminal_size((80, 24)).columns, MAX_WIDTH)
-        if colour is None:
-            colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+    def __init__(self, width: int, colour: bool) -> None:
+        self.width = width
         self.colour = colour
+
+    @classmethod
+    def of(cls, environment: Environment) -> Screen:
+        """The run's screen: its width (at most ``MAX_WIDTH``) and colour decision (supportcli.cli.environment)."""
+        return cls(min(environment.columns, MAX_WIDTH), environment.colour)
 
     def style(self, text: str, code: str) -> str:
         """``text`` in an SGR colour code, when colour is on."""
@@ -46,7 +48,7 @@ class Screen:
 
 def render_help(ctx: Context, screen: Screen | None = None) -> str:
     """The help screen of ``ctx.command``."""
-    screen = screen or Screen()
+    screen = screen or Screen.of(environment_of(ctx.find_root().obj))
     command = ctx.command
     out = [screen.style("Usage: ", YELLOW) + screen.style(_usage(ctx), BOLD)]
     for paragraph in _help_paragraphs(screen, command.help or ""):

@@ -133,7 +133,7 @@ def _emit(obj: AppContext, result: Report, fmt: str, output_file: Path | None) -
     if fmt == "html":
         buffer.write(html_report(result))
     else:
-        Output(stdout=buffer, env=obj.output.env).json(result.as_record())
+        Output(stdout=buffer).json(result.as_record())
     if output_file is None:
         obj.output.stdout.write(buffer.getvalue())
         return

@@ -82,10 +82,3 @@ def _country_entity(country: str) -> Any:
                 del sys.modules[name]
                 raise
     return getattr(module, class_name)
-
-
-def holidays_package_version() -> str:
-    """The version of the holiday data, recorded because new one-off holidays arrive with releases."""
-    from importlib.metadata import version
-
-    return version("holidays")

@@ -8,7 +8,6 @@ formulas neutralised. Data goes to stdout, messages to stderr.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -101,23 +100,19 @@ class Output:
     """Writes data to stdout and messages to stderr in the format the situation calls for."""
 
     def __init__(
-        self, stdout: TextIO | None = None, stderr: TextIO | None = None, env: Mapping[str, str] | None = None
-    ):
+        self,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+        *,
+        is_terminal: bool = False,
+        colour: bool = False,
+    ) -> None:
+        """Streams and the terminal and colour decisions come from the caller (the CLI's Environment), so
+        output never looks at the process itself; the defaults are the standard streams, piped, no colour."""
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
-        self.env = os.environ if env is None else env
-        self.is_terminal = self._is_terminal()
-
-    def _is_terminal(self) -> bool:
-        forced = self.env.get("SUPPORTCLI_TERMINAL")
-        if forced is not None:
-            return forced not in ("", "0")
-        return bool(getattr(self.stdout, "isatty", lambda: False)())
-
-    @property
-    def colour(self) -> bool:
-        """Colour only on a terminal and only without NO_COLOR (https://no-color.org)."""
-        return self.is_terminal and not self.env.get("NO_COLOR")
+        self.is_terminal = is_terminal
+        self.colour = colour and is_terminal  # colour only on a terminal
 
     def listing_format(self, json_flag: bool = False, csv_flag: bool = False) -> Format:
         """The format a listing command should use given its flags and the terminal."""

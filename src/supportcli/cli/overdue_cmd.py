@@ -147,6 +147,7 @@ def overdue(
 
 def _cron_run(obj: AppContext, dry_run: bool) -> None:
     """Automation in one transaction, then delivery outside it; a short summary for cron's mail."""
+    from supportcli.notify import messages
     from supportcli.notify.settings import smtp_settings
     from supportcli.store.automation import Channels, run_automation
     from supportcli.store.outbox import pending_count
@@ -162,7 +163,7 @@ def _cron_run(obj: AppContext, dry_run: bool) -> None:
             waiting = pending_count(session)
             summary = run_automation(session, now, channels)
             session.rollback()
-        _print_summary(obj, summary, None, waiting, dry_run=True)
+        _print_summary(obj, messages.dry_run_summary(summary, waiting), [])
         return
     summary = store.run_write(lambda session: run_automation(session, now, channels))
     from supportcli.notify.delivery import deliver
@@ -170,32 +171,17 @@ def _cron_run(obj: AppContext, dry_run: bool) -> None:
     report = deliver(store, now, smtp, sender)
     with store.read() as session:
         waiting = pending_count(session)
-    _print_summary(obj, summary, report, waiting, dry_run=False, smtp_configured=smtp is not None)
+    _print_summary(
+        obj, messages.run_summary(summary, report, waiting, smtp is not None), messages.delivery_failures(report)
+    )
 
 
-def _print_summary(obj: AppContext, summary, report, waiting: int, dry_run: bool, smtp_configured: bool = True) -> None:  # type: ignore[no-untyped-def]
-    prefix = "would: " if dry_run else ""
-    for line in summary.breaches + summary.escalations + summary.closures + summary.warnings:
-        obj.output.line(f"{prefix}{line}")
-    counts = (
-        f"{len(summary.breaches)} new breach(es), {len(summary.escalations)} escalated, "
-        f"{len(summary.closures)} auto-closed, {len(summary.warnings)} due-soon warning(s); "
-    )
-    if dry_run:
-        obj.output.line(
-            f"dry run: {counts}{summary.queued} notice(s) would be queued; {waiting} already waiting; nothing changed"
-        )
-        return
-    obj.output.line(
-        f"{counts}notices: {summary.queued} queued, {report.sent} sent, {report.failed} failed (retried next run), "
-        f"{report.dead} dead; {waiting} waiting"
-    )
-    if report.busy:
-        obj.output.line("delivery: another run is sending notices; it will send these too")
-    if not smtp_configured:
-        obj.output.line("e-mail: no SMTP server configured; only webhooks are sent")
-    for error in report.errors or []:
-        obj.output.message(f"supportcli: notice failed: {error}")
+def _print_summary(obj: AppContext, lines: list[str], failures: list[str]) -> None:
+    """The summary on stdout, for cron to mail; each notice that failed, on stderr."""
+    for line in lines:
+        obj.output.line(line)
+    for failure in failures:
+        obj.output.message(failure)
 
 
 @notify_app.command("log")
@@ -290,6 +276,7 @@ def notify_test(
     Example: supportcli notify test --to me@example.com
     """
     from supportcli.errors import InvalidInput
+    from supportcli.notify import messages
     from supportcli.notify.senders import SendFailed, build_email, post_webhook, send_email
     from supportcli.notify.settings import smtp_settings
 
@@ -309,12 +296,11 @@ def notify_test(
             import uuid
 
             message_id = f"<test-{uuid.uuid4().hex}@{sender.rpartition('@')[2] or 'localhost'}>"
-            body = f"This is a test message from supportcli, sent {now.isoformat()} by {obj.actor}.\n"
-            send_email(smtp, build_email(sender, recipient, "supportcli test message", body, message_id))
+            body = messages.notify_test_body(now, obj.actor)
+            send_email(smtp, build_email(sender, recipient, messages.NOTIFY_TEST_SUBJECT, body, message_id))
             obj.output.message(f"test e-mail accepted by {smtp.describe()} for {recipient}")
         if webhook:
-            payload = f'{{"event": "test", "at": "{now.isoformat()}"}}'.encode()
-            post_webhook(webhook, payload, f"test-{now.timestamp():.0f}")
+            post_webhook(webhook, messages.notify_test_payload(now), f"test-{now.timestamp():.0f}")
             obj.output.message(f"test event accepted by {webhook}")
     except SendFailed as failure:
         from supportcli.errors import SupportcliError

@@ -7,17 +7,18 @@ loses nothing and a second run repeats nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
 from sqlmodel import Session, col, select
 
+from supportcli.core.automation import AutomationEvent, AutomationSummary, EventKind, TicketSnapshot
 from supportcli.core.calendar import calendar_for
 from supportcli.core.durations import Duration
 from supportcli.core.targets import target_kind
 from supportcli.core.tickets import OPEN_STATUSES, TargetState
-from supportcli.render.tickets import local
+from supportcli.notify import messages
 from supportcli.store import outbox
 from supportcli.store.models import AutomationMark, Target, Ticket
 from supportcli.store.queries import breached_statement
@@ -46,17 +47,6 @@ class DueTarget(NamedTuple):
     ticket_id: int
     name: str
     due_at: datetime | None
-
-
-@dataclass
-class AutomationSummary:
-    """What the automation did (or, in a dry run, would do)."""
-
-    breaches: list[str] = field(default_factory=list)
-    escalations: list[str] = field(default_factory=list)
-    closures: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    queued: int = 0
 
 
 class _VersionOf(NamedTuple):
@@ -127,7 +117,11 @@ class _Run:
 
 
 def run_automation(session: Session, now: datetime, channels: Channels) -> AutomationSummary:
-    """Apply breaches, escalations, auto-closes and due-soon warnings; enqueue one notice per event."""
+    """Apply breaches, escalations, auto-closes and due-soon warnings; enqueue one notice per event.
+
+    Returns the events as facts (``core.automation``): the caller words nothing itself, it prints
+    what ``notify.messages`` makes of them.
+    """
     summary = AutomationSummary()
     run = _Run(session, now)
     # Everything added here is flushed once, at commit; the run keeps track of its own marks and notices.
@@ -189,9 +183,7 @@ def _breaches(run: _Run, channels: Channels, summary: AutomationSummary) -> None
             continue
         if not run.mark(key, ticket.id):
             continue
-        policy, calendar = run.policy(ticket)
-        when = local(target.due_at, calendar)
-        summary.breaches.append(f"#{ticket.id} {target.name} breached (due {when:%Y-%m-%d %H:%M})")
+        policy, _ = run.policy(ticket)
         _notify(run, key, "breach", ticket, target, channels, summary)
         rule = next((r for r in policy.rules if r.number == ticket.rule_number), None)
         if target_kind(target.name).escalates_on_breach and rule is not None and rule.escalate_on_breach:
@@ -215,7 +207,6 @@ def _escalate(
         return None
     reason = f"{target.name} target breached"
     escalated = escalate(run.session, ticket.id or 0, Actor(AUTOMATION_ACTOR, run.now), None, reason, tiers)
-    summary.escalations.append(f"#{escalated.id} escalated to {tiers[escalated.tier]}")
     _notify(run, key, "escalation", escalated, target, channels, summary, new_tier=escalated.tier)
     return escalated
 
@@ -238,8 +229,7 @@ def _auto_close(run: _Run, channels: Channels, summary: AutomationSummary) -> No
         if ticket is None:
             continue
         close(session, ticket_id, Actor(AUTOMATION_ACTOR, now), f"no reply from the customer within {after}", True)
-        summary.closures.append(f"#{ticket.id} closed: no reply within {after}")
-        _notify(run, key, "auto-close", ticket, None, channels, summary)
+        _notify(run, key, "auto-close", ticket, None, channels, summary, no_reply_within=after)
 
 
 def _waited_until(since: datetime, after: Duration, policy, now: datetime) -> datetime:  # type: ignore[no-untyped-def]
@@ -278,8 +268,6 @@ def _due_soon(run: _Run, channels: Channels, summary: AutomationSummary) -> None
         ticket = tickets.get(target.ticket_id)
         if ticket is None or not run.mark(key, ticket.id):
             continue
-        _, calendar = run.policy(ticket)
-        summary.warnings.append(f"#{ticket.id} {target.name} due {local(target.due_at, calendar):%Y-%m-%d %H:%M}")
         _notify(run, key, "due-soon", ticket, target, channels, summary)
 
 
@@ -301,24 +289,19 @@ def _warning_horizon(run: _Run) -> datetime | None:
     return max(horizons) if horizons else None
 
 
-EVENT_TITLES = {
-    "breach": "Breached",
-    "escalation": "Escalated",
-    "auto-close": "Closed automatically",
-    "due-soon": "Due soon",
-}
-
-
 def _notify(
     run: _Run,
     key: str,
-    event: str,
+    kind: EventKind,
     ticket: Ticket | TicketFacts,
     target: Target | DueTarget | None,
     channels: Channels,
     summary: AutomationSummary,
     new_tier: int | None = None,
+    no_reply_within: Duration | None = None,
 ) -> None:
+    """Record the event in the summary and enqueue its notice for each recipient, worded now: the outbox
+    keeps the words it will send, in the same transaction as the action."""
     from supportcli.store.staff import email_of, responsible_for, staff_at_tier
 
     session, now = run.session, run.now
@@ -335,65 +318,58 @@ def _notify(
         candidates.append(policy.notify.team_email or None)
         addresses = list(dict.fromkeys(a for a in candidates if a))
     webhook = policy.notify.webhook_url
-    if not addresses and not webhook:
+    notified = bool(addresses or webhook)
+    event = _event(kind, ticket, target, now, policy.tiers, calendar, no_reply_within, notified)
+    summary.events.append(event)
+    if not notified:
         return  # nowhere to send it: the message is not even written
-    message = _message(event, ticket, target, now, policy.tiers, calendar)
+    words = messages.notice(event)
+    message = outbox.Message(
+        kind, event.ticket.id, event.target, event.due_at, words.subject, words.body, words.payload
+    )
     for address in addresses:
         summary.queued += outbox.enqueue(session, key, message, "email", address, now, channels.domain)
     if webhook:
         summary.queued += outbox.enqueue(session, key, message, "webhook", webhook, now, channels.domain)
 
 
-def _message(
-    event,
+def _event(
+    kind: EventKind,
     ticket: Ticket | TicketFacts,
     target: Target | DueTarget | None,
     now: datetime,
     tiers: tuple[str, ...],
-    calendar,
-) -> outbox.Message:  # type: ignore[no-untyped-def]
-    tier_name = tiers[ticket.tier] if ticket.tier < len(tiers) else str(ticket.tier)
-    due_at = local(target.due_at, calendar) if target and target.due_at else None
-    title = EVENT_TITLES[event]
-    what = f"{title}: {target.name}" if target else title
-    subject = f"[#{ticket.id}] {what}: {ticket.subject}"
-    lines = [
-        f"Ticket #{ticket.id}: {ticket.subject}",
-        f"Event: {what}",
-        f"Owner: {ticket.owner or '(unassigned)'}",
-        f"Tier: {tier_name}",
-        f"Status: {ticket.status}",
-    ]
-    if due_at is not None:
-        lines.append(f"Due: {due_at.isoformat()}")
-        if target is not None and target.due_at is not None and target.due_at < now:
-            overdue = -calendar.remaining_seconds(now, target.due_at) // 60
-            lines.append(f"Overdue by {overdue} working minutes")
-    lines += ["", f"See: supportcli show {ticket.id}"]
-    payload = {
-        "event": event,
-        "ticket": {
-            "id": ticket.id,
-            "subject": ticket.subject,
-            "owner": ticket.owner,
-            "tier": ticket.tier,
-            "tier_name": tier_name,
-            "status": ticket.status,
-            "kind": ticket.kind,
-            "channel": ticket.channel,
-            "priority": ticket.priority,
-            "org": ticket.org,
-        },
-        "target": target.name if target else None,
-        "due_at": due_at.isoformat() if due_at else None,
-        "at": now.astimezone(calendar.zone).isoformat(),
-    }
-    return outbox.Message(
-        event,
-        ticket.id,
-        target.name if target else None,
-        target.due_at if target else None,
-        subject,
-        "\n".join(lines) + "\n",
-        payload,
+    calendar: WorkingCalendar,
+    no_reply_within: Duration | None,
+    notified: bool,
+) -> AutomationEvent:
+    """The facts of one event, times in the calendar's timezone (how every time is shown).
+
+    How late a breach is counts working time: only a notice says it, so it is counted only for an event
+    that has one (a first run over a large store meets tens of thousands of breaches).
+    """
+    due_at = target.due_at if target is not None else None
+    overdue = None
+    if notified and due_at is not None and due_at < now:
+        overdue = -calendar.remaining_seconds(now, due_at) // 60
+    snapshot = TicketSnapshot(
+        id=ticket.id or 0,
+        subject=ticket.subject,
+        owner=ticket.owner,
+        tier=ticket.tier,
+        tier_name=tiers[ticket.tier] if ticket.tier < len(tiers) else str(ticket.tier),
+        status=ticket.status,
+        kind=ticket.kind,
+        channel=ticket.channel,
+        priority=ticket.priority,
+        org=ticket.org,
+    )
+    return AutomationEvent(
+        kind,
+        snapshot,
+        at=now.astimezone(calendar.zone),
+        target=target.name if target is not None else None,
+        due_at=due_at.astimezone(calendar.zone) if due_at is not None else None,
+        overdue_working_minutes=overdue,
+        no_reply_within=no_reply_within,
     )

@@ -13,7 +13,7 @@ from sqlalchemy.pool import NullPool
 
 from supportcli.core.policy import default_policy_source
 from supportcli.errors import ExitStatus, StoreUnavailable
-from supportcli.locations import StoreLocation, resolve_store, sqlite_location
+from supportcli.locations import StoreLocation, mask_password, resolve_store, sqlite_location
 from supportcli.store.database import SCHEMA_VERSION, open_store
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -147,6 +147,31 @@ def test_store_location_order(tmp_path: Path) -> None:
     assert resolve_store(None, {"XDG_DATA_HOME": env["XDG_DATA_HOME"]}, config).display == (
         "postgresql+psycopg://team:***@db.example/support"
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql+psycopg://u:pw@localhost/x", "postgresql+psycopg://u:***@localhost/x"),
+        ("postgresql+psycopg://:pw@localhost/x", "postgresql+psycopg://:***@localhost/x"),
+        ("postgresql+psycopg://u:p%40ss:w@h:5432/x", "postgresql+psycopg://u:***@h:5432/x"),
+        ("postgresql+psycopg://u@h/x?password=pw", "postgresql+psycopg://u@h/x?password=***"),
+        (
+            "postgresql+psycopg://u@h/x?sslpassword=pw&sslmode=require",
+            "postgresql+psycopg://u@h/x?sslmode=require&sslpassword=***",
+        ),
+        ("postgresql+psycopg://u@h/x", "postgresql+psycopg://u@h/x"),
+        # not readable by SQLAlchemy (the port is not a number): still nothing where a password could be
+        ("postgresql+psycopg://u:pw@h:port/x?Password=pw", "postgresql+psycopg://u:***@h:port/x?Password=***"),
+        ("postgresql+psycopg://:pw@h:port/x", "postgresql+psycopg://:***@h:port/x"),
+    ],
+)
+def test_every_password_in_a_database_url_is_masked(url: str, shown: str) -> None:
+    assert mask_password(url) == shown
+    password = "p@ss:w" if "p%40ss" in url else "pw" if "pw" in url else None
+    error = f"server said: {password} is wrong"
+    scrubbed = StoreLocation(url, None).scrub(error)
+    assert scrubbed == (error if password is None else "server said: *** is wrong")
 
 
 @SQLITE_FILES

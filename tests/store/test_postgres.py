@@ -98,3 +98,51 @@ def test_exclusive_on_postgresql_is_one_holder_at_a_time(postgres_url: str) -> N
     finally:
         first.close()
         second.close()
+
+
+PASSWORD = "Tr0ub4dor-and-3"
+
+
+def password_forms(database: str, port: int = 5432) -> list[tuple[str, str]]:
+    """Every way a URL can carry the password (trust auth lets the server take any), with how it is shown."""
+    where = f"127.0.0.1:{port}/{database}"
+    return [
+        (f"postgresql+psycopg://postgres:{PASSWORD}@{where}", f"postgresql+psycopg://postgres:***@{where}"),
+        (f"postgresql+psycopg://:{PASSWORD}@{where}?user=postgres", f"postgresql+psycopg://:***@{where}?user=postgres"),
+        (
+            f"postgresql+psycopg://postgres@{where}?password={PASSWORD}",
+            f"postgresql+psycopg://postgres@{where}?password=***",
+        ),
+        (
+            f"postgresql+psycopg://postgres:{PASSWORD}@{where}?sslmode=disable&password={PASSWORD}",
+            f"postgresql+psycopg://postgres:***@{where}?password=***&sslmode=disable",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("form", range(4))
+def test_config_show_and_db_check_hide_the_password_in_every_url_form(
+    postgres_url: str, form: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, shown = password_forms(postgres_url.rsplit("/", 1)[1])[form]
+    monkeypatch.setenv("SUPPORTCLI_DATABASE_URL", url)
+    runner = CliRunner()
+    for args in (["config", "show"], ["config", "show", "--json"], ["db", "check"], ["db", "check", "--json"]):
+        result = runner.invoke(app, args, env=NOW)
+        assert result.exit_code == 0, (args, result.output)
+        assert PASSWORD not in result.output, args
+        assert shown in result.stdout, args
+
+
+@pytest.mark.parametrize("form", range(4))
+def test_an_unreachable_server_error_hides_the_password_in_every_url_form(
+    form: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, shown = password_forms("support", port=1)[form]
+    monkeypatch.setenv("SUPPORTCLI_DATABASE_URL", url)
+    for args in (["list"], ["db", "check"]):
+        result = CliRunner().invoke(app, args, env=NOW)
+        assert result.exit_code == 5, result.output
+        assert PASSWORD not in result.output
+        assert result.stderr.startswith(f"supportcli: error: store {shown} is unavailable: ")
+        assert len(result.stderr.strip().splitlines()) == 1

@@ -168,7 +168,7 @@ event.listen(Session, "before_flush", _check_texts)
 
 @contextmanager
 def translate_errors(location: StoreLocation) -> Iterator[None]:
-    """Turn database failures into one clear StoreUnavailable line (exit 5)."""
+    """Turn database failures into one clear StoreUnavailable line (exit 5), with no password in it."""
     try:
         yield
     except OperationalError as exc:
@@ -179,9 +179,11 @@ def translate_errors(location: StoreLocation) -> Iterator[None]:
             raise StoreUnavailable(f"store {location.display} is full (disk full); nothing was written") from exc
         if "not a database" in text or "malformed" in text:
             raise StoreUnavailable(f"store {location.display} is corrupt or not an SQLite database") from exc
-        raise StoreUnavailable(f"store {location.display} is unavailable: {_first_line(exc.orig)}") from exc
+        reason = location.scrub(_first_line(exc.orig))
+        raise StoreUnavailable(f"store {location.display} is unavailable: {reason}") from exc
     except DatabaseError as exc:
-        raise StoreUnavailable(f"store {location.display} is unreadable: {_first_line(exc.orig)}") from exc
+        reason = location.scrub(_first_line(exc.orig))
+        raise StoreUnavailable(f"store {location.display} is unreadable: {reason}") from exc
 
 
 def _first_line(error: object) -> str:
@@ -217,6 +219,9 @@ def open_store(
             ) from exc
         except ArgumentError as exc:
             raise StoreUnavailable(f"cannot use {location.display}: not a database URL with a known driver") from exc
+        except ValueError as exc:  # e.g. a port that is not a number
+            reason = location.scrub(str(exc))
+            raise StoreUnavailable(f"cannot use {location.display}: not a valid database URL ({reason})") from exc
     store = Store(location, engine, lock_timeout(env))
     _ensure_schema(store, default_policy, now, actor)
     return store

@@ -190,3 +190,38 @@ def test_exclusive_lets_one_holder_at_a_time_and_releases(store_path: Path) -> N
     finally:
         first.close()
         second.close()
+
+
+@SQLITE_FILES
+def test_an_empty_store_file_made_beforehand_becomes_private(store_path: Path) -> None:
+    store_path.touch()
+    store_path.chmod(0o644)
+    open_at(store_path).close()
+    assert stat.S_IMODE(store_path.stat().st_mode) == 0o600
+
+
+@SQLITE_FILES
+def test_an_existing_store_keeps_the_mode_its_owner_gave_it(store_path: Path) -> None:
+    open_at(store_path).close()
+    store_path.chmod(0o640)  # e.g. shared with a group on purpose
+    open_at(store_path).close()
+    assert stat.S_IMODE(store_path.stat().st_mode) == 0o640
+
+
+@SQLITE_FILES
+def test_a_backup_onto_an_existing_file_makes_it_private(store_path: Path, tmp_path: Path) -> None:
+    from supportcli.store.database import backup_sqlite
+
+    target = tmp_path / "copy.db"
+    target.write_bytes(b"an old copy")
+    target.chmod(0o644)
+    store = open_at(store_path)
+    try:
+        backup_sqlite(store, target)
+    finally:
+        store.close()
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("SELECT value FROM supportcli_meta WHERE key = 'schema_version'").fetchone() == (
+            str(SCHEMA_VERSION),
+        )

@@ -59,6 +59,39 @@ def test_concurrent_writers_on_postgresql_get_distinct_ids(postgres_url: str, tm
     assert sorted(t["subject"] for t in listed) == sorted(f"w{n}-{i}" for n in range(4) for i in range(1, 4))
 
 
+def test_a_delivery_lock_lost_with_its_connection_is_known_to_its_holder(postgres_url: str) -> None:
+    from datetime import UTC, datetime
+
+    import psycopg
+
+    from supportcli.core.policy import default_policy_source
+    from supportcli.locations import StoreLocation
+    from supportcli.store.database import open_store
+
+    location = StoreLocation(postgres_url, None)
+    now = datetime(2026, 11, 23, 10, tzinfo=UTC)
+    first = open_store(location, {}, default_policy_source, now, "alice")
+    second = open_store(location, {}, default_policy_source, now, "alice")
+    try:
+        assert first.holds("deliver") is False
+        with first.exclusive("deliver") as mine:
+            assert mine is True and first.holds("deliver") is True
+            database = postgres_url.rsplit("/", 1)[1]
+            with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={database}", autocommit=True) as admin:
+                # the server ends the session that holds the lock (as after a network failure)
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s",
+                    (int.from_bytes(b"deli", "big"),),
+                )
+            assert first.holds("deliver") is False
+            with second.exclusive("deliver") as theirs:
+                assert theirs is True
+        assert first.holds("deliver") is False
+    finally:
+        first.close()
+        second.close()
+
+
 def test_unreachable_server_is_exit_5_with_the_password_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SUPPORTCLI_DATABASE_URL", "postgresql+psycopg://team:s3cret@127.0.0.1:1/support")
     result = CliRunner().invoke(app, ["due"])

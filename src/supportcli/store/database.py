@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import create_engine, event, inspect
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, select
 
 from supportcli.errors import InvalidInput, StoreUnavailable
@@ -63,6 +63,8 @@ class Store:
         self.timeout = timeout
         self.read_only = read_only
         self._write_engine = engine.execution_options(supportcli_write=True)
+        # The locks ``exclusive`` holds now, with the PostgreSQL connection holding each (None: a file lock).
+        self._held: dict[str, Connection | None] = {}
 
     def refuse_if_read_only(self) -> None:
         """Stop a write to a read-only store with one line (exit 5), before anything is attempted."""
@@ -108,7 +110,7 @@ class Store:
 
         The lock is released when the block ends or the process dies (a file lock on SQLite, a
         session advisory lock on PostgreSQL), so a killed run never leaves it stuck, and no
-        transaction stays open while the holder works.
+        transaction stays open while the holder works. ``holds`` tells the holder it still has it.
         """
         self.refuse_if_read_only()
         if self.location.sqlite_path is not None:
@@ -125,21 +127,45 @@ class Store:
                 except BlockingIOError:
                     yield False
                     return
+                self._held[name] = None
                 yield True
             finally:
+                self._held.pop(name, None)
                 os.close(handle)
             return
-        key = int.from_bytes(name.encode()[:4].ljust(4, b"\0"), "big")
+        key = _lock_key(name)
         with translate_errors(self.location), self.engine.connect() as connection:
             connection = connection.execution_options(isolation_level="AUTOCOMMIT")
             acquired = bool(
                 connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({WRITE_LOCK_KEY}, {key})").scalar()
             )
+            if acquired:
+                self._held[name] = connection
             try:
                 yield acquired
             finally:
+                self._held.pop(name, None)
                 if acquired:
-                    connection.exec_driver_sql(f"SELECT pg_advisory_unlock({WRITE_LOCK_KEY}, {key})")
+                    with suppress(SQLAlchemyError):  # a lost connection took the lock with it
+                        connection.exec_driver_sql(f"SELECT pg_advisory_unlock({WRITE_LOCK_KEY}, {key})")
+
+    def holds(self, name: str) -> bool:
+        """Whether this process still holds ``exclusive(name)``: a file lock lasts as long as the process, a
+        PostgreSQL session lock only as long as its connection, which a network failure or the server can end."""
+        if name not in self._held:
+            return False
+        connection = self._held[name]
+        if connection is None:
+            return True
+        try:
+            return bool(
+                connection.exec_driver_sql(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                    f" AND pid = pg_backend_pid() AND classid = {WRITE_LOCK_KEY} AND objid = {_lock_key(name)}"
+                ).scalar()
+            )
+        except SQLAlchemyError:  # the connection is gone, and its lock with it
+            return False
 
     def run_write(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in one write transaction and return its result."""
@@ -149,6 +175,11 @@ class Store:
     def close(self) -> None:
         """Release connections (tests open many stores in one process)."""
         self.engine.dispose()
+
+
+def _lock_key(name: str) -> int:
+    """The second key of the PostgreSQL advisory lock ``exclusive(name)`` takes (the first is WRITE_LOCK_KEY)."""
+    return int.from_bytes(name.encode()[:4].ljust(4, b"\0"), "big")
 
 
 @contextmanager

@@ -14,10 +14,12 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote_plus
 
 from supportcli.errors import InvalidInput
 
 APP_NAME = "supportcli"
+MASK = "***"  # what a password is shown as
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,77 @@ class StoreLocation:
             return str(self.sqlite_path)
         return mask_password(self.url)
 
+    def scrub(self, text: str) -> str:
+        """``text`` (a driver's error message, say) with this store's passwords replaced by ``***``."""
+        if self.sqlite_path is not None:
+            return text
+        for secret in sorted(url_secrets(self.url), key=len, reverse=True):
+            text = text.replace(secret, MASK)
+        return text
+
 
 def mask_password(url: str) -> str:
-    """Replace the password in a database URL with ``***`` so it never reaches a screen or log."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+    """Replace every password in a database URL with ``***`` so it never reaches a screen or log.
+
+    SQLAlchemy's own rendering hides the one in the user part, with or without a user name
+    (``postgresql+psycopg://:***@host/db``); a ``password`` (or ``sslpassword``) query parameter,
+    which the driver accepts just as well, is hidden too. A URL SQLAlchemy cannot parse loses
+    whatever stands where a password could. SQLAlchemy is imported here, not at the top, so
+    ``--help`` stays fast.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return _mask_unparsed(url)
+    secret_keys = [key for key in parsed.query if _is_password_key(key)]
+    if secret_keys:
+        parsed = parsed.update_query_dict(dict.fromkeys(secret_keys, MASK))
+    rendered = parsed.render_as_string(hide_password=True)
+    return rendered.replace(quote_plus(MASK), MASK)
+
+
+def _is_password_key(key: str) -> bool:
+    return "password" in key.lower()
+
+
+# Where a password can stand in a URL SQLAlchemy cannot read: after "user:" and in a "…password=" parameter.
+_UNPARSED_SECRETS = (
+    re.compile(r"(?<=://)[^/@]*?:([^@/]*)@"),
+    re.compile(r"(?i)[?&][^=&]*password[^=&]*=([^&]*)"),
+)
+
+
+def _mask_unparsed(url: str) -> str:
+    for pattern in _UNPARSED_SECRETS:
+        url = pattern.sub(_masked_group, url)
+    return url
+
+
+def _masked_group(match: re.Match[str]) -> str:
+    """The whole match with its first group (the password) replaced by the mask."""
+    start, end = match.span(1)
+    whole = match.group(0)
+    offset = match.start(0)
+    return whole if start == end else whole[: start - offset] + MASK + whole[end - offset :]
+
+
+def url_secrets(url: str) -> list[str]:
+    """The passwords a database URL carries (in its user part or query), to scrub them from error texts."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return [match.group(1) for pattern in _UNPARSED_SECRETS for match in pattern.finditer(url) if match.group(1)]
+    values = [parsed.password or ""]
+    for key, value in parsed.query.items():
+        if _is_password_key(key):
+            values.extend([value] if isinstance(value, str) else value)
+    return [str(value) for value in values if value]
 
 
 def data_dir(env: Mapping[str, str]) -> Path:

@@ -538,3 +538,38 @@ def test_export_and_import_keep_watchers_and_the_record_of_messages(cli: Cli, tm
     again = mail_in(other, fixture("plain"))
     assert "already recorded" in again.stderr  # the imported store knows the message
     assert len(tickets(other)) == 1
+
+
+def test_two_maildir_runs_at_once_record_each_message_once_and_the_later_one_skips_what_the_other_took(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import supportcli.core.mail
+
+    maildir = tmp_path / "Maildir"
+    make_maildir(maildir, "plain", "html_only", "reply_tag")
+    parse = supportcli.core.mail.parse_message
+    other_runs: list[Result] = []
+    started = []
+
+    def parse_after_another_run(raw: bytes, now: object) -> object:
+        # The first run has listed new/ and read its first message; before it records it, a second
+        # run goes through the whole maildir, recording every message and moving each to cur/.
+        if not started:
+            started.append(True)
+            other_runs.append(cli("mail-in", "--maildir", str(maildir), env={"SUPPORTCLI_NOW": NOW}))
+        return parse(raw, now)
+
+    monkeypatch.setattr(supportcli.core.mail, "parse_message", parse_after_another_run)
+    first = cli("mail-in", "--maildir", str(maildir), "--json", env={"SUPPORTCLI_NOW": NOW})
+
+    [second] = other_runs
+    assert second.exit_code == 0, second.output
+    assert first.exit_code == 0, first.output
+    assert "FileNotFoundError" not in first.output
+    assert json.loads(first.stdout) == []  # everything it found had been taken: nothing of its own to report
+    assert first.stderr == ""
+    assert len(second.stderr.strip().splitlines()) == 3
+    assert list((maildir / "new").iterdir()) == []
+    assert len(list((maildir / "cur").iterdir())) == 3
+    assert len(logged(cli)) == 3
+    assert len(tickets(cli)) == 3  # reply_tag names a ticket that does not exist, so it starts one

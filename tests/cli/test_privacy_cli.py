@@ -376,3 +376,178 @@ def test_redact_unknown_ticket_is_exit_3(cli: Cli, snapshot: Callable[[], Snapsh
     assert result.stdout == ""
     assert result.stderr.strip().splitlines() == ["supportcli: error: no ticket #99"]
     assert snapshot() == before
+
+
+# -- mail: watchers, the mail log, customer notices -----------------------------------------------------------------
+
+MAIL_POLICY = """
+name = "Mail"
+[calendar]
+country = "{country}"
+[[targets]]
+match = {{}}
+respond = "4wh"
+resolve = "3wd"
+[retention]
+resolved_for = "2y"
+[notify]
+email_from = "support@example.com"
+[customer_mail]
+acknowledge = true
+"""
+SECRET_DOMAIN = "purge-me.example"  # in every address and Message-ID of the customer's mail below
+MAIL_SECRETS = ["Quixote", "Kettle boiled dry", "07700 900777", SECRET_DOMAIN]
+
+
+def inbound(sender: str, subject: str, message_id: str, *headers: str, body: str = "") -> str:
+    """One RFC 5322 message as a mail server hands it to mail-in."""
+    return "\n".join(
+        [
+            f"From: {sender}",
+            "To: support@example.com",
+            *headers,
+            f"Subject: {subject}",
+            "Date: Thu, 01 Jun 2023 09:30:00 +0000",
+            f"Message-ID: <{message_id}@{SECRET_DOMAIN}>",
+            "Content-Type: text/plain; charset=utf-8",
+            "",
+            body,
+            "",
+        ]
+    )
+
+
+FIRST_MAIL = inbound(
+    f"Ann Quixote <ann.quixote@{SECRET_DOMAIN}>",
+    "Kettle boiled dry",
+    "kettle-1",
+    f"Cc: Cecil Quixote <cecil.quixote@{SECRET_DOMAIN}>",
+    body="It smokes. Call me on 07700 900777.\n\nAnn Quixote",
+)
+REPLY_MAIL = inbound(
+    f"Cecil Quixote <cecil.quixote@{SECRET_DOMAIN}>",
+    "Re: [#1] Kettle boiled dry",
+    "kettle-2",
+    body="Ann is away; write to me instead.",
+)
+AUTO_REPLY = inbound(
+    f"Quixote Holidays <ooo.quixote@{SECRET_DOMAIN}>",
+    "Out of office: Kettle boiled dry",
+    "ooo-1",
+    "Auto-Submitted: auto-replied",
+)
+
+
+def mail_ticket(cli: Cli, tmp_path: Path, country: str = "GB") -> int:
+    """Ticket #1 from mail-in, with a Cc watcher, a watcher added by hand, a reply, customer mail queued (no SMTP)
+    and a refused auto-reply, all in June 2023."""
+    policy = tmp_path / "mail.toml"
+    policy.write_text(MAIL_POLICY.format(country=country), encoding="utf-8")
+    ok(cli("policy", "set", str(policy), env=at(THREE_YEARS_AGO)))
+    ok(cli("mail-in", input=FIRST_MAIL, env=at(THREE_YEARS_AGO)))
+    ok(cli("watch", "1", f"wanda.quixote@{SECRET_DOMAIN}", env=at(THREE_YEARS_AGO)))
+    acked = ok(cli("ack", "1", "-m", "We are on it", env=at(LATER_THAT_DAY)))
+    assert "3 customer mail(s) queued" in acked.stderr
+    ok(cli("mail-in", input=REPLY_MAIL, env=at(LATER_THAT_DAY)))
+    ok(cli("mail-in", input=AUTO_REPLY, env=at(LATER_THAT_DAY)))
+    return 1
+
+
+def every_value(cli: Cli, snapshot: Callable[[], Snapshot]) -> str:
+    """Everything the store holds and shows: every row of every table, the mail log, the export, the outbox."""
+    shown = [
+        ok(cli("mail", "log", "--json", env=at(NOW))).stdout,
+        ok(cli("export", env=at(NOW))).stdout,
+        ok(cli("notify", "log", "--json", env=at(NOW))).stdout,
+    ]
+    return json.dumps(snapshot(), default=str) + "".join(shown)
+
+
+def test_purge_leaves_no_personal_data_of_a_mailed_ticket_in_any_table(
+    cli: Cli, snapshot: Callable[[], Snapshot], tmp_path: Path
+) -> None:
+    ticket_id = mail_ticket(cli, tmp_path)
+    ok(cli("resolve", str(ticket_id), "-m", "Sent a new kettle", "--no-mail", env=at(WEEK_AFTER)))
+    before = every_value(cli, snapshot)
+    for secret in MAIL_SECRETS:
+        assert secret in before, f"control: {secret!r} is stored before the purge"
+
+    result = ok(cli("purge", env=at(NOW)))
+
+    after = every_value(cli, snapshot)
+    for secret in MAIL_SECRETS:
+        assert secret not in after, f"{secret!r} is still in the store after the purge"
+    assert "purged 1 ticket(s)" in result.stderr
+    assert "purged the mail log's record of 1 refused message(s)" in result.stderr
+    record = show(cli, ticket_id)
+    assert record["watchers"] == []
+    assert {event["actor"] for event in record["history"]} == {"mail-in", "alice", "customer"}
+    logged = json.loads(ok(cli("mail", "log", "--json", env=at(NOW))).stdout)
+    assert [(row["outcome"], row["ticket"], row["from"], row["subject"]) for row in logged] == [
+        ("refused", None, "", "[purged]"),
+        ("reply", ticket_id, "", f"[purged #{ticket_id}]"),
+        ("ticket", ticket_id, "", f"[purged #{ticket_id}]"),
+    ]
+    notices = json.loads(ok(cli("notify", "log", "--json", env=at(NOW))).stdout)
+    assert len(notices) == 3
+    assert {(notice["status"], notice["recipient"]) for notice in notices} == {("dead", "")}
+    purged = snapshot()
+    assert ok(cli("purge", env=at(NOW))).stdout == ""  # a second run changes nothing
+    assert snapshot() == purged
+
+
+def test_a_purged_message_delivered_again_is_recognised_and_not_ticketed_anew(
+    cli: Cli, snapshot: Callable[[], Snapshot], tmp_path: Path
+) -> None:
+    mail_ticket(cli, tmp_path)
+    ok(cli("resolve", "1", "-m", "Sent a new kettle", "--no-mail", env=at(WEEK_AFTER)))
+    ok(cli("purge", env=at(NOW)))
+    before = snapshot()
+    again = ok(cli("mail-in", input=FIRST_MAIL, env=at(NOW)))
+    assert "already recorded" in again.stderr
+    assert snapshot() == before
+
+
+def test_redact_removes_watchers_mail_log_addresses_and_customer_recipients(
+    cli: Cli, snapshot: Callable[[], Snapshot], tmp_path: Path
+) -> None:
+    ticket_id = mail_ticket(cli, tmp_path)
+    assert len(show(cli, ticket_id)["watchers"]) == 2
+
+    result = ok(cli("redact", str(ticket_id), env=at(NOW)))
+
+    record = show(cli, ticket_id)
+    assert record["watchers"] == []
+    assert record["customer"]["email"] is None
+    assert record["customer"]["name"] == "Ann Quixote"  # redact removes contact details, not names
+    logged = json.loads(ok(cli("mail", "log", "--json", env=at(NOW))).stdout)
+    mailed = [row for row in logged if row["ticket"] == ticket_id]
+    assert [row["from"] for row in mailed] == ["[email removed]", "[email removed]"]
+    notices = json.loads(ok(cli("notify", "log", "--json", env=at(NOW))).stdout)
+    assert {(notice["status"], notice["recipient"], notice["error"]) for notice in notices} == {
+        ("dead", "", "recipient redacted")
+    }
+    everything = json.dumps(snapshot(), default=str)
+    for local_part in ("ann.quixote@", "cecil.quixote@", "wanda.quixote@", "07700 900777"):
+        assert local_part not in everything.replace(f"ooo.quixote@{SECRET_DOMAIN}", "")
+    assert "removed" in result.stderr
+    counts = record["history"][-1]["data"]
+    assert counts["phones"] == 1
+
+
+NANP_BODY = "Call (510) 541-6550, the office on 1-800-859-7267 or my cell 415-555-0132 after 5pm on 2026-11-23."
+
+
+@pytest.mark.parametrize("country", ["US", "GB"])
+def test_redact_finds_north_american_numbers_on_a_us_and_a_gb_calendar(cli: Cli, tmp_path: Path, country: str) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(MAIL_POLICY.format(country=country), encoding="utf-8")
+    ok(cli("policy", "set", str(policy), env=at(LAST_MONTH)))
+    ticket_id = int(ok(cli("log", "Call back", "--body", NANP_BODY, "-q", env=at(NOW))).stdout)
+
+    result = ok(cli("redact", str(ticket_id), env=at(NOW)))
+
+    assert f"#{ticket_id}: removed 0 e-mail address(es) and 3 phone number(s)" in result.stderr
+    assert show(cli, ticket_id)["body"] == (
+        "Call [phone removed], the office on [phone removed] or my cell [phone removed] after 5pm on 2026-11-23."
+    )

@@ -44,6 +44,8 @@ INTERNATIONAL_PHONES = [
     "+49 30 901820",
     "+353 1 234 5678",
 ]
+# North-American national forms, found on a US calendar and, by the North-American pass, on any other.
+NANP_PHONES = ["(510) 541-6550", "1-800-859-7267", "415-555-0132", "510.541.6550", "+1 510 541 6550"]
 EMAILS = [
     "ann.lee@example.com",
     "a+support@sub.example.co.uk",
@@ -81,6 +83,25 @@ def test_each_phone_format_is_found_and_replaced(number: str) -> None:
     result = redact(f"Please call {number} after lunch.")
     assert result.text == f"Please call {PHONE_REPLACEMENT} after lunch."
     assert [(f.kind, f.value) for f in result.findings] == [("phone", number)]
+
+
+@pytest.mark.parametrize("region", ["US", "GB", "DE", None])
+@pytest.mark.parametrize("number", NANP_PHONES)
+def test_north_american_numbers_are_found_on_any_calendar(number: str, region: str | None) -> None:
+    result = redact(f"Call me on {number} tomorrow.", region)
+    assert result.text == f"Call me on {PHONE_REPLACEMENT} tomorrow."
+    assert [(f.kind, f.value) for f in result.findings] == [("phone", number)]
+
+
+@pytest.mark.parametrize("number", ["030 901820", "0171 1234567", "+49 30 901820"])
+def test_the_calendar_country_decides_which_national_forms_are_numbers(number: str) -> None:
+    assert [f.value for f in find_contacts(f"Ruf an: {number}.", "DE")] == [number]
+
+
+@pytest.mark.parametrize("text", NOT_CONTACTS)
+def test_dates_times_ids_and_money_are_left_alone_on_a_us_calendar(text: str) -> None:
+    sentence = f"Refund {text} agreed"
+    assert redact(sentence, "US").text == sentence
 
 
 @pytest.mark.parametrize("address", EMAILS)

@@ -25,14 +25,21 @@ import re
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import Session, select
 from typer.testing import Result
 
 from helpers import MON_1000, MON_1100, TUE_1000, Snapshot, at, log, ok, show
+from supportcli.core.policy import default_policy_source
+from supportcli.locations import StoreLocation
+from supportcli.store.database import Store, open_store
+from supportcli.store.models import Notice
 
 from .conftest import TEAM_EMAIL, SmtpServer, WebhookServer, wait_until
 
@@ -338,6 +345,89 @@ def test_a_slow_run_past_its_lease_and_a_later_run_never_send_the_same_notice(
     duplicated = {mid: n for mid, n in Counter(m.message_id for m in smtp_env.mails).items() if n > 1}
     assert duplicated == {}
     assert len(smtp_env.mails) == 8
+
+
+@contextmanager
+def delivering_elsewhere(store_location: StoreLocation) -> Iterator[Store]:
+    """Another run that holds the delivery lock (a live run, busy sending) until the block ends."""
+    store = open_store(store_location, {}, default_policy_source, at_instant(MON_1000), "cron")
+    try:
+        with store.exclusive("deliver") as mine:
+            assert mine
+            yield store
+    finally:
+        store.close()
+
+
+def at_instant(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def lease_everything_pending(store: Store, run_id: str, until: str) -> int:
+    """What a run's claim leaves on the notices it took: its id and the end of its lease."""
+
+    def claim(session: Session) -> int:
+        rows = list(session.exec(select(Notice).where(Notice.status == "pending")))
+        for row in rows:
+            row.claimed_by, row.lease_until = run_id, at_instant(until)
+            session.add(row)
+        return len(rows)
+
+    return store.run_write(claim)
+
+
+def test_notices_leased_by_a_run_that_died_are_sent_by_the_next_run_at_once(
+    cli: Cli, store_location: StoreLocation, smtp_env: SmtpServer, webhook: WebhookServer, policy_file: Path
+) -> None:
+    team(cli, policy_file)
+    log(cli, "Line dead", "--channel", "phone", "--owner", "priya")
+    with delivering_elsewhere(store_location) as store:
+        queued = cron(cli, TUE_1000)
+        assert "notices: 3 queued, 0 sent" in queued.stdout
+        # That run was killed (kill -9) after claiming them: its lease had ten minutes to run.
+        assert lease_everything_pending(store, "killed-run", "2026-11-24T10:10:00+00:00") == 3
+    assert smtp_env.mails == [] and webhook.received() == []
+
+    after = cron(cli, TUE_1001)  # one minute later: the lock is free, so the killed run's lease is void
+
+    assert "notices: 0 queued, 3 sent, 0 failed" in summary(after)
+    assert sorted(recipients(smtp_env)) == sorted([PRIYA, TEAM_EMAIL])
+    assert len(webhook.received()) == 1
+    assert {(n["status"], n["attempts"]) for n in outbox(cli, TUE_1001)} == {("sent", 1)}
+
+
+def test_notices_leased_by_a_live_run_are_left_to_it_even_past_its_lease(
+    cli: Cli, store_location: StoreLocation, smtp_env: SmtpServer, webhook: WebhookServer, policy_file: Path
+) -> None:
+    team(cli, policy_file)
+    log(cli, "Line dead", "--channel", "phone", "--owner", "priya")
+    with delivering_elsewhere(store_location) as store:
+        cron(cli, TUE_1000)
+        lease_everything_pending(store, "live-run", "2026-11-24T10:10:00+00:00")
+        later = cron(cli, "2026-11-24T10:11:00+00:00")  # its lease ran out, but it is still delivering
+        assert "notices: 0 queued, 0 sent" in later.stdout
+        assert "another run is sending notices" in later.stdout
+    assert smtp_env.mails == [] and webhook.received() == []
+    assert {n["status"] for n in outbox(cli, TUE_1001)} == {"pending"}
+
+
+def test_a_run_that_lost_its_delivery_lock_stops_sending_and_the_next_run_sends_the_rest(
+    cli: Cli, smtp_env: SmtpServer, webhook: WebhookServer, policy_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team(cli, policy_file)
+    log(cli, "Line dead", "--channel", "phone", "--owner", "priya")
+    with monkeypatch.context() as patched:
+        # PostgreSQL ended the lock's session (a network failure): the run notices before its first send.
+        patched.setattr(Store, "holds", lambda self, name: False)
+        lost = cron(cli, TUE_1000)
+    assert "notices: 3 queued, 0 sent, 0 failed" in summary(lost)
+    assert "the delivery lock was lost" in lost.stderr
+    assert smtp_env.mails == [] and webhook.received() == []
+
+    after = cron(cli, TUE_1001)
+
+    assert "notices: 0 queued, 3 sent" in summary(after)
+    assert len(smtp_env.mails) == 2 and len(webhook.received()) == 1
 
 
 # -- failures: SMTP down, retries, dead notices ---------------------------------------------------------------------

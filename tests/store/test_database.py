@@ -13,7 +13,7 @@ from sqlalchemy.pool import NullPool
 from helpers import MONDAY_10 as NOW
 from supportcli.core.policy import default_policy_source
 from supportcli.errors import ExitStatus, StoreUnavailable
-from supportcli.locations import StoreLocation, resolve_store, sqlite_location
+from supportcli.locations import StoreLocation, mask_password, resolve_store, sqlite_location
 from supportcli.store.database import SCHEMA_VERSION, open_store
 
 SQLITE_FILES = pytest.mark.sqlite_only(reason="about the SQLite file itself")
@@ -148,6 +148,31 @@ def test_store_location_order(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql+psycopg://u:pw@localhost/x", "postgresql+psycopg://u:***@localhost/x"),
+        ("postgresql+psycopg://:pw@localhost/x", "postgresql+psycopg://:***@localhost/x"),
+        ("postgresql+psycopg://u:p%40ss:w@h:5432/x", "postgresql+psycopg://u:***@h:5432/x"),
+        ("postgresql+psycopg://u@h/x?password=pw", "postgresql+psycopg://u@h/x?password=***"),
+        (
+            "postgresql+psycopg://u@h/x?sslpassword=pw&sslmode=require",
+            "postgresql+psycopg://u@h/x?sslmode=require&sslpassword=***",
+        ),
+        ("postgresql+psycopg://u@h/x", "postgresql+psycopg://u@h/x"),
+        # not readable by SQLAlchemy (the port is not a number): still nothing where a password could be
+        ("postgresql+psycopg://u:pw@h:port/x?Password=pw", "postgresql+psycopg://u:***@h:port/x?Password=***"),
+        ("postgresql+psycopg://:pw@h:port/x", "postgresql+psycopg://:***@h:port/x"),
+    ],
+)
+def test_every_password_in_a_database_url_is_masked(url: str, shown: str) -> None:
+    assert mask_password(url) == shown
+    password = "p@ss:w" if "p%40ss" in url else "pw" if "pw" in url else None
+    error = f"server said: {password} is wrong"
+    scrubbed = StoreLocation(url, None).scrub(error)
+    assert scrubbed == (error if password is None else "server said: *** is wrong")
+
+
 @SQLITE_FILES
 def test_exclusive_lets_one_holder_at_a_time_and_releases(store_path: Path) -> None:
     first, second = open_at(store_path), open_at(store_path)
@@ -164,3 +189,38 @@ def test_exclusive_lets_one_holder_at_a_time_and_releases(store_path: Path) -> N
     finally:
         first.close()
         second.close()
+
+
+@SQLITE_FILES
+def test_an_empty_store_file_made_beforehand_becomes_private(store_path: Path) -> None:
+    store_path.touch()
+    store_path.chmod(0o644)
+    open_at(store_path).close()
+    assert stat.S_IMODE(store_path.stat().st_mode) == 0o600
+
+
+@SQLITE_FILES
+def test_an_existing_store_keeps_the_mode_its_owner_gave_it(store_path: Path) -> None:
+    open_at(store_path).close()
+    store_path.chmod(0o640)  # e.g. shared with a group on purpose
+    open_at(store_path).close()
+    assert stat.S_IMODE(store_path.stat().st_mode) == 0o640
+
+
+@SQLITE_FILES
+def test_a_backup_onto_an_existing_file_makes_it_private(store_path: Path, tmp_path: Path) -> None:
+    from supportcli.store.database import backup_sqlite
+
+    target = tmp_path / "copy.db"
+    target.write_bytes(b"an old copy")
+    target.chmod(0o644)
+    store = open_at(store_path)
+    try:
+        backup_sqlite(store, target)
+    finally:
+        store.close()
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("SELECT value FROM supportcli_meta WHERE key = 'schema_version'").fetchone() == (
+            str(SCHEMA_VERSION),
+        )

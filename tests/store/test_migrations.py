@@ -166,3 +166,13 @@ def test_db_check_reports_damage_with_exit_5(v1_store: Path) -> None:
     assert result.exit_code == 5
     assert "foreign key: events row" in result.stdout
     assert result.stderr.strip().startswith("supportcli: error: store ")
+
+
+def test_db_backup_onto_an_existing_world_readable_file_makes_it_mode_0600(v1_store: Path, tmp_path: Path) -> None:
+    target = tmp_path / "copy.db"
+    target.write_bytes(b"")
+    target.chmod(0o644)
+    result = run(v1_store)("db", "backup", str(target))
+    assert result.exit_code == 0, result.output
+    assert (target.stat().st_mode & 0o777) == 0o600
+    assert_v1_data_intact(run(target))

@@ -60,6 +60,39 @@ def test_concurrent_writers_on_postgresql_get_distinct_ids(postgres_url: str, tm
     assert sorted(t["subject"] for t in listed) == sorted(f"w{n}-{i}" for n in range(4) for i in range(1, 4))
 
 
+def test_a_delivery_lock_lost_with_its_connection_is_known_to_its_holder(postgres_url: str) -> None:
+    from datetime import UTC, datetime
+
+    import psycopg
+
+    from supportcli.core.policy import default_policy_source
+    from supportcli.locations import StoreLocation
+    from supportcli.store.database import open_store
+
+    location = StoreLocation(postgres_url, None)
+    now = datetime(2026, 11, 23, 10, tzinfo=UTC)
+    first = open_store(location, {}, default_policy_source, now, "alice")
+    second = open_store(location, {}, default_policy_source, now, "alice")
+    try:
+        assert first.holds("deliver") is False
+        with first.exclusive("deliver") as mine:
+            assert mine is True and first.holds("deliver") is True
+            database = postgres_url.rsplit("/", 1)[1]
+            with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={database}", autocommit=True) as admin:
+                # the server ends the session that holds the lock (as after a network failure)
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s",
+                    (int.from_bytes(b"deli", "big"),),
+                )
+            assert first.holds("deliver") is False
+            with second.exclusive("deliver") as theirs:
+                assert theirs is True
+        assert first.holds("deliver") is False
+    finally:
+        first.close()
+        second.close()
+
+
 def test_unreachable_server_is_exit_5_with_the_password_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SUPPORTCLI_DATABASE_URL", "postgresql+psycopg://team:s3cret@127.0.0.1:1/support")
     result = CliRunner().invoke(app, ["due"])
@@ -99,3 +132,51 @@ def test_exclusive_on_postgresql_is_one_holder_at_a_time(postgres_url: str) -> N
     finally:
         first.close()
         second.close()
+
+
+PASSWORD = "Tr0ub4dor-and-3"
+
+
+def password_forms(database: str, port: int = 5432) -> list[tuple[str, str]]:
+    """Every way a URL can carry the password (trust auth lets the server take any), with how it is shown."""
+    where = f"127.0.0.1:{port}/{database}"
+    return [
+        (f"postgresql+psycopg://postgres:{PASSWORD}@{where}", f"postgresql+psycopg://postgres:***@{where}"),
+        (f"postgresql+psycopg://:{PASSWORD}@{where}?user=postgres", f"postgresql+psycopg://:***@{where}?user=postgres"),
+        (
+            f"postgresql+psycopg://postgres@{where}?password={PASSWORD}",
+            f"postgresql+psycopg://postgres@{where}?password=***",
+        ),
+        (
+            f"postgresql+psycopg://postgres:{PASSWORD}@{where}?sslmode=disable&password={PASSWORD}",
+            f"postgresql+psycopg://postgres:***@{where}?password=***&sslmode=disable",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("form", range(4))
+def test_config_show_and_db_check_hide_the_password_in_every_url_form(
+    postgres_url: str, form: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, shown = password_forms(postgres_url.rsplit("/", 1)[1])[form]
+    monkeypatch.setenv("SUPPORTCLI_DATABASE_URL", url)
+    runner = CliRunner()
+    for args in (["config", "show"], ["config", "show", "--json"], ["db", "check"], ["db", "check", "--json"]):
+        result = runner.invoke(app, args, env=NOW)
+        assert result.exit_code == 0, (args, result.output)
+        assert PASSWORD not in result.output, args
+        assert shown in result.stdout, args
+
+
+@pytest.mark.parametrize("form", range(4))
+def test_an_unreachable_server_error_hides_the_password_in_every_url_form(
+    form: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, shown = password_forms("support", port=1)[form]
+    monkeypatch.setenv("SUPPORTCLI_DATABASE_URL", url)
+    for args in (["list"], ["db", "check"]):
+        result = CliRunner().invoke(app, args, env=NOW)
+        assert result.exit_code == 5, result.output
+        assert PASSWORD not in result.output
+        assert result.stderr.startswith(f"supportcli: error: store {shown} is unavailable: ")
+        assert len(result.stderr.strip().splitlines()) == 1

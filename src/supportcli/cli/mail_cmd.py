@@ -38,12 +38,19 @@ class _Source:
     def __init__(self, name: str, raw: bytes, done: Path | None = None) -> None:
         self.name, self.raw, self.done = name, raw, done
 
-    def finish(self) -> None:
-        """A maildir message moves from new/ to cur/ (flag S, seen) only after its commit."""
+    def finish(self) -> bool:
+        """A maildir message moves from new/ to cur/ (flag S, seen) only after its commit.
+
+        False when it is no longer in new/: another ``mail-in`` run over the same maildir took it.
+        """
         if self.done is None:
-            return
+            return True
         info = "" if ":2," in self.done.name else ":2,S"
-        self.done.replace(self.done.parent.parent / "cur" / f"{self.done.name}{info}")
+        try:
+            self.done.replace(self.done.parent.parent / "cur" / f"{self.done.name}{info}")
+        except FileNotFoundError:
+            return False
+        return True
 
 
 def mail_in(
@@ -144,7 +151,8 @@ def _receive_all(obj: AppContext, sources: Iterator[_Source], settings: GatewayS
         settings = _with_policy_addresses(obj, settings)
         for source in sources:
             outcome = _receive_one(obj, source, settings)
-            source.finish()
+            if not source.finish() and outcome.outcome == "duplicate":
+                continue  # another run recorded it and moved it on: it is that run's to report
             outcomes.append((source.name, outcome))
             if not outcome.rejected:
                 obj.output.message(outcome.describe())

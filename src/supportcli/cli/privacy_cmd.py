@@ -32,8 +32,9 @@ def purge(
     The policy in effect now decides (data protection follows today's rules, not
     the version a ticket was logged under). A ticket counts from its resolution,
     or from its closing when it was closed unresolved. Customer name, e-mail and
-    phone, subject, body, history texts and feedback comments are removed; ids,
-    kinds, channels, dates, due and met times and ratings stay for reports. Each
+    phone, subject, body, watchers, history texts, feedback comments, notices and
+    the mail log's record of its mail (and of refused mail that old) are removed;
+    ids, kinds, channels, dates, due and met times and ratings stay for reports. Each
     ticket gets a "purged" history event and each run a purge log entry; running
     it again changes nothing. Lists the tickets purged.
 
@@ -64,7 +65,7 @@ def purge(
         from supportcli.store.privacy import purge as purge_tickets
 
         plan = write(obj, lambda session: purge_tickets(session, actor))
-        if plan.tickets and not checkpoint(obj.store()):
+        if (plan.tickets or plan.unticketed) and not checkpoint(obj.store()):
             obj.output.message(
                 "warning: another process is reading the store; old copies of the purged data stay in "
                 "its write-ahead log until the next checkpoint (run purge again later)"
@@ -103,6 +104,8 @@ def _report_purge(obj: AppContext, plan: PurgePlan, dry_run: bool, json_output: 
         f"{verb} {len(plan.tickets)} ticket(s) resolved before {before:%Y-%m-%d %H:%M %Z} "
         f"(retention {plan.retention}, policy version {plan.policy_version})"
     )
+    if plan.unticketed:
+        obj.output.message(f"{verb} the mail log's record of {len(plan.unticketed)} refused message(s) from then")
 
 
 def _show_purge_log(obj: AppContext, json_output: bool, csv_output: bool) -> None:
@@ -136,9 +139,11 @@ def _show_purge_log(obj: AppContext, json_output: bool, csv_output: bool) -> Non
 def redact(ctx: typer.Context, ticket_id: TicketId, dry_run: DryRun = False, json_output: JsonFlag = False) -> None:
     """Remove e-mail addresses and phone numbers from one ticket.
 
-    Covers the customer e-mail and phone fields, subject, body, every history
-    text and the ticket's queued notices; UK and international phone formats
-    are recognised, dates, times, ticket numbers and amounts are left alone.
+    Covers the customer e-mail and phone fields, watchers, subject, body, every
+    history text, the ticket's notices and the mail log's record of its mail.
+    Phone numbers are found by libphonenumber: the national forms of the
+    calendar's country, North-American ones and every international form;
+    dates, times, ticket numbers and amounts are left alone.
     Each is replaced by "[email removed]" or "[phone removed]", and a
     "redacted" history event records how many went (never the values). Lists
     what goes, partly masked (a***@example.com).

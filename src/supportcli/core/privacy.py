@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+import phonenumbers
+from phonenumbers import Leniency, PhoneMetadata, PhoneNumberMatcher
+
 from supportcli.core.durations import Duration
 
 EMAIL_REPLACEMENT = "[email removed]"
@@ -29,28 +32,18 @@ EMAIL_PATTERN = re.compile(
     r"\.[A-Za-z]{2,63}(?![\w-])"
 )
 
-# A phone number never starts inside a word, a number, a date (2026-11-23, 23/11/2026, 01.12.2026),
-# a ticket number (#12) or an amount (£12.50); it never ends where a time (10:00) or decimal begins.
-_START = r"(?<![\w+#£$€./-])"
-_END = r"(?!\d)(?![.:/,]\d)(?![\w])"
-# Between two digits: nothing, one space or hyphen, a bracket, or a "(0)" trunk prefix (+44 (0)20 …).
-_JOIN = r"(?:[ -]|[ ]?\(0\)[ ]?|[ ]?\(|\)[ ]?)?"
-
-
-def _international() -> str:
-    """``+`` or ``00``, a country code, then 7–14 more digits (E.164 allows 15 in all)."""
-    return rf"(?:\+|\b00[ ]?)[1-9](?:{_JOIN}\d){{7,14}}"
-
-
-def _uk_national() -> str:
-    """A UK national number: 0 then 9 or 10 more digits, in any grouping, e.g. 0161 496 0000, 07700-900-123."""
-    plain = r"0\d(?:[ -]?\d){8,9}"
-    # "(020) 7946 0018": the bracketed area code holds k digits of the 10–11.
-    bracketed = [rf"\(0\d{{{k - 1}}}\)[ ]?\d(?:[ -]?\d){{{9 - k},{10 - k}}}" for k in range(3, 7)]
-    return "|".join([plain, *bracketed])
-
-
-PHONE_PATTERN = re.compile(rf"{_START}(?:{_international()}|{_uk_national()}){_END}")
+# A phone number never starts inside a word, a ticket number (#12), an amount (£12.50) or a longer number,
+# and never ends where a time (10:00), a decimal or a word begins; dates (2026-11-23, 23/11/2026) are not numbers.
+_BEFORE = re.compile(r"[\w+#£$€./-]\Z")
+_AFTER = re.compile(r"(?:[.:/,]\d|\w)")
+_DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{4}")
+# A number libphonenumber cannot confirm as allocated (Ofcom's drama range 07700 900xxx, a brand-new range)
+# still counts when it is written like one: this many digits at least, after + ( or a dialling prefix.
+MIN_UNCONFIRMED_DIGITS = 10
+# North-American numbers are recognised in their national form on every calendar ((510) 541-6550,
+# 1-800-859-7267): it is the national form most often written without a country code.
+NANP_REGION = "US"
+DEFAULT_REGION = "GB"  # the built-in policy's country
 
 
 @dataclass(frozen=True)
@@ -78,36 +71,36 @@ class Redaction:
         return sum(1 for finding in self.findings if finding.kind == kind)
 
 
-def find_contacts(text: str) -> list[Finding]:
+def find_contacts(text: str, region: str | None = DEFAULT_REGION) -> list[Finding]:
     """Every e-mail address and phone number in ``text``, in the order redaction removes them."""
-    return redact(text).findings
+    return redact(text, region).findings
 
 
-def redact(text: str) -> Redaction:
+def redact(text: str, region: str | None = DEFAULT_REGION) -> Redaction:
     """Replace e-mail addresses with ``[email removed]`` and phone numbers with ``[phone removed]``.
 
-    Addresses go first, so digits inside an address (``07700900123@sms.example``) are not a phone.
+    ``region`` is the calendar's country (ISO 3166, e.g. ``GB``): its national forms are recognised
+    besides every international one. Addresses go first, so digits inside an address
+    (``07700900123@sms.example``) are not a phone.
     """
     findings: list[Finding] = []
 
-    def replacer(kind: FindingKind, replacement: str):  # type: ignore[no-untyped-def]
-        def replace(match: re.Match[str]) -> str:
-            findings.append(Finding(kind, match.group(0)))
-            return replacement
+    def replace_email(match: re.Match[str]) -> str:
+        findings.append(Finding("email", match.group(0)))
+        return EMAIL_REPLACEMENT
 
-        return replace
-
-    without_emails = _until_stable(EMAIL_PATTERN, replacer("email", EMAIL_REPLACEMENT), text)
-    without_phones = _until_stable(PHONE_PATTERN, replacer("phone", PHONE_REPLACEMENT), without_emails)
-    return Redaction(without_phones, findings)
+    without_emails = _until_stable(EMAIL_PATTERN, replace_email, text)
+    spans = phone_spans(without_emails, region)
+    findings.extend(Finding("phone", without_emails[start:end]) for start, end in spans)
+    pieces, last = [], 0
+    for start, end in spans:
+        pieces += [without_emails[last:start], PHONE_REPLACEMENT]
+        last = end
+    return Redaction("".join([*pieces, without_emails[last:]]), findings)
 
 
 def _until_stable(pattern: re.Pattern[str], replace: Callable[[re.Match[str]], str], text: str) -> str:
-    """Substitute until nothing more matches, so redaction is idempotent.
-
-    A number glued to the one before it ("07700 900123+44 7700 900123") only shows once its
-    neighbour is replaced; each round removes digits, so this ends.
-    """
+    """Substitute until nothing more matches, so redaction is idempotent."""
     while True:
         replaced = pattern.sub(replace, text)
         if replaced == text:
@@ -115,19 +108,78 @@ def _until_stable(pattern: re.Pattern[str], replace: Callable[[re.Match[str]], s
         text = replaced
 
 
-def redact_json(data: str) -> Redaction:
+def phone_spans(text: str, region: str | None = DEFAULT_REGION) -> list[tuple[int, int]]:
+    """Where the phone numbers in ``text`` are, in order, found by libphonenumber's matcher.
+
+    Found spans are blanked and the text searched again until nothing more is found, so redaction
+    is idempotent: a number glued to the one before it ("+44 7700 900123 07700 900124") only shows
+    once its neighbour is out of the way. Each round blanks digits, so this ends.
+    """
+    spans: list[tuple[int, int]] = []
+    searched = text
+    while True:
+        found = [span for span in _phone_candidates(searched, region) if not _overlaps(span, spans)]
+        if not found:
+            return sorted(spans)
+        spans.extend(found)
+        for start, end in found:
+            # Same length, so positions hold; bracketed like the replacement, so its neighbours see the same.
+            searched = searched[:start] + ("[" + "_" * (end - start - 2) + "]")[: end - start] + searched[end:]
+
+
+def _phone_candidates(text: str, region: str | None) -> list[tuple[int, int]]:
+    """Non-overlapping spans libphonenumber reads as numbers of ``region`` (or international, or North-American)."""
+    if not any(char.isdigit() for char in text):
+        return []
+    passes = [(region, Leniency.POSSIBLE)]
+    if region is None or not phonenumbers.is_nanpa_country(region):
+        passes.append((NANP_REGION, Leniency.VALID))
+    spans: list[tuple[int, int]] = []
+    for pass_region, leniency in passes:
+        prefixes = _dialling_prefixes(pass_region)
+        for match in PhoneNumberMatcher(text, pass_region, leniency=leniency):
+            span = (match.start, match.end)
+            if _overlaps(span, spans) or not _is_phone(text, match, prefixes):
+                continue
+            spans.append(span)
+    return spans
+
+
+def _is_phone(text: str, match: Any, prefixes: tuple[str, ...]) -> bool:
+    """A match that stands on its own and is either an allocated number or plainly written as one."""
+    raw: str = match.raw_string
+    if _BEFORE.search(text, 0, match.start) or _AFTER.match(text, match.end) or _DATE.search(raw):
+        return False
+    if phonenumbers.is_valid_number(match.number):
+        return True
+    digits = sum(char.isdigit() for char in raw)
+    return digits >= MIN_UNCONFIRMED_DIGITS and raw.startswith(prefixes)
+
+
+def _dialling_prefixes(region: str | None) -> tuple[str, ...]:
+    """How a number is written to be dialled: ``+``, a bracketed area code, the national or international prefix."""
+    metadata = PhoneMetadata.metadata_for_region(region) if region else None
+    own = (metadata.national_prefix, metadata.international_prefix) if metadata is not None else ()
+    return ("+", "(", *(prefix for prefix in own if prefix and prefix.isdigit()))
+
+
+def _overlaps(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    return any(span[0] < end and start < span[1] for start, end in spans)
+
+
+def redact_json(data: str, region: str | None = DEFAULT_REGION) -> Redaction:
     """Redact every string inside a JSON document (keys and numbers are left alone)."""
     if not data:
         return Redaction(data)
     try:
         document = json.loads(data)
     except ValueError:
-        return redact(data)
+        return redact(data, region)
     findings: list[Finding] = []
 
     def walk(value: Any) -> Any:
         if isinstance(value, str):
-            result = redact(value)
+            result = redact(value, region)
             findings.extend(result.findings)
             return result.text
         if isinstance(value, list):
@@ -163,6 +215,14 @@ def purge_cutoff(now: datetime, resolved_for: Duration) -> datetime:
 def purged_subject(ticket_id: int) -> str:
     """What a purged ticket's subject becomes."""
     return f"[purged #{ticket_id}]"
+
+
+CUSTOMER_ACTOR = "customer"
+
+
+def anonymised_actor(actor: str) -> str:
+    """Who did something, after a purge: staff names stay; a customer who wrote by mail is named by address, so goes."""
+    return CUSTOMER_ACTOR if EMAIL_PATTERN.search(actor) else actor
 
 
 # History data a purge keeps: numbers, flags, instants, and these fields, which name targets, tiers,

@@ -14,6 +14,9 @@ from supportcli.store import outbox
 from supportcli.store.database import Store
 from supportcli.store.models import Notice
 
+DELIVERY_LOCK = "deliver"
+LOCK_LOST = "the delivery lock was lost (the store's connection ended)"
+
 
 @dataclass
 class DeliveryReport:
@@ -32,10 +35,13 @@ def deliver(
     """Send every due pending notice (or just the ids in ``only``) once; failures wait for a later run.
 
     Only one run delivers at a time (``Store.exclusive``): an overlapping run, however slow the
-    first one is, leaves the queue to it instead of racing it for the same notices.
+    first one is, leaves the queue to it instead of racing it for the same notices. The holder
+    takes over what a dead run had leased (``outbox.claim``), and checks before each send that it
+    still holds the lock, so a run whose lock went with its connection stops instead of racing
+    the next holder.
     """
     report = DeliveryReport(errors=[])
-    with store.exclusive("deliver") as mine:
+    with store.exclusive(DELIVERY_LOCK) as mine:
         if not mine:
             report.busy = True
             return report
@@ -57,6 +63,9 @@ def _deliver_all(
         if not batch:
             return
         for notice in batch:
+            if not store.holds(DELIVERY_LOCK):
+                report.errors.append(f"{LOCK_LOST}; the next run sends the rest")  # type: ignore[union-attr]
+                return
             try:
                 _send(notice, smtp, sender)
             except SendFailed as failure:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import create_engine, event, inspect
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, select
 
 from supportcli.errors import InvalidInput, StoreUnavailable
@@ -45,13 +45,33 @@ T = TypeVar("T")
 
 
 class Store:
-    """A supportcli store: read and write sessions over one engine."""
+    """A supportcli store: read and write sessions over one engine.
 
-    def __init__(self, location: StoreLocation, engine: Engine, timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS) -> None:
+    ``read_only`` says why the store can only be read (an SQLite file or directory this user
+    cannot write), or is None; every write then stops with one clear line before it starts.
+    """
+
+    def __init__(
+        self,
+        location: StoreLocation,
+        engine: Engine,
+        timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS,
+        read_only: str | None = None,
+    ) -> None:
         self.location = location
         self.engine = engine
         self.timeout = timeout
+        self.read_only = read_only
         self._write_engine = engine.execution_options(supportcli_write=True)
+        # The locks ``exclusive`` holds now, with the PostgreSQL connection holding each (None: a file lock).
+        self._held: dict[str, Connection | None] = {}
+
+    def refuse_if_read_only(self) -> None:
+        """Stop a write to a read-only store with one line (exit 5), before anything is attempted."""
+        if self.read_only is not None:
+            raise StoreUnavailable(
+                f"store {self.location.display} is read-only ({self.read_only}); nothing was written"
+            )
 
     @property
     def is_sqlite(self) -> bool:
@@ -70,6 +90,7 @@ class Store:
 
         Do no network or mail I/O inside it: other writers wait for it.
         """
+        self.refuse_if_read_only()
         with (
             translate_errors(self.location),
             Session(self._write_engine, expire_on_commit=False) as session,
@@ -89,34 +110,62 @@ class Store:
 
         The lock is released when the block ends or the process dies (a file lock on SQLite, a
         session advisory lock on PostgreSQL), so a killed run never leaves it stuck, and no
-        transaction stays open while the holder works.
+        transaction stays open while the holder works. ``holds`` tells the holder it still has it.
         """
+        self.refuse_if_read_only()
         if self.location.sqlite_path is not None:
             import fcntl
 
             lock_path = self.location.sqlite_path.with_name(f"{self.location.sqlite_path.name}.{name}.lock")
-            handle = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                handle = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError as exc:
+                raise StoreUnavailable(f"cannot lock store {self.location.display}: {exc.strerror or exc}") from exc
             try:
                 try:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     yield False
                     return
+                self._held[name] = None
                 yield True
             finally:
+                self._held.pop(name, None)
                 os.close(handle)
             return
-        key = int.from_bytes(name.encode()[:4].ljust(4, b"\0"), "big")
+        key = _lock_key(name)
         with translate_errors(self.location), self.engine.connect() as connection:
             connection = connection.execution_options(isolation_level="AUTOCOMMIT")
             acquired = bool(
                 connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({WRITE_LOCK_KEY}, {key})").scalar()
             )
+            if acquired:
+                self._held[name] = connection
             try:
                 yield acquired
             finally:
+                self._held.pop(name, None)
                 if acquired:
-                    connection.exec_driver_sql(f"SELECT pg_advisory_unlock({WRITE_LOCK_KEY}, {key})")
+                    with suppress(SQLAlchemyError):  # a lost connection took the lock with it
+                        connection.exec_driver_sql(f"SELECT pg_advisory_unlock({WRITE_LOCK_KEY}, {key})")
+
+    def holds(self, name: str) -> bool:
+        """Whether this process still holds ``exclusive(name)``: a file lock lasts as long as the process, a
+        PostgreSQL session lock only as long as its connection, which a network failure or the server can end."""
+        if name not in self._held:
+            return False
+        connection = self._held[name]
+        if connection is None:
+            return True
+        try:
+            return bool(
+                connection.exec_driver_sql(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                    f" AND pid = pg_backend_pid() AND classid = {WRITE_LOCK_KEY} AND objid = {_lock_key(name)}"
+                ).scalar()
+            )
+        except SQLAlchemyError:  # the connection is gone, and its lock with it
+            return False
 
     def run_write(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in one write transaction and return its result."""
@@ -126,6 +175,11 @@ class Store:
     def close(self) -> None:
         """Release connections (tests open many stores in one process)."""
         self.engine.dispose()
+
+
+def _lock_key(name: str) -> int:
+    """The second key of the PostgreSQL advisory lock ``exclusive(name)`` takes (the first is WRITE_LOCK_KEY)."""
+    return int.from_bytes(name.encode()[:4].ljust(4, b"\0"), "big")
 
 
 @contextmanager
@@ -168,7 +222,7 @@ event.listen(Session, "before_flush", _check_texts)
 
 @contextmanager
 def translate_errors(location: StoreLocation) -> Iterator[None]:
-    """Turn database failures into one clear StoreUnavailable line (exit 5)."""
+    """Turn database failures into one clear StoreUnavailable line (exit 5), with no password in it."""
     try:
         yield
     except OperationalError as exc:
@@ -177,11 +231,15 @@ def translate_errors(location: StoreLocation) -> Iterator[None]:
             raise StoreUnavailable(f"store {location.display} is locked by another process; try again") from exc
         if "disk" in text and "full" in text:
             raise StoreUnavailable(f"store {location.display} is full (disk full); nothing was written") from exc
+        if "readonly" in text or "read-only" in text:
+            raise StoreUnavailable(f"store {location.display} is read-only; nothing was written") from exc
         if "not a database" in text or "malformed" in text:
             raise StoreUnavailable(f"store {location.display} is corrupt or not an SQLite database") from exc
-        raise StoreUnavailable(f"store {location.display} is unavailable: {_first_line(exc.orig)}") from exc
+        reason = location.scrub(_first_line(exc.orig))
+        raise StoreUnavailable(f"store {location.display} is unavailable: {reason}") from exc
     except DatabaseError as exc:
-        raise StoreUnavailable(f"store {location.display} is unreadable: {_first_line(exc.orig)}") from exc
+        reason = location.scrub(_first_line(exc.orig))
+        raise StoreUnavailable(f"store {location.display} is unreadable: {reason}") from exc
 
 
 def _first_line(error: object) -> str:
@@ -204,9 +262,10 @@ def open_store(
     actor: str,
 ) -> Store:
     """Open (creating on first use) the store and check it is one we can use."""
+    read_only = None
     if location.sqlite_path is not None:
-        _prepare_sqlite_file(location)
-        engine = _sqlite_engine(location, lock_timeout(env))
+        read_only = _prepare_sqlite_file(location)
+        engine = _sqlite_engine(location, lock_timeout(env), read_only)
     else:
         try:
             engine = create_engine(location.url, pool_pre_ping=True)
@@ -217,27 +276,106 @@ def open_store(
             ) from exc
         except ArgumentError as exc:
             raise StoreUnavailable(f"cannot use {location.display}: not a database URL with a known driver") from exc
-    store = Store(location, engine, lock_timeout(env))
+        except ValueError as exc:  # e.g. a port that is not a number
+            reason = location.scrub(str(exc))
+            raise StoreUnavailable(f"cannot use {location.display}: not a valid database URL ({reason})") from exc
+    store = Store(location, engine, lock_timeout(env), read_only)
     _ensure_schema(store, default_policy, now, actor)
     return store
 
 
-def _prepare_sqlite_file(location: StoreLocation) -> None:
+def _prepare_sqlite_file(location: StoreLocation) -> str | None:
+    """Make sure the store file exists and is an SQLite file; returns why it can only be read, if it can.
+
+    A new store, or an empty file made for one, is given mode 0600 so customer data is never
+    readable by others (-wal and -shm files inherit the mode).
+    """
     path: Path = location.sqlite_path  # type: ignore[assignment]
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Pre-create with 0600 so customer data is never world-readable; -wal/-shm inherit it.
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-        with path.open("rb") as handle:
-            header = handle.read(len(SQLITE_HEADER))
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True)
+        read_only = _read_only_reason(path)
+        if read_only is None:
+            handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                found = os.fstat(handle)
+                if found.st_size == 0 and found.st_uid == os.geteuid():
+                    os.fchmod(handle, 0o600)
+                header = os.pread(handle, len(SQLITE_HEADER), 0)
+            finally:
+                os.close(handle)
+        else:
+            with path.open("rb") as file:
+                header = file.read(len(SQLITE_HEADER))
     except OSError as exc:
         raise StoreUnavailable(f"cannot open store {path}: {exc.strerror or exc}") from exc
     if header and header != SQLITE_HEADER:
         raise StoreUnavailable(f"{path} is not a supportcli store (not an SQLite database)")
+    if read_only is not None and not header:
+        raise StoreUnavailable(f"cannot create store {path}: {read_only}")
+    return read_only
 
 
-def _sqlite_engine(location: StoreLocation, timeout: float) -> Engine:
-    engine = create_engine(location.url, connect_args={"timeout": timeout})
+def _read_only_reason(path: Path) -> str | None:
+    """Why this process may only read an existing store file (SQLite needs to write beside it, too), or None."""
+    if not path.exists():
+        return None
+    if os.statvfs(path.parent).f_flag & os.ST_RDONLY:
+        return "it is on a read-only filesystem"
+    if not os.access(path, os.W_OK):
+        return "the file is not writable"
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        return "its directory is not writable"
+    return None
+
+
+def _read_only_uri(path: Path, reason: str) -> str:
+    """How to open a store this process cannot write, reading exactly what its writers committed.
+
+    SQLite's WAL mode keeps a -shm index beside the file. When one exists (someone has the store
+    open), read through it. When none does, a read-only connection would have to create one
+    (impossible in a read-only directory, and one left behind read-only blocks later writers),
+    so the file is opened as immutable instead: only safe when nobody can be writing it, i.e.
+    the file or its directory is writable by no one, or is on a read-only filesystem.
+    """
+    from urllib.parse import quote
+
+    uri = f"file:{quote(str(path))}?mode=ro"
+    shm, wal = (path.with_name(f"{path.name}{suffix}") for suffix in ("-shm", "-wal"))
+    if shm.exists():
+        return uri
+    if wal.exists() and wal.stat().st_size > 0:
+        raise StoreUnavailable(
+            f"cannot read store {path}: it is read-only ({reason}) and its last writes are still in {wal.name}; "
+            "open it once with write access"
+        )
+    if _nobody_can_write(path):
+        return f"{uri}&immutable=1"
+    raise StoreUnavailable(
+        f"cannot read store {path} safely: it is read-only for you ({reason}) but others may write to it; "
+        f"read it as its owner, or make it read-only for everyone (chmod a-w {path})"
+    )
+
+
+def _nobody_can_write(path: Path) -> bool:
+    """True when no one can change the store: no write permission on the file or on its directory, or a read-only
+    filesystem (root aside, who is trusted not to write a store made read-only for everyone)."""
+    if os.statvfs(path.parent).f_flag & os.ST_RDONLY:
+        return True
+    return not path.stat().st_mode & 0o222 or not path.parent.stat().st_mode & 0o222
+
+
+def _sqlite_engine(location: StoreLocation, timeout: float, read_only: str | None = None) -> Engine:
+    if read_only is None:
+        engine = create_engine(location.url, connect_args={"timeout": timeout})
+    else:
+        import sqlite3
+
+        uri = _read_only_uri(location.sqlite_path, read_only)  # type: ignore[arg-type]
+        engine = create_engine(
+            location.url,
+            creator=lambda: sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False),
+        )
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -269,6 +407,9 @@ def _ensure_schema(store: Store, default_policy: Callable[[], str], now: datetim
             f"store {store.location.display} has schema version {version}, newer than this "
             f"supportcli understands ({current}); upgrade supportcli"
         )
+    if store.read_only is not None:
+        needs = f"an upgrade from schema version {version}" if version is not None else "its tables created"
+        raise StoreUnavailable(f"store {store.location.display} needs {needs}, but it is read-only ({store.read_only})")
     if version is not None:
         upgrade(store, version)
         _enable_wal(store)
@@ -343,11 +484,15 @@ def backup_sqlite(store: Store, target: Path) -> None:
     if store.location.sqlite_path is None:
         raise StoreUnavailable("backups are for SQLite stores; back up PostgreSQL with pg_dump")
     try:
-        os.close(os.open(target, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600))
-        source = sqlite3.connect(store.location.sqlite_path)
+        handle = os.open(target, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.fchmod(handle, 0o600)  # an existing file keeps its mode otherwise, and this one holds customer data
+        finally:
+            os.close(handle)
+        source = store.engine.raw_connection()  # the store's own connection: a read-only store backs up too
         destination = sqlite3.connect(target)
         try:
-            source.backup(destination)
+            source.driver_connection.backup(destination)  # type: ignore[union-attr]
         finally:
             destination.close()
             source.close()
@@ -362,7 +507,7 @@ def store_version(store: Store) -> int | None:
 
 def _enable_wal(store: Store) -> None:
     """Put a supportcli SQLite store in WAL mode (persistent; a no-op once set)."""
-    if not store.is_sqlite:
+    if not store.is_sqlite or store.read_only is not None:
         return
     import sqlite3
     import time

@@ -20,9 +20,11 @@ from supportcli.core.mail import InboundMail, find_ticket_reference, parse_ratin
 from supportcli.core.tickets import NewTicket
 from supportcli.store import tickets
 from supportcli.store.models import MailMessage, Notice, Ticket
+from supportcli.store.outbox import stable_id
 from supportcli.store.tickets import Actor
 
 RATE_WINDOW = timedelta(hours=1)
+PURGED_MESSAGE_KEY_PREFIX = "purged:"
 GATEWAY_ACTOR = "mail-in"  # who logs a ticket that arrived by e-mail
 
 
@@ -72,6 +74,12 @@ def message_key(mail: InboundMail | None, raw: bytes) -> str:
     if mail is not None and mail.message_id:
         return mail.message_id[:500]
     return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def purged_message_key(key: str) -> str:
+    """What a purge leaves of a message key: a hash (a Message-ID often holds the sender's address or name),
+    by which a second delivery of the message is still recognised."""
+    return f"{PURGED_MESSAGE_KEY_PREFIX}{stable_id(key)}"
 
 
 def refuse_unreadable(session: Session, raw: bytes, reason: str, now: datetime) -> Outcome:
@@ -146,7 +154,9 @@ def change_watchers(
 
 
 def _already_recorded(session: Session, key: str) -> Outcome | None:
-    row = session.exec(select(MailMessage).where(MailMessage.message_key == key)).first()
+    """The record of a message handled before, also when a purge has since left only a hash of its key."""
+    keys = [key, purged_message_key(key)]
+    row = session.exec(select(MailMessage).where(col(MailMessage.message_key).in_(keys))).first()
     if row is None:
         return None
     what = f"first handled {row.at.isoformat(timespec='seconds')}: {row.outcome}"

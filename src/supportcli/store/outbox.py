@@ -1,8 +1,12 @@
 """The transactional outbox of notices: enqueue with the change, claim with a lease, mark after sending.
 
 Exactly once: a notice's unique key (event, ticket, target, due time, channel,
-recipient) stops it being enqueued twice; a lease stops two overlapping runs
-sending the same row; a row is marked sent only after the server accepted it.
+recipient) stops it being enqueued twice; only the holder of the delivery lock
+(``Store.exclusive("deliver")``) claims and sends, so two overlapping runs never
+send the same row; a row is marked sent only after the server accepted it, and
+only by the run that leased it. The lease is tied to the lock: the operating
+system or PostgreSQL releases the lock when its holder dies, so when the next
+run gets the lock, a lease another run left is void and its notices go at once.
 If a run dies between the acceptance and the mark, the next run sends it again
 with the same Message-ID / Idempotency-Key, so the receiver can tell.
 """
@@ -20,7 +24,7 @@ from sqlmodel import Session, col, or_, select
 
 from supportcli.store.models import Notice
 
-LEASE = timedelta(minutes=10)
+LEASE = timedelta(minutes=10)  # how long a claim is recorded as in hand (``lease_until``); the lock decides
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -74,11 +78,20 @@ def enqueue(
 def claim(
     session: Session, now: datetime, run_id: str, limit: int = 200, only: Collection[int] | None = None
 ) -> list[Notice]:
-    """Lease due, unleased pending notices (all, or the ids in ``only``) to this run (call in a write transaction)."""
+    """Lease due pending notices (all, or the ids in ``only``) to this run (call in a write transaction).
+
+    Only the holder of the delivery lock may call this: a lease taken by any other run is then void,
+    as that run has ended or died (it held the lock while it delivered), however long its lease had
+    to run. Notices this run already leased and has not yet marked are left alone.
+    """
     statement = select(Notice).where(
         Notice.status == "pending",
         col(Notice.next_attempt_at) <= now,
-        or_(col(Notice.lease_until).is_(None), col(Notice.lease_until) < now),
+        or_(
+            col(Notice.lease_until).is_(None),
+            col(Notice.claimed_by).is_(None),
+            col(Notice.claimed_by) != run_id,
+        ),
     )
     if only is not None:
         statement = statement.where(col(Notice.id).in_(list(only)))

@@ -1,34 +1,29 @@
 """Data protection in the store: the retention purge and the redaction of one ticket.
 
 A purge anonymises tickets past the retention period of the policy in effect
-now: the customer's name and contact details, subject, body, history texts and
-feedback comments go; ids, kinds, channels, dates, due and met times and
-ratings stay, so reports still add up. Afterwards the SQLite WAL is
-checkpointed so no old copy of a page is left readable in the files
-(``secure_delete`` already zeroes freed space in the pages themselves).
+now: the customer's name and contact details, subject, body, watchers, history
+texts, feedback comments, notices and the mail log's record of their mail go;
+ids, kinds, channels, dates, due and met times and ratings stay, so reports
+still add up. Which tables hold personal data, and how each is cleaned, is
+declared in ``store.personal_data``: both commands walk that list. Afterwards
+the SQLite WAL is checkpointed so no old copy of a page is left readable in the
+files (``secure_delete`` already zeroes freed space in the pages themselves).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, and_, col, or_, select
 
 from supportcli.core.durations import Duration
-from supportcli.core.privacy import (
-    Finding,
-    anonymised_data,
-    purge_cutoff,
-    purged_subject,
-    redact,
-    redact_json,
-)
+from supportcli.core.privacy import Finding, purge_cutoff
 from supportcli.store import policies
-from supportcli.store.models import Notice, PurgeLog, Ticket
-from supportcli.store.outbox import stable_id
-from supportcli.store.tickets import Actor, events_of, get_ticket, record
+from supportcli.store.models import PurgeLog, Ticket
+from supportcli.store.personal_data import PERSONAL_TABLES, PersonalTable, RedactionScope
+from supportcli.store.tickets import Actor, get_ticket, record
 
 if TYPE_CHECKING:
     from supportcli.store.database import Store
@@ -44,6 +39,8 @@ class PurgePlan:
     retention: Duration | None
     resolved_before: datetime | None
     tickets: list[Ticket] = field(default_factory=list)
+    # Rows of no ticket recorded before the cutoff (refused mail), with the table that cleans each.
+    unticketed: list[tuple[PersonalTable, Any]] = field(default_factory=list)
 
 
 def plan_purge(session: Session, now: datetime) -> PurgePlan:
@@ -66,7 +63,10 @@ def plan_purge(session: Session, now: datetime) -> PurgePlan:
         )
         .order_by(col(Ticket.id))
     )
-    return PurgePlan(version.version or 0, retention, cutoff, list(session.exec(statement)))
+    unticketed = [
+        (table, row) for table in PERSONAL_TABLES if table.unticketed for row in table.unticketed(session, cutoff)
+    ]
+    return PurgePlan(version.version or 0, retention, cutoff, list(session.exec(statement)), unticketed)
 
 
 def finished_at(ticket: Ticket) -> datetime | None:
@@ -77,36 +77,30 @@ def finished_at(ticket: Ticket) -> datetime | None:
 def purge(session: Session, actor: Actor) -> PurgePlan:
     """Anonymise every ticket past retention, record it on each and in the purge log (one write transaction)."""
     plan = plan_purge(session, actor.at)
-    if not plan.tickets:
-        return plan
     for ticket in plan.tickets:
         _anonymise(session, ticket, actor, plan)
-    session.add(
-        PurgeLog(
-            at=actor.at,
-            actor=actor.name,
-            ticket_count=len(plan.tickets),
-            ticket_ids=",".join(str(ticket.id) for ticket in plan.tickets),
-            retention=str(plan.retention),
+    for table, row in plan.unticketed:
+        table.purge(row)
+        session.add(row)
+    if plan.tickets:
+        session.add(
+            PurgeLog(
+                at=actor.at,
+                actor=actor.name,
+                ticket_count=len(plan.tickets),
+                ticket_ids=",".join(str(ticket.id) for ticket in plan.tickets),
+                retention=str(plan.retention),
+            )
         )
-    )
     return plan
 
 
 def _anonymise(session: Session, ticket: Ticket, actor: Actor, plan: PurgePlan) -> None:
     ticket_id = ticket.id or 0
-    for event in events_of(session, ticket_id):
-        event.text = ""
-        event.data = anonymised_data(event.data)
-        session.add(event)
-    for notice in session.exec(select(Notice).where(Notice.ticket_id == ticket_id)):
-        _anonymise_notice(notice)
-        session.add(notice)
-    ticket.customer_name = ticket.customer_email = ticket.customer_phone = None
-    ticket.subject = purged_subject(ticket_id)
-    ticket.body = ""
-    if ticket.expected_reason:
-        ticket.expected_reason = "[purged]"
+    for table in PERSONAL_TABLES:
+        for row in table.of_ticket(session, ticket_id):
+            table.purge(row)
+            session.add(row)
     ticket.purged_at = actor.at
     session.add(ticket)
     record(
@@ -118,18 +112,6 @@ def _anonymise(session: Session, ticket: Ticket, actor: Actor, plan: PurgePlan) 
         retention=str(plan.retention),
         policy_version=plan.policy_version,
     )
-
-
-def _anonymise_notice(notice: Notice) -> None:
-    """A purged ticket's notices keep their event, channel, times and status; what they said goes."""
-    mark_and_channel = notice.key.rsplit("|", 1)[0]
-    # The key ends with the recipient; a hash keeps it unique without keeping the address.
-    notice.key = f"{mark_and_channel}|purged-{stable_id(notice.key)}"
-    notice.recipient = ""
-    notice.subject = notice.body = notice.payload = notice.last_error = ""
-    if notice.status == "pending":
-        # Nothing is left to send; an empty message must never go out.
-        notice.status, notice.last_error = "dead", f"ticket #{notice.ticket_id} purged"
 
 
 def purge_log(session: Session) -> list[PurgeLog]:
@@ -172,7 +154,7 @@ class RedactionPlan:
 
     ticket: Ticket
     removals: list[Removal] = field(default_factory=list)
-    changes: list[tuple[object, str, str | None]] = field(default_factory=list)
+    changes: list[tuple[object, str, object]] = field(default_factory=list)
 
     def count(self, kind: str) -> int:
         """How many e-mail addresses (``email``) or phone numbers (``phone``) go."""
@@ -184,35 +166,25 @@ class RedactionPlan:
 
 
 def plan_redaction(session: Session, ticket_id: int) -> RedactionPlan:
-    """Find every e-mail address and phone number in one ticket's texts, without changing anything."""
+    """Find every e-mail address and phone number in one ticket's rows of every table, without changing anything."""
     ticket = get_ticket(session, ticket_id)
     plan = RedactionPlan(ticket)
-    if ticket.customer_email:
-        plan.removals.append(Removal("customer e-mail", Finding("email", ticket.customer_email)))
-        plan.changes.append((ticket, "customer_email", None))
-    if ticket.customer_phone:
-        plan.removals.append(Removal("customer phone", Finding("phone", ticket.customer_phone)))
-        plan.changes.append((ticket, "customer_phone", None))
-    for name in ("subject", "body", "expected_reason"):
-        _plan_text(plan, ticket, name, name)
-    for event in events_of(session, ticket_id):
-        _plan_text(plan, event, "text", f"history {event.kind} #{event.id}")
-        _plan_text(plan, event, "data", f"history {event.kind} #{event.id} data", as_json=True)
-    for notice in session.exec(select(Notice).where(Notice.ticket_id == ticket_id).order_by(col(Notice.id))):
-        for name in ("subject", "body"):
-            _plan_text(plan, notice, name, f"notice #{notice.id} {name}")
-        _plan_text(plan, notice, "payload", f"notice #{notice.id} payload", as_json=True)
+    scope = _redaction_scope(session, ticket)
+    for table in PERSONAL_TABLES:
+        for row in table.of_ticket(session, ticket_id):
+            for column, search in table.redacted.items():
+                cleaned = search(row, column, scope)
+                plan.removals.extend(Removal(table.place(row, column), finding) for finding in cleaned.findings)
+                plan.changes.extend((row, name, value) for name, value in cleaned.changes.items())
     return plan
 
 
-def _plan_text(plan: RedactionPlan, row: object, attribute: str, place: str, as_json: bool = False) -> None:
-    text = getattr(row, attribute)
-    if not text:
-        return
-    result = redact_json(text) if as_json else redact(text)
-    if result.findings:
-        plan.removals.extend(Removal(place, finding) for finding in result.findings)
-        plan.changes.append((row, attribute, result.text))
+def _redaction_scope(session: Session, ticket: Ticket) -> RedactionScope:
+    """Phone numbers are read as the ticket's calendar's country writes them; its customer's addresses are known."""
+    version = policies.get_version(session, ticket.policy_version)
+    region = policies.parsed(version).calendar.country if version is not None else None
+    addresses = {address.lower() for address in (ticket.customer_email, *ticket.watcher_list) if address}
+    return RedactionScope(region, frozenset(addresses))
 
 
 def redact_ticket(session: Session, ticket_id: int, actor: Actor) -> RedactionPlan:

@@ -20,12 +20,23 @@ from typing import Any, TextIO
 
 
 class Format(StrEnum):
-    """How a listing is written."""
+    """How output is written: every format any command offers, one vocabulary.
+
+    Listings choose with their flags (``cli/output_options.py``); ``report`` and ``export`` name the ones they
+    accept for ``--format``.
+    """
 
     TABLE = "table"
     PLAIN = "plain"
     JSON = "json"
+    NDJSON = "ndjson"
     CSV = "csv"
+    HTML = "html"
+
+    @property
+    def writes_records(self) -> bool:
+        """Written as whole records (``Output.records``), not as the columns of a table."""
+        return self is Format.JSON
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,13 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 def neutralise_formula(text: str) -> str:
     """Prefix a cell a spreadsheet would run as a formula with ``'`` (CSV injection)."""
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def csv_cell(value: Any) -> str:
+    """A CSV cell: text (customers' words, names, tags) with formulas neutralised; numbers and times as they are,
+    so a countdown of -2 stays -2."""
+    text = plain_value(value)
+    return neutralise_formula(text) if isinstance(value, str | list | tuple) else text
 
 
 def plain_value(value: Any) -> str:
@@ -120,12 +138,8 @@ class Output:
         """Colour only on a terminal and only without NO_COLOR (https://no-color.org)."""
         return self.is_terminal and not self.env.get("NO_COLOR")
 
-    def listing_format(self, json_flag: bool = False, csv_flag: bool = False) -> Format:
-        """The format a listing command should use given its flags and the terminal."""
-        if json_flag:
-            return Format.JSON
-        if csv_flag:
-            return Format.CSV
+    def human_format(self) -> Format:
+        """How to show data no flag asked a format for: a table on a terminal, plain rows when piped."""
         return Format.TABLE if self.is_terminal else Format.PLAIN
 
     def console(self, stderr: bool = False):  # type: ignore[no-untyped-def]
@@ -155,8 +169,8 @@ class Output:
 
         ``capped``: a table shows at most ``TERMINAL_TABLE_ROWS`` rows (for listings that can be as long as
         the store is large)."""
-        if fmt is Format.JSON:
-            self.json(list(json_records if json_records is not None else records))
+        if fmt.writes_records:
+            self.records(fmt, json_records if json_records is not None else records)
         elif fmt is Format.CSV:
             self.csv(columns, records)
         elif fmt is Format.PLAIN:
@@ -229,11 +243,17 @@ class Output:
             write("\n".join(lines) + "\n")
 
     def csv(self, columns: Sequence[Column], records: Iterable[Mapping[str, Any]]) -> None:
-        """RFC 4180 CSV with a header row; formula-like cells are neutralised."""
+        """RFC 4180 CSV with a header row; text cells that look like formulas are neutralised (``csv_cell``)."""
         writer = csv.writer(self.stdout, lineterminator="\r\n")
         writer.writerow([column.key for column in columns])
         for record in records:
-            writer.writerow([neutralise_formula(plain_value(record.get(column.key))) for column in columns])
+            writer.writerow([csv_cell(record.get(column.key)) for column in columns])
+
+    def records(self, fmt: Format, records: Iterable[Any]) -> None:
+        """Whole records in a format that ``writes_records``: JSON, one array."""
+        if fmt is not Format.JSON:
+            raise ValueError(f"{fmt} is not written as records")
+        self.json(list(records))
 
     def json(self, data: Any) -> None:
         """Pretty JSON with ISO 8601 times."""
@@ -242,10 +262,6 @@ class Output:
     def line(self, text: str = "") -> None:
         """One line of data on stdout."""
         self.stdout.write(text + "\n")
-
-    def rich(self, renderable: Any) -> None:
-        """Any Rich renderable on stdout (styled on a terminal, plain otherwise)."""
-        self.console().print(renderable)
 
     def message(self, text: str) -> None:
         """A message for the person, on stderr (never mixed into data)."""

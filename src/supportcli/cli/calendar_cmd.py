@@ -54,7 +54,7 @@ def calendar(
     end: Annotated[str | None, typer.Option("--to", metavar="WHEN", help="Last date (default: two weeks on).")] = None,
     policy_file: PolicyFile = None,
     *,
-    output: Listing,
+    listing: Listing,
 ) -> None:
     """List working days with opening hours, and the holidays and closures between.
 
@@ -87,7 +87,7 @@ def calendar(
         }
         for info in days
     ]
-    fmt = output.format(obj.output)
+    fmt = listing.format(obj.output)
     columns = [
         Column("Date", "date"),
         Column("Day", "weekday"),

@@ -271,7 +271,7 @@ def mail_log(
     ] = None,
     refused: Annotated[bool, typer.Option("--refused", help="Only refusals (same as --outcome refused).")] = False,
     *,
-    output: Listing,
+    listing: Listing,
 ) -> None:
     """What mail-in did with each message, newest first: new ticket, reply, or refused and why.
 
@@ -287,7 +287,7 @@ def mail_log(
     wanted = [check_choice(o, OUTCOMES, "outcome") for o in outcome or []] + (["refused"] if refused else [])
     zone = obj.calendar(obj.newest_policy()).zone
     with obj.store().read() as session:
-        rows = recorded(session, wanted, output.limit)
+        rows = recorded(session, wanted, listing.limit)
     records = [
         {
             "at": row.at.astimezone(zone),
@@ -308,7 +308,7 @@ def mail_log(
         Column("Ticket", "ticket", human=lambda v: f"#{v}" if v else ""),
         Column("Reason", "reason", wrap=True),
     ]
-    obj.output.listing(columns, records, output.format(obj.output))
+    obj.output.listing(columns, records, listing.format(obj.output))
 
 
 @app.command("templates")

@@ -1,11 +1,12 @@
 """The output options of every command, declared once (as sqlite-utils' ``output_options`` decorator does).
 
-A listing takes ``@output_options(...)`` and one parameter ``output: Listing``: the decorator gives the
+A listing takes ``@output_options(...)`` and one parameter ``listing: Listing``: the decorator gives the
 command a flag for each row of ``FORMAT_FLAGS`` it can write (``--json``; ``--csv`` for listings of columns)
 and, when asked, ``--limit`` and ``--quiet``; the command receives what they asked for as one ``Listing``.
 A new format is one row of ``FORMAT_FLAGS`` here and its writer in ``render/output.py``: every listing then
-offers it. A command that writes one document takes ``json_flag()``; ``report`` and ``export`` choose among
-the ``Format`` values they accept with ``format_option`` and ``parse_format``.
+offers it. A command that writes one document takes ``JsonOption`` (or ``json_flag`` with its own help);
+``report`` and ``export`` choose among the ``Format`` values they accept with ``format_option`` and
+``parse_format``.
 """
 
 from __future__ import annotations
@@ -25,9 +26,14 @@ from supportcli.render.output import Format, Output
 Command = TypeVar("Command", bound=Callable[..., Any])
 
 
+def format_flag(fmt: Format, help: str) -> Any:
+    """The flag that asks for a format: ``--json``, ``--csv``, named after the format."""
+    return typer.Option(f"--{fmt.value}", help=help)
+
+
 def json_flag(help: str = "Write JSON.") -> Any:
-    """The ``--json`` flag (a command that writes one document says what the JSON is)."""
-    return typer.Option("--json", help=help)
+    """The ``--json`` flag (a command that writes one document may say what the JSON is)."""
+    return format_flag(Format.JSON, help)
 
 
 def quiet_flag(help: str = "Print only ticket ids.") -> Any:
@@ -88,7 +94,7 @@ class Limit:
 def output_options(
     *, tabular: bool = False, limit: Limit | None = None, quiet: bool = False
 ) -> Callable[[Command], Command]:
-    """Give a listing command its output options in place of its parameter ``output: Listing``.
+    """Give a listing command its output options in place of its parameter ``listing: Listing``.
 
     ``tabular``: the listing has columns, so the flags of every format are offered (CSV too); otherwise only
     those that write whole records. ``limit``: offer ``--limit``. ``quiet``: offer ``-q`` (ticket ids only).
@@ -99,9 +105,7 @@ def output_options(
     if limit is not None:
         option = typer.Option("--limit", "-n", min=1, help=limit.help)
         added.append(_keyword("limit", Annotated[int | None, option], limit.default))
-    added += [
-        _keyword(flag.parameter, Annotated[bool, typer.Option(f"--{flag.format}", help=flag.help)]) for flag in flags
-    ]
+    added += [_keyword(flag.parameter, Annotated[bool, format_flag(flag.format, flag.help)]) for flag in flags]
     if quiet:
         added.append(_keyword("quiet", Annotated[bool, quiet_flag()]))
 
@@ -111,9 +115,9 @@ def output_options(
             listing = Listing(asked_format(flags, given), given.pop("limit", None), given.pop("quiet", False))
             for flag in flags:
                 given.pop(flag.parameter)
-            return command(*args, output=listing, **given)
+            return command(*args, listing=listing, **given)
 
-        return options_in_place_of(run, command, "output", added)
+        return options_in_place_of(run, command, "listing", added)
 
     return decorate
 

@@ -88,7 +88,7 @@ def overdue(
         ),
     ] = None,
     *,
-    output: Listing,
+    listing: Listing,
 ) -> None:
     """List breached targets of open tickets, worst first; with --notify, escalate, close and send notices.
 
@@ -122,7 +122,7 @@ def overdue(
     now = obj.now()
     with obj.store().read() as session:
         records = overdue_records(session, now, owner or [], org or [], target or [])
-    fmt = output.format(obj.output)
+    fmt = listing.format(obj.output)
     if fmt.writes_records:
         fields = ("id", "subject", "owner", "tier", "target", "due_at", "overdue_working_minutes")
         obj.output.records(fmt, ({key: record[key] for key in fields} for record in records))
@@ -212,7 +212,7 @@ def notify_log(
         ),
     ] = None,
     *,
-    output: Listing,
+    listing: Listing,
 ) -> None:
     """List notices, newest first: what was sent, what waits, what failed for good.
 
@@ -229,7 +229,7 @@ def notify_log(
     statuses = [check_choice(s, ("pending", "sent", "dead"), "notice status") for s in status or []]
     zone = obj.calendar(obj.newest_policy()).zone
     with obj.store().read() as session:
-        rows = notices(session, statuses, output.limit)
+        rows = notices(session, statuses, listing.limit)
     records = [
         {
             "id": row.id,
@@ -257,7 +257,7 @@ def notify_log(
         Column("Tries", "attempts", justify="right"),
         Column("Error", "error", wrap=True),
     ]
-    obj.output.listing(columns, records, output.format(obj.output))
+    obj.output.listing(columns, records, listing.format(obj.output))
 
 
 @notify_app.command("retry")

@@ -170,7 +170,7 @@ def show(
 
 @app.command("history")
 @output_options()
-def history(ctx: typer.Context, *, output: Listing) -> None:
+def history(ctx: typer.Context, *, listing: Listing) -> None:
     """List every policy version, oldest first, marking the one in effect now."""
     from supportcli.store.policies import all_versions, version_in_effect
 
@@ -203,4 +203,4 @@ def history(ctx: typer.Context, *, output: Listing) -> None:
         Column("State", "state"),
         Column("Note", "note", wrap=True),
     ]
-    obj.output.listing(columns, records, output.format(obj.output))
+    obj.output.listing(columns, records, listing.format(obj.output))

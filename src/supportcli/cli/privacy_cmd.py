@@ -25,7 +25,7 @@ def purge(
     dry_run: DryRun = False,
     log: Annotated[bool, typer.Option("--log", help="List past purges instead of purging.")] = False,
     *,
-    output: Listing,
+    listing: Listing,
 ) -> None:
     """Anonymise tickets resolved longer ago than the policy's retention.resolved_for.
 
@@ -51,7 +51,7 @@ def purge(
     if log:
         if dry_run:
             raise InvalidInput("--log lists past purges; it cannot be combined with --dry-run")
-        _show_purge_log(obj, output.format(obj.output))
+        _show_purge_log(obj, listing.format(obj.output))
         return
     actor = acting(obj, None)
     if dry_run:
@@ -69,7 +69,7 @@ def purge(
                 "warning: another process is reading the store; old copies of the purged data stay in "
                 "its write-ahead log until the next checkpoint (run purge again later)"
             )
-    _report_purge(obj, plan, dry_run, output.format(obj.output))
+    _report_purge(obj, plan, dry_run, listing.format(obj.output))
 
 
 def _report_purge(obj: AppContext, plan: PurgePlan, dry_run: bool, fmt: Format) -> None:
@@ -134,7 +134,7 @@ def _show_purge_log(obj: AppContext, fmt: Format) -> None:
 
 
 @output_options()
-def redact(ctx: typer.Context, ticket_id: TicketId, dry_run: DryRun = False, *, output: Listing) -> None:
+def redact(ctx: typer.Context, ticket_id: TicketId, dry_run: DryRun = False, *, listing: Listing) -> None:
     """Remove e-mail addresses and phone numbers from one ticket.
 
     Covers the customer e-mail and phone fields, subject, body, every history
@@ -163,7 +163,7 @@ def redact(ctx: typer.Context, ticket_id: TicketId, dry_run: DryRun = False, *, 
         plan = write(obj, lambda session: redact_ticket(session, ticket_id, actor))
         if plan.removals and not checkpoint(obj.store()):
             obj.output.message("warning: another process is reading the store; the write-ahead log is cleared later")
-    _report_redaction(obj, plan, dry_run, output.format(obj.output))
+    _report_redaction(obj, plan, dry_run, listing.format(obj.output))
 
 
 def _report_redaction(obj: AppContext, plan: RedactionPlan, dry_run: bool, fmt: Format) -> None:

@@ -71,7 +71,7 @@ def add(
 
 @app.command("list")
 @output_options(tabular=True)
-def list_command(ctx: typer.Context, *, output: Listing) -> None:
+def list_command(ctx: typer.Context, *, listing: Listing) -> None:
     """List the staff by tier, showing who is away and who covers for them.
 
     Examples:
@@ -111,7 +111,7 @@ def list_command(ctx: typer.Context, *, output: Listing) -> None:
     obj.output.listing(
         columns,
         records,
-        output.format(obj.output),
+        listing.format(obj.output),
         row_style=lambda record: "dim" if record["status"] == "away" else None,
     )
 

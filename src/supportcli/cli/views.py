@@ -255,7 +255,7 @@ def list_command(
     *,
     filters: FilterValues,
     sort: Annotated[str, typer.Option("--sort", help="id, received, updated, due or priority.")] = "id",
-    output: Listing,
+    listing: Listing,
 ) -> None:
     """List tickets, filtered.
 
@@ -277,16 +277,16 @@ def list_command(
     # The limit is applied by _emit_tickets, which counts tickets rather than joined rows.
     wanted = replace(ticket_filter(obj, filters), sort=sort)
     with obj.store().read() as session:
-        _emit_tickets(obj, session, ticket_statement(wanted), output)
+        _emit_tickets(obj, session, ticket_statement(wanted), listing)
 
 
 def _emit_tickets(
     obj: AppContext,
     session: Session,
     statement: Select,  # type: ignore[type-arg]
-    output: Listing,
+    listing: Listing,
 ) -> None:
-    """Write the tickets a ``select(Ticket)`` statement finds (at most ``output.limit``) as ``output`` asks.
+    """Write the tickets a ``select(Ticket)`` statement finds (at most ``listing.limit``) as ``listing`` asks.
 
     Only JSON shows whole tickets with every target; tables, rows and CSV stream just the columns they
     show with each ticket's next pending target, as plain rows rather than ORM objects.
@@ -295,15 +295,15 @@ def _emit_tickets(
     from supportcli.store.policies import PolicyBook
     from supportcli.store.queries import listing_rows, targets_for, ticket_ids
 
-    if output.quiet:
-        for ticket_id in ticket_ids(session, statement.limit(output.limit)):
+    if listing.quiet:
+        for ticket_id in ticket_ids(session, statement.limit(listing.limit)):
             obj.output.line(str(ticket_id))
         return
     now = obj.now()
     policies = PolicyBook(session, now.year)
-    fmt = output.format(obj.output)
+    fmt = listing.format(obj.output)
     if fmt.writes_records:
-        tickets = list(session.exec(statement.limit(output.limit)))
+        tickets = list(session.exec(statement.limit(listing.limit)))
         targets = targets_for(session, [t.id for t in tickets if t.id is not None])
 
         def whole(ticket: Any) -> dict[str, Any]:
@@ -312,9 +312,11 @@ def _emit_tickets(
 
         obj.output.records(fmt, (whole(ticket) for ticket in tickets))
         return
-    rows = listing_rows(session, statement, now, output.limit, wide=fmt is Format.CSV)
+    rows = listing_rows(session, statement, now, listing.limit, wide=fmt is Format.CSV)
     records = _listing_records(rows, policies, now, fmt)
-    obj.output.listing(_listing_columns(fmt), records, fmt, row_style=lambda r: r["style"], capped=output.limit is None)
+    obj.output.listing(
+        _listing_columns(fmt), records, fmt, row_style=lambda r: r["style"], capped=listing.limit is None
+    )
 
 
 def _listing_columns(fmt: Format) -> list[Column]:
@@ -449,7 +451,7 @@ def due(
     ] = None,
     mine: Annotated[bool, typer.Option("--mine", help="Only tickets I own.")] = False,
     *,
-    output: Listing,
+    listing: Listing,
 ) -> None:
     """Open tickets by next due time, with working-time countdowns (red: breached, yellow: due today).
 
@@ -464,4 +466,4 @@ def due(
     obj: AppContext = ctx.obj
     owners = list(owner or []) + ([obj.actor] if mine else [])
     with obj.store().read() as session:
-        _emit_tickets(obj, session, due_statement(owners), output)
+        _emit_tickets(obj, session, due_statement(owners), listing)

@@ -181,12 +181,14 @@ def test_listing_records_equal_those_rendered_from_whole_tickets(store: Store) -
             "priority": ticket.priority,
             "owner": ticket.owner or "",
             "org": ticket.org or "",
-            "tier": policy.tiers[ticket.tier],
+            "tier": ticket.tier,
+            "tier_name": policy.tiers[ticket.tier],
             "received_at": local(ticket.received_at, calendar).replace(microsecond=0),  # type: ignore[union-attr]
             "next_target": target.name if target else "",
             "due_at": due_at.replace(microsecond=0) if due_at else None,  # listings show whole seconds
             "left": countdown(target, calendar, NOW),
-            "remaining_working_minutes": calendar.remaining_seconds(NOW, target.due_at) // 60  # type: ignore[arg-type]
+            # Whole minutes, truncated toward zero (90 s overdue is -1, as everywhere).
+            "remaining_working_minutes": int(calendar.remaining_seconds(NOW, target.due_at) / 60)  # type: ignore[arg-type]
             if target
             else None,
             "style": None,

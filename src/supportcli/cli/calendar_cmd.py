@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from supportcli.cli.context import AppContext
-from supportcli.render.output import Column, Format, human_time
+from supportcli.cli.output_options import JsonOption, Listing, output_options
+from supportcli.render.output import Column, human_time
 
 if TYPE_CHECKING:
     from supportcli.core.calendar import DayInfo, WorkingCalendar
@@ -25,7 +26,6 @@ PolicyFile = Annotated[
         "--policy", metavar="FILE", help="Use this policy file instead of the stored policy (to try it first)."
     ),
 ]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Write JSON.")]
 
 
 def _policy_from_file(path: str) -> Policy:
@@ -47,12 +47,14 @@ def _parse_date(text: str, calendar: WorkingCalendar, obj: AppContext) -> date:
 
 
 @app.callback()
+@output_options()
 def calendar(
     ctx: typer.Context,
     start: Annotated[str | None, typer.Option("--from", metavar="WHEN", help="First date (default: today).")] = None,
     end: Annotated[str | None, typer.Option("--to", metavar="WHEN", help="Last date (default: two weeks on).")] = None,
     policy_file: PolicyFile = None,
-    json_output: JsonFlag = False,
+    *,
+    listing: Listing,
 ) -> None:
     """List working days with opening hours, and the holidays and closures between.
 
@@ -85,7 +87,7 @@ def calendar(
         }
         for info in days
     ]
-    fmt = obj.output.listing_format(json_flag=json_output)
+    fmt = listing.format(obj.output)
     columns = [
         Column("Date", "date"),
         Column("Day", "weekday"),
@@ -105,7 +107,7 @@ def due(
     when: Annotated[str, typer.Argument(metavar="WHEN", help="When the clock starts, e.g. '2026-11-27 16:45' or now.")],
     target: Annotated[str, typer.Argument(metavar="TARGET", help="A duration such as 1wd, 4wh, 30wm, 2d, 8h.")],
     policy_file: PolicyFile = None,
-    json_output: JsonFlag = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Compute the due time of a target started at WHEN, explaining the count.
 
@@ -127,8 +129,7 @@ def due(
     policy = chosen or obj.policy_at(start)[1]
     cal = obj.calendar(policy)
     explanation = cal.explain(start, duration)
-    fmt = obj.output.listing_format(json_flag=json_output)
-    if fmt is Format.JSON:
+    if json_output:
         obj.output.json(
             {
                 "start": explanation.start,
@@ -138,7 +139,7 @@ def due(
             }
         )
         return
-    if fmt is Format.PLAIN:
+    if not obj.output.is_terminal:
         obj.output.line(explanation.due.isoformat())
         return
     obj.output.line(f"due {human_time(explanation.due)}")

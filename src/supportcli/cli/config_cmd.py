@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
 from supportcli.cli.context import AppContext
+from supportcli.cli.output_options import JsonOption
 
 app = typer.Typer(help="Show the settings in force.", no_args_is_help=True)
 
 
 @app.command("show")
-def show(ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json", help="Write JSON.")] = False) -> None:
+def show(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Show the store, config file, acting user and SMTP server in force; passwords are never shown.
 
     Example: supportcli config show

@@ -8,13 +8,14 @@ from typing import Annotated
 import typer
 
 from supportcli.cli.context import AppContext
+from supportcli.cli.output_options import JsonOption
 from supportcli.errors import StoreUnavailable
 
 app = typer.Typer(help="Check, back up and upgrade the store.", no_args_is_help=True)
 
 
 @app.command("check")
-def check(ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json", help="Write JSON.")] = False) -> None:
+def check(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Check the store: schema version, integrity and foreign keys (SQLite), and what it holds.
 
     Exits 5 when the store is damaged.

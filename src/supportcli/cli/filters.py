@@ -1,95 +1,161 @@
-"""Turning ``list``'s filter options into a TicketFilter, shared by ``list`` and ``export``."""
+"""The ticket filters of ``list`` and ``export``, declared once: each is a row of ``FILTERS``.
+
+A row is the option and how its values narrow a ``store.queries.TicketFilter``. ``@filter_options`` gives a
+command every filter in place of its parameter ``filters: FilterValues``, and ``ticket_filter`` turns the
+values given into the TicketFilter. A new filter is a row here, and (when it narrows on something new) a
+field of ``TicketFilter`` and its clause in ``ticket_statement``.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from supportcli.cli import complete
+from supportcli.cli.common import options_in_place_of, parse_time
 from supportcli.cli.context import AppContext
-from supportcli.cli.tickets_cmd import parse_time
 from supportcli.core.tickets import CHANNELS, KINDS, OPEN_STATUSES, PRIORITIES, STATUSES, check_choice
 
 if TYPE_CHECKING:
     from supportcli.store.queries import TicketFilter
 
-# The filter options of `list` and `export`, declared once so both commands mean the same thing.
-StatusFilter = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--status",
-        "-s",
-        metavar="STATUS",
-        help=f"open, or one of: {', '.join(STATUSES)}; repeat for more.",
-        autocompletion=complete.fixed(("open", *STATUSES)),
-    ),
-]
-KindFilter = Annotated[
-    list[str] | None,
-    typer.Option("--kind", "-k", metavar="KIND", help="Kind; repeatable.", autocompletion=complete.fixed(KINDS)),
-]
-ChannelFilter = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--channel", "-c", metavar="CHANNEL", help="Channel; repeatable.", autocompletion=complete.fixed(CHANNELS)
-    ),
-]
-PriorityFilter = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--priority", "-p", metavar="PRIORITY", help="Priority; repeatable.", autocompletion=complete.fixed(PRIORITIES)
-    ),
-]
-OrgFilter = Annotated[list[str] | None, typer.Option("--org", metavar="ORG", help="Organisation; repeatable.")]
-TierFilter = Annotated[
-    list[str] | None,
-    typer.Option("--tier", metavar="TIER", help="Tier name or number; repeatable.", autocompletion=complete.tiers),
-]
-CategoryFilter = Annotated[
-    list[str] | None, typer.Option("--category", metavar="CATEGORY", help="Category; repeatable.")
-]
-TagFilter = Annotated[
-    list[str] | None, typer.Option("--tag", "-t", metavar="TAG", help="Has this tag; repeat for all of several.")
-]
-SinceFilter = Annotated[str | None, typer.Option("--since", metavar="WHEN", help="Received at or after.")]
-UntilFilter = Annotated[str | None, typer.Option("--until", metavar="WHEN", help="Received before.")]
-OWNER_HELP = "Owner ('-' = unassigned); repeatable."
+Command = TypeVar("Command", bound=Callable[..., Any])
+# What a filter's values become: some of the fields of a TicketFilter.
+Narrowing = dict[str, Any]
 
 
-def ticket_filter(
-    obj: AppContext,
-    status: list[str] | None = None,
-    kind: list[str] | None = None,
-    channel: list[str] | None = None,
-    priority: list[str] | None = None,
-    owner: list[str] | None = None,
-    org: list[str] | None = None,
-    tier: list[str] | None = None,
-    category: list[str] | None = None,
-    tag: list[str] | None = None,
-    since: str | None = None,
-    until: str | None = None,
-) -> TicketFilter:
-    """The TicketFilter of ``list``'s filter options (same values, same messages)."""
+class FilterValues(dict[str, Any]):
+    """The values given to the filter options, by filter name (what ``filter_options`` passes a command)."""
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One filter option: its names and help, and what its values (a list when ``repeatable``) narrow."""
+
+    name: str
+    flags: tuple[str, ...]
+    metavar: str
+    help: str
+    narrow: Callable[[AppContext, Any], Narrowing]
+    repeatable: bool = True
+    completion: Callable[..., Any] | None = None
+
+    def parameter(self, taken: Sequence[str]) -> inspect.Parameter:
+        """The command parameter of this option, without any of its short names in ``taken``."""
+        option = typer.Option(
+            *(flag for flag in self.flags if flag not in taken),
+            metavar=self.metavar,
+            help=self.help,
+            autocompletion=self.completion,
+        )
+        kind = list[str] | None if self.repeatable else str | None
+        return inspect.Parameter(
+            self.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[kind, option]
+        )
+
+
+def _choice(name: str, short: str, allowed: tuple[str, ...], into: str) -> Filter:
+    """A filter on one of a fixed set of values (a kind, a channel, a priority)."""
+    return Filter(
+        name,
+        (f"--{name}", short),
+        name.upper(),
+        f"{name.capitalize()}; repeatable.",
+        lambda _, values: {into: [check_choice(value, allowed, name) for value in values]},
+        completion=complete.fixed(allowed),
+    )
+
+
+def _statuses(_: AppContext, values: list[str]) -> Narrowing:
+    statuses: list[str] = []
+    for value in values:
+        statuses.extend(OPEN_STATUSES if value.strip().lower() == "open" else [check_choice(value, STATUSES, "status")])
+    return {"statuses": statuses}
+
+
+def _tiers(obj: AppContext, values: list[str]) -> Narrowing:
     from supportcli.core.tickets import tier_index
+
+    tiers = obj.newest_policy().tiers
+    return {"tiers": [tier_index(tiers, value) for value in values]}
+
+
+FILTERS = (
+    Filter(
+        "status",
+        ("--status", "-s"),
+        "STATUS",
+        f"open, or one of: {', '.join(STATUSES)}; repeat for more.",
+        _statuses,
+        completion=complete.fixed(("open", *STATUSES)),
+    ),
+    _choice("kind", "-k", KINDS, "kinds"),
+    _choice("channel", "-c", CHANNELS, "channels"),
+    _choice("priority", "-p", PRIORITIES, "priorities"),
+    Filter(
+        "owner",
+        ("--owner", "-o"),
+        "NAME",
+        "Owner ('-' = unassigned); repeatable.",
+        lambda _, values: {"owners": [o for o in values if o != "-"], "unassigned": "-" in values},
+        completion=complete.staff_names,
+    ),
+    Filter("org", ("--org",), "ORG", "Organisation; repeatable.", lambda _, values: {"orgs": values}),
+    Filter("tier", ("--tier",), "TIER", "Tier name or number; repeatable.", _tiers, completion=complete.tiers),
+    Filter("category", ("--category",), "CATEGORY", "Category; repeatable.", lambda _, values: {"categories": values}),
+    Filter(
+        "tag", ("--tag", "-t"), "TAG", "Has this tag; repeat for all of several.", lambda _, values: {"tags": values}
+    ),
+    Filter(
+        "since",
+        ("--since",),
+        "WHEN",
+        "Received at or after.",
+        lambda obj, value: {"since": parse_time(obj, value)},
+        repeatable=False,
+    ),
+    Filter(
+        "until",
+        ("--until",),
+        "WHEN",
+        "Received before.",
+        lambda obj, value: {"until": parse_time(obj, value)},
+        repeatable=False,
+    ),
+)
+
+
+def filter_options(*, taken: Sequence[str] = ()) -> Callable[[Command], Command]:
+    """Give a command every filter of ``FILTERS`` in place of its parameter ``filters: FilterValues``.
+
+    ``taken``: short names the command gives its own options (``export``'s ``-o`` is ``--output``), left off
+    the filters.
+    """
+    options = [row.parameter(taken) for row in FILTERS]
+
+    def decorate(command: Command) -> Command:
+        @functools.wraps(command)
+        def run(*args: Any, **given: Any) -> Any:
+            filters = FilterValues((row.name, given.pop(row.name)) for row in FILTERS)
+            return command(*args, filters=filters, **given)
+
+        return options_in_place_of(run, command, "filters", options)
+
+    return decorate
+
+
+def ticket_filter(obj: AppContext, filters: FilterValues) -> TicketFilter:
+    """The TicketFilter of the filter values given (each checked, as the option's help says)."""
     from supportcli.store.queries import TicketFilter
 
-    statuses: list[str] = []
-    for value in status or []:
-        statuses.extend(OPEN_STATUSES if value.strip().lower() == "open" else [check_choice(value, STATUSES, "status")])
-    tiers = obj.newest_policy().tiers if tier else ()
-    return TicketFilter(
-        statuses=statuses,
-        kinds=[check_choice(v, KINDS, "kind") for v in kind or []],
-        channels=[check_choice(v, CHANNELS, "channel") for v in channel or []],
-        priorities=[check_choice(v, PRIORITIES, "priority") for v in priority or []],
-        owners=[o for o in owner or [] if o != "-"],
-        unassigned="-" in (owner or []),
-        orgs=org or [],
-        categories=category or [],
-        tags=tag or [],
-        tiers=[tier_index(tiers, v) for v in tier or []],
-        since=parse_time(obj, since) if since else None,
-        until=parse_time(obj, until) if until else None,
-    )
+    narrowing: Narrowing = {}
+    for row in FILTERS:
+        value = filters.get(row.name)
+        if value:
+            narrowing.update(row.narrow(obj, value))
+    return TicketFilter(**narrowing)

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from supportcli.cli import complete
+from supportcli.cli.common import TicketId, acting, write
 from supportcli.cli.context import AppContext
-from supportcli.cli.tickets_cmd import TicketId, acting, write
+from supportcli.cli.output_options import JsonOption, Limit, Listing, output_options
 from supportcli.core.tickets import KINDS, PRIORITIES, check_choice
 from supportcli.render.output import Column
 
@@ -29,7 +30,6 @@ app = typer.Typer(no_args_is_help=True, help="Inbound mail: what became of each 
 
 OUTCOMES = ("ticket", "reply", "refused")
 MAX_MESSAGE_BYTES = 50_000_000  # a message larger than this is refused unread (mail servers cap far lower)
-JsonFlag = Annotated[bool, typer.Option("--json", help="Write JSON.")]
 
 
 class _Source:
@@ -84,7 +84,7 @@ def mail_in(
     max_per_hour: Annotated[
         int, typer.Option("--max-per-hour", min=1, help="Refuse a sender's messages beyond this many an hour.")
     ] = 20,
-    json_output: JsonFlag = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Turn e-mail into tickets: a new message logs a ticket, a reply lands on its ticket.
 
@@ -265,6 +265,7 @@ def _outcome_record(outcome: Outcome) -> dict[str, object]:
 
 
 @app.command("log")
+@output_options(tabular=True, limit=Limit(50, "At most this many (newest first)."))
 def mail_log(
     ctx: typer.Context,
     outcome: Annotated[
@@ -277,9 +278,8 @@ def mail_log(
         ),
     ] = None,
     refused: Annotated[bool, typer.Option("--refused", help="Only refusals (same as --outcome refused).")] = False,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many (newest first).")] = 50,
-    json_output: JsonFlag = False,
-    csv_output: Annotated[bool, typer.Option("--csv", help="Write CSV.")] = False,
+    *,
+    listing: Listing,
 ) -> None:
     """What mail-in did with each message, newest first: new ticket, reply, or refused and why.
 
@@ -295,7 +295,7 @@ def mail_log(
     wanted = [check_choice(o, OUTCOMES, "outcome") for o in outcome or []] + (["refused"] if refused else [])
     zone = obj.calendar(obj.newest_policy()).zone
     with obj.store().read() as session:
-        rows = recorded(session, wanted, limit)
+        rows = recorded(session, wanted, listing.limit)
     records = [
         {
             "at": row.at.astimezone(zone),
@@ -316,7 +316,7 @@ def mail_log(
         Column("Ticket", "ticket", human=lambda v: f"#{v}" if v else ""),
         Column("Reason", "reason", wrap=True),
     ]
-    obj.output.listing(columns, records, obj.output.listing_format(json_flag=json_output, csv_flag=csv_output))
+    obj.output.listing(columns, records, listing.format(obj.output))
 
 
 @app.command("templates")

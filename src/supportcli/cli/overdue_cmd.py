@@ -9,14 +9,15 @@ import typer
 
 from supportcli.cli import complete
 from supportcli.cli.context import AppContext
+from supportcli.cli.output_options import Limit, Listing, output_options
 from supportcli.errors import ExitStatus
 from supportcli.render.output import SUBJECT_MIN_WIDTH, Column, Format
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Write JSON.")]
-CsvFlag = Annotated[bool, typer.Option("--csv", help="Write CSV.")]
+# What `overdue --csv` writes: the JSON fields, with the tier's name beside its number as in ticket listings.
+CSV_FIELDS = ("id", "subject", "owner", "tier", "tier_name", "target", "due_at", "overdue_working_minutes")
 
 notify_app = typer.Typer(
     help="The outbox of notices: what was sent, what failed, a test message.", no_args_is_help=True
@@ -24,37 +25,38 @@ notify_app = typer.Typer(
 
 
 def overdue_records(
-    session: Session, obj: AppContext, now: datetime, owners: list[str], orgs: list[str], targets: list[str]
+    session: Session, now: datetime, owners: list[str], orgs: list[str], targets: list[str]
 ) -> list[dict[str, Any]]:
     """Breached pending targets of open tickets, worst first, from the stored due times (an index scan).
 
     One joined query of the columns shown (plain rows, not ORM objects); the countdowns are differences
-    of working-time positions, with the position of now computed once per calendar.
+    of working-time positions, with the position of now computed once per calendar (``CountdownClock``).
     """
-    from supportcli.cli.views import PolicyCache
+    from supportcli.core.countdown import CountdownClock
+    from supportcli.core.tickets import tier_name
+    from supportcli.store.policies import PolicyBook
     from supportcli.store.queries import breached_rows
 
-    policies = PolicyCache(session, now.year)
-    versions: dict[int, tuple[Any, Any, float]] = {}  # per policy version: policy, calendar, position of now
+    policies = PolicyBook(session, now.year)
+    versions: dict[int, tuple[Any, CountdownClock]] = {}  # per policy version: its tiers, and now on its calendar
     records = []
     for row in breached_rows(session, now, owners, orgs, targets):
         ticket_id, subject, owner, tier, version, target, due_at = row  # by position: cheaper than by name
         if version not in versions:
-            policy, calendar = policies.get(row)  # type: ignore[arg-type]
-            versions[version] = (policy, calendar, calendar.position(calendar.to_epoch(now)))
-        policy, calendar, now_position = versions[version]
-        # What calendar.remaining_seconds(now, due_at) gives, without converting now again for every row.
-        remaining = int(calendar.position(calendar.to_epoch(due_at)) - now_position)
+            policy, calendar = policies.get(version)
+            versions[version] = (policy.tiers, CountdownClock(calendar, now))
+        tiers, clock = versions[version]
+        calendar = clock.calendar
         records.append(
             {
                 "id": ticket_id,
                 "subject": subject,
                 "owner": owner,
                 "tier": tier,
-                "tier_name": policy.tiers[tier] if tier < len(policy.tiers) else str(tier),
+                "tier_name": tier_name(tiers, tier),
                 "target": target,
                 "due_at": due_at.astimezone(calendar.zone),
-                "overdue_working_minutes": -remaining // 60,
+                "overdue_working_minutes": -clock.remaining_minutes(calendar.to_epoch(due_at)),
                 "day_length": calendar.day_length_seconds,
             }
         )
@@ -62,6 +64,7 @@ def overdue_records(
     return records
 
 
+@output_options(tabular=True)
 def overdue(
     ctx: typer.Context,
     notify: Annotated[
@@ -84,8 +87,8 @@ def overdue(
             autocompletion=complete.fixed(complete.targets),
         ),
     ] = None,
-    json_output: JsonFlag = False,
-    csv_output: CsvFlag = False,
+    *,
+    listing: Listing,
 ) -> None:
     """List breached targets of open tickets, worst first; with --notify, escalate, close and send notices.
 
@@ -119,16 +122,14 @@ def overdue(
         return
     now = obj.now()
     with obj.store().read() as session:
-        records = overdue_records(session, obj, now, owner or [], org or [], target or [])
-    fmt = obj.output.listing_format(json_flag=json_output, csv_flag=csv_output)
-    fields = ("id", "subject", "owner", "tier", "target", "due_at", "overdue_working_minutes")
-    if fmt is Format.JSON:
-        obj.output.json([{key: record[key] for key in fields} for record in records])
+        records = overdue_records(session, now, owner or [], org or [], target or [])
+    fmt = listing.format(obj.output)
+    if fmt.writes_records:
+        fields = ("id", "subject", "owner", "tier", "target", "due_at", "overdue_working_minutes")
+        obj.output.records(fmt, ({key: record[key] for key in fields} for record in records))
     else:
         for record in records:
-            record["overdue"] = format_working_time(
-                record["overdue_working_minutes"] * 60, record["day_length"]
-            ).removeprefix("overdue by ")
+            record["overdue"] = format_working_time(record["overdue_working_minutes"] * 60, record["day_length"])
         columns = [  # on a narrow terminal the tier goes first, then the due time
             Column("ID", "id", justify="right", human=lambda v: f"#{v}"),
             Column("Subject", "subject", wrap=True, min_width=SUBJECT_MIN_WIDTH),
@@ -139,7 +140,7 @@ def overdue(
             Column("Overdue", "overdue", justify="right"),
         ]
         if fmt is Format.CSV:
-            columns = [Column(key, key) for key in fields]
+            columns = [Column(key, key) for key in CSV_FIELDS]
         obj.output.listing(columns, records, fmt, row_style=lambda _: "red", capped=True)
     if exit_status and records:
         raise typer.Exit(int(ExitStatus.OVERDUE))
@@ -185,6 +186,7 @@ def _print_summary(obj: AppContext, lines: list[str], failures: list[str]) -> No
 
 
 @notify_app.command("log")
+@output_options(limit=Limit(50, "At most this many (newest first)."))
 def notify_log(
     ctx: typer.Context,
     status: Annotated[
@@ -196,8 +198,8 @@ def notify_log(
             autocompletion=complete.fixed(("pending", "sent", "dead")),
         ),
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many (newest first).")] = 50,
-    json_output: JsonFlag = False,
+    *,
+    listing: Listing,
 ) -> None:
     """List notices, newest first: what was sent, what waits, what failed for good.
 
@@ -214,7 +216,7 @@ def notify_log(
     statuses = [check_choice(s, ("pending", "sent", "dead"), "notice status") for s in status or []]
     zone = obj.calendar(obj.newest_policy()).zone
     with obj.store().read() as session:
-        rows = notices(session, statuses, limit)
+        rows = notices(session, statuses, listing.limit)
     records = [
         {
             "id": row.id,
@@ -242,7 +244,7 @@ def notify_log(
         Column("Tries", "attempts", justify="right"),
         Column("Error", "error", wrap=True),
     ]
-    obj.output.listing(columns, records, obj.output.listing_format(json_flag=json_output))
+    obj.output.listing(columns, records, listing.format(obj.output))
 
 
 @notify_app.command("retry")

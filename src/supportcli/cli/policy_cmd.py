@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from supportcli.cli.context import AppContext
+from supportcli.cli.output_options import JsonOption, Listing, output_options
 from supportcli.errors import InvalidInput, NotFound
 from supportcli.render.output import Column, human_time
 
@@ -17,8 +18,6 @@ app = typer.Typer(
     help="Show, check and set the team's policy (calendar, targets, automation).",
     no_args_is_help=True,
 )
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Write JSON.")]
 
 
 def read_policy_file(path: str) -> tuple[str, str]:
@@ -134,7 +133,7 @@ def set_policy_source(
 def show(
     ctx: typer.Context,
     version: Annotated[int | None, typer.Option("--version", "-v", help="Show this version instead.")] = None,
-    json_output: JsonFlag = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Print the policy in effect now (or a given version) as TOML.
 
@@ -170,7 +169,8 @@ def show(
 
 
 @app.command("history")
-def history(ctx: typer.Context, json_output: JsonFlag = False) -> None:
+@output_options()
+def history(ctx: typer.Context, *, listing: Listing) -> None:
     """List every policy version, oldest first, marking the one in effect now."""
     from supportcli.store.policies import all_versions, version_in_effect
 
@@ -203,4 +203,4 @@ def history(ctx: typer.Context, json_output: JsonFlag = False) -> None:
         Column("State", "state"),
         Column("Note", "note", wrap=True),
     ]
-    obj.output.listing(columns, records, obj.output.listing_format(json_flag=json_output), title=None)
+    obj.output.listing(columns, records, listing.format(obj.output))

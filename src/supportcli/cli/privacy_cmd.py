@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from supportcli.cli.common import TicketId, acting, write
 from supportcli.cli.context import AppContext
-from supportcli.cli.tickets_cmd import TicketId, acting, write
-from supportcli.render.output import Column
+from supportcli.cli.output_options import Listing, output_options
+from supportcli.render.output import Column, Format
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -16,16 +17,15 @@ if TYPE_CHECKING:
     from supportcli.store.privacy import PurgePlan, RedactionPlan
 
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would be removed; change nothing.")]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Write JSON.")]
-CsvFlag = Annotated[bool, typer.Option("--csv", help="Write CSV.")]
 
 
+@output_options(tabular=True)
 def purge(
     ctx: typer.Context,
     dry_run: DryRun = False,
     log: Annotated[bool, typer.Option("--log", help="List past purges instead of purging.")] = False,
-    json_output: JsonFlag = False,
-    csv_output: CsvFlag = False,
+    *,
+    listing: Listing,
 ) -> None:
     """Anonymise tickets resolved longer ago than the policy's retention.resolved_for.
 
@@ -52,7 +52,7 @@ def purge(
     if log:
         if dry_run:
             raise InvalidInput("--log lists past purges; it cannot be combined with --dry-run")
-        _show_purge_log(obj, json_output, csv_output)
+        _show_purge_log(obj, listing.format(obj.output))
         return
     actor = acting(obj, None)
     if dry_run:
@@ -70,10 +70,10 @@ def purge(
                 "warning: another process is reading the store; old copies of the purged data stay in "
                 "its write-ahead log until the next checkpoint (run purge again later)"
             )
-    _report_purge(obj, plan, dry_run, json_output, csv_output)
+    _report_purge(obj, plan, dry_run, listing.format(obj.output))
 
 
-def _report_purge(obj: AppContext, plan: PurgePlan, dry_run: bool, json_output: bool, csv_output: bool) -> None:
+def _report_purge(obj: AppContext, plan: PurgePlan, dry_run: bool, fmt: Format) -> None:
     from supportcli.store.privacy import finished_at
 
     zone = _zone(obj)
@@ -94,7 +94,7 @@ def _report_purge(obj: AppContext, plan: PurgePlan, dry_run: bool, json_output: 
         Column("Status", "status"),
         Column("Resolved", "resolved_at"),
     ]
-    obj.output.listing(columns, records, obj.output.listing_format(json_output, csv_output))
+    obj.output.listing(columns, records, fmt)
     if plan.retention is None:
         obj.output.message(f"policy version {plan.policy_version} sets no retention.resolved_for: nothing to purge")
         return
@@ -108,7 +108,7 @@ def _report_purge(obj: AppContext, plan: PurgePlan, dry_run: bool, json_output: 
         obj.output.message(f"{verb} the mail log's record of {len(plan.unticketed)} refused message(s) from then")
 
 
-def _show_purge_log(obj: AppContext, json_output: bool, csv_output: bool) -> None:
+def _show_purge_log(obj: AppContext, fmt: Format) -> None:
     from supportcli.store.privacy import purge_log
 
     zone = _zone(obj)
@@ -133,10 +133,11 @@ def _show_purge_log(obj: AppContext, json_output: bool, csv_output: bool) -> Non
         Column("Retention", "retention"),
         Column("IDs", "ticket_ids", wrap=True),
     ]
-    obj.output.listing(columns, records, obj.output.listing_format(json_output, csv_output))
+    obj.output.listing(columns, records, fmt)
 
 
-def redact(ctx: typer.Context, ticket_id: TicketId, dry_run: DryRun = False, json_output: JsonFlag = False) -> None:
+@output_options()
+def redact(ctx: typer.Context, ticket_id: TicketId, dry_run: DryRun = False, *, listing: Listing) -> None:
     """Remove e-mail addresses and phone numbers from one ticket.
 
     Covers the customer e-mail and phone fields, watchers, subject, body, every
@@ -167,16 +168,16 @@ def redact(ctx: typer.Context, ticket_id: TicketId, dry_run: DryRun = False, jso
         plan = write(obj, lambda session: redact_ticket(session, ticket_id, actor))
         if plan.removals and not checkpoint(obj.store()):
             obj.output.message("warning: another process is reading the store; the write-ahead log is cleared later")
-    _report_redaction(obj, plan, dry_run, json_output)
+    _report_redaction(obj, plan, dry_run, listing.format(obj.output))
 
 
-def _report_redaction(obj: AppContext, plan: RedactionPlan, dry_run: bool, json_output: bool) -> None:
+def _report_redaction(obj: AppContext, plan: RedactionPlan, dry_run: bool, fmt: Format) -> None:
     records: list[dict[str, Any]] = [
         {"place": removal.place, "kind": removal.finding.kind, "masked": removal.finding.masked}
         for removal in plan.removals
     ]
     columns = [Column("Where", "place"), Column("What", "kind"), Column("Value", "masked")]
-    obj.output.listing(columns, records, obj.output.listing_format(json_output))
+    obj.output.listing(columns, records, fmt)
     ticket_id = plan.ticket.id
     if not plan.removals:
         obj.output.message(f"#{ticket_id}: no e-mail address or phone number to remove")

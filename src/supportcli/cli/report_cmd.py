@@ -8,15 +8,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from supportcli.cli import complete
+from supportcli.cli.common import parse_time
 from supportcli.cli.context import AppContext
-from supportcli.cli.tickets_cmd import parse_time
+from supportcli.cli.output_options import format_option, json_flag, parse_format
 from supportcli.core.reporting import GROUPINGS
 from supportcli.errors import InvalidInput
+from supportcli.render.output import Format
 
 if TYPE_CHECKING:
     from supportcli.core.reporting import Report
 
-FORMATS = ("table", "json", "html")
+FORMATS = (Format.TABLE, Format.JSON, Format.HTML)
 
 
 def report(
@@ -41,17 +43,8 @@ def report(
             autocompletion=complete.fixed(GROUPINGS),
         ),
     ] = None,
-    output_format: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            "-f",
-            metavar="FORMAT",
-            help=f"One of: {', '.join(FORMATS)}.",
-            autocompletion=complete.fixed(FORMATS),
-        ),
-    ] = "table",
-    json_output: Annotated[bool, typer.Option("--json", help="Write JSON (same as --format json).")] = False,
+    output_format: Annotated[str, format_option(FORMATS, f"One of: {', '.join(FORMATS)}.")] = "table",
+    json_output: Annotated[bool, json_flag("Write JSON (same as --format json).")] = False,
     output_file: Annotated[
         Path | None,
         typer.Option("--output", "-o", metavar="FILE", help="Write the JSON or HTML report to FILE, not stdout."),
@@ -106,31 +99,29 @@ def _grouping(by: str | None) -> str | None:
     return value
 
 
-def _format(output_format: str, json_output: bool, output_file: Path | None) -> str:
-    fmt = output_format.strip().lower()
-    if fmt not in FORMATS:
-        raise InvalidInput(f"unknown --format {output_format!r} (allowed: {', '.join(FORMATS)})")
+def _format(output_format: str, json_output: bool, output_file: Path | None) -> Format:
+    fmt = parse_format(output_format, FORMATS)
     if json_output:
-        if fmt not in ("table", "json"):
+        if fmt not in (Format.TABLE, Format.JSON):
             raise InvalidInput(f"give either --json or --format {fmt}, not both")
-        fmt = "json"
-    if output_file is not None and fmt == "table":
+        fmt = Format.JSON
+    if output_file is not None and fmt is Format.TABLE:
         raise InvalidInput("--output writes a file: use it with --format html or --json")
     return fmt
 
 
-def _emit(obj: AppContext, result: Report, fmt: str, output_file: Path | None) -> None:
+def _emit(obj: AppContext, result: Report, fmt: Format, output_file: Path | None) -> None:
     """The report on stdout, or written to a file (JSON through the same writer as every --json)."""
     import io
 
     from supportcli.render.output import Output
     from supportcli.render.report import html_report, print_report
 
-    if fmt == "table":
+    if fmt is Format.TABLE:
         print_report(obj.output, result)
         return
     buffer = io.StringIO()
-    if fmt == "html":
+    if fmt is Format.HTML:
         buffer.write(html_report(result))
     else:
         Output(stdout=buffer).json(result.as_record())

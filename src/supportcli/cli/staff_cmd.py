@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from supportcli.cli import complete
+from supportcli.cli.common import parse_time, write
 from supportcli.cli.context import AppContext
-from supportcli.cli.tickets_cmd import parse_time, write
+from supportcli.cli.output_options import Listing, output_options
+from supportcli.core.tickets import tier_name
 from supportcli.render.output import Column, human_time
 
 if TYPE_CHECKING:
@@ -27,11 +29,6 @@ app = typer.Typer(
 StaffName = Annotated[
     str, typer.Argument(metavar="NAME", help="Staff member's name.", autocompletion=complete.staff_names)
 ]
-
-
-def _tier_name(tiers: tuple[str, ...], tier: int) -> str:
-    # A policy change can remove tiers; show the number rather than fail.
-    return tiers[tier] if 0 <= tier < len(tiers) else str(tier)
 
 
 def _local(value: datetime | None, zone: ZoneInfo) -> datetime | None:
@@ -69,15 +66,12 @@ def add(
     tiers = obj.newest_policy().tiers
     tier_number = tier_index(tiers, tier) if tier is not None else 0
     member = write(obj, lambda session: add_staff(session, name, email, tier_number))
-    obj.output.message(f"added {member.name} ({member.email}) at tier {_tier_name(tiers, member.tier)}")
+    obj.output.message(f"added {member.name} ({member.email}) at tier {tier_name(tiers, member.tier)}")
 
 
 @app.command("list")
-def list_command(
-    ctx: typer.Context,
-    json_output: Annotated[bool, typer.Option("--json", help="Write JSON.")] = False,
-    csv_output: Annotated[bool, typer.Option("--csv", help="Write CSV.")] = False,
-) -> None:
+@output_options(tabular=True)
+def list_command(ctx: typer.Context, *, listing: Listing) -> None:
     """List the staff by tier, showing who is away and who covers for them.
 
     Examples:
@@ -99,7 +93,7 @@ def list_command(
             "name": member.name,
             "email": member.email,
             "tier": member.tier,
-            "tier_name": _tier_name(policy.tiers, member.tier),
+            "tier_name": tier_name(policy.tiers, member.tier),
             "status": "away" if is_away(member, now) else "in",
             "away_until": _local(member.away_until, zone),
             "cover": member.cover,
@@ -117,7 +111,7 @@ def list_command(
     obj.output.listing(
         columns,
         records,
-        obj.output.listing_format(json_flag=json_output, csv_flag=csv_output),
+        listing.format(obj.output),
         row_style=lambda record: "dim" if record["status"] == "away" else None,
     )
 

@@ -2,79 +2,21 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
-from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from supportcli.cli import complete
+from supportcli.cli.common import At, Message, TicketId, acting, confirm, emit_ticket_json, parse_time, read_text, write
 from supportcli.cli.context import AppContext
 from supportcli.cli.customer_mail_out import NoMail, customer_mailer, send_customer_mail
+from supportcli.cli.output_options import json_flag, quiet_flag
 from supportcli.core.tickets import CHANNELS, KINDS, PRIORITIES, check_choice, check_rating
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
     from supportcli.store.models import Ticket
-    from supportcli.store.tickets import Actor
-
-T = TypeVar("T")
-
-MAX_ID = 2**31 - 1  # the largest id every supported database can hold
-TicketId = Annotated[
-    int, typer.Argument(metavar="ID", help="Ticket number.", min=1, max=MAX_ID, autocompletion=complete.ticket_ids)
-]
-Message = Annotated[str, typer.Option("--message", "-m", help="Text for the history (customer-facing unless noted).")]
-At = Annotated[
-    str | None,
-    typer.Option("--at", metavar="WHEN", help="When it happened (default: now), e.g. 'today 14:00', '2h ago'."),
-]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the ticket id.")]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Write the ticket as JSON.")]
-
-
-def parse_time(obj: AppContext, text: str) -> datetime:
-    """A time option in the current policy's calendar (naive = its timezone)."""
-    from supportcli.core.timeparse import parse_when
-
-    calendar = obj.calendar(obj.newest_policy())
-    return parse_when(text, obj.now().astimezone(calendar.zone), calendar)
-
-
-def acting(obj: AppContext, at: str | None) -> Actor:
-    """The acting person and the instant of the action."""
-    from supportcli.store.tickets import Actor
-
-    return Actor(obj.actor, parse_time(obj, at) if at else obj.now())
-
-
-def write(obj: AppContext, work: Callable[[Session], T]) -> T:
-    """Run one change in one write transaction.
-
-    The policy is parsed and its calendar built before the write lock is taken (both are cached
-    per process), so concurrent writers do not queue behind that work.
-    """
-    obj.calendar(obj.newest_policy())
-    return obj.store().run_write(work)
-
-
-def confirm(obj: AppContext, ticket: Ticket, what: str, quiet: bool = False, json_output: bool = False) -> None:
-    """Report a change: a message on stderr, the id (``-q``) or the ticket (``--json``) on stdout."""
-    if json_output:
-        from supportcli.cli.views import emit_ticket_json
-
-        emit_ticket_json(obj, ticket.id or 0)
-    elif quiet:
-        obj.output.line(str(ticket.id))
-    else:
-        obj.output.message(f"#{ticket.id} {what} (status: {ticket.status})")
-
-
-def read_text(value: str) -> str:
-    """``-`` reads the text from stdin (for long bodies piped in)."""
-    return sys.stdin.read() if value == "-" else value
 
 
 def log(
@@ -100,8 +42,8 @@ def log(
         str | None,
         typer.Option("--received", metavar="WHEN", help="When the customer made contact (default: now)."),
     ] = None,
-    quiet: Quiet = False,
-    json_output: JsonFlag = False,
+    quiet: Annotated[bool, quiet_flag("Print only the ticket id.")] = False,
+    json_output: Annotated[bool, json_flag("Write the ticket as JSON.")] = False,
 ) -> None:
     """Log a new ticket and compute its due times.
 
@@ -140,8 +82,6 @@ def log(
     default_owner = obj.config.get("default_owner") if isinstance(obj.config.get("default_owner"), str) else None
     ticket = write(obj, lambda session: log_ticket(session, new, actor, default_owner))
     if json_output:
-        from supportcli.cli.views import emit_ticket_json
-
         emit_ticket_json(obj, ticket.id or 0)
     elif quiet or not obj.output.is_terminal:
         obj.output.line(str(ticket.id))
@@ -256,18 +196,19 @@ def escalate(
 
     Example: supportcli escalate 12 --reason "Customer unhappy with proposed resolution"
     """
-    from supportcli.core.tickets import tier_index
+    from supportcli.core.tickets import tier_index, tier_name
+    from supportcli.store.policies import PolicyBook
     from supportcli.store.tickets import escalate as escalate_ticket
-    from supportcli.store.tickets import get_ticket, policy_of
+    from supportcli.store.tickets import get_ticket
 
     obj: AppContext = ctx.obj
     actor = acting(obj, None)
 
     def work(session: Session) -> Ticket:
-        policy, _ = policy_of(session, get_ticket(session, ticket_id), actor.at.year)
+        policy = PolicyBook(session, actor.at.year).policy(get_ticket(session, ticket_id).policy_version)
         tier = tier_index(policy.tiers, to) if to is not None else None
         ticket = escalate_ticket(session, ticket_id, actor, tier, reason, policy.tiers)
-        obj.output.message(f"#{ticket.id} escalated to {policy.tiers[ticket.tier]}")
+        obj.output.message(f"#{ticket.id} escalated to {tier_name(policy.tiers, ticket.tier)}")
         return ticket
 
     write(obj, work)

@@ -14,24 +14,12 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from supportcli.cli import complete
 from supportcli.cli.context import AppContext
-from supportcli.cli.filters import (
-    OWNER_HELP,
-    CategoryFilter,
-    ChannelFilter,
-    KindFilter,
-    OrgFilter,
-    PriorityFilter,
-    SinceFilter,
-    StatusFilter,
-    TagFilter,
-    TierFilter,
-    UntilFilter,
-    ticket_filter,
-)
+from supportcli.cli.filters import FilterValues, filter_options, ticket_filter
+from supportcli.cli.output_options import format_option, parse_format
 from supportcli.core.tickets import check_choice
 from supportcli.errors import InvalidInput
+from supportcli.render.output import Format
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -40,44 +28,25 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-FORMATS = ("json", "ndjson", "csv")
-EXTENSIONS = {".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson", ".csv": "csv"}
+FORMATS = (Format.JSON, Format.NDJSON, Format.CSV)
+EXTENSIONS = {".json": Format.JSON, ".ndjson": Format.NDJSON, ".jsonl": Format.NDJSON, ".csv": Format.CSV}
 CONFLICT_MODES = ("fail", "skip", "renumber")
 # Below these sizes a progress bar would only flicker.
 PROGRESS_MIN_TICKETS = 1_000
 PROGRESS_MIN_BYTES = 1_000_000
 
-FormatOption = Annotated[
-    str | None,
-    typer.Option(
-        "--format",
-        "-f",
-        metavar="FORMAT",
-        help="json, ndjson or csv (default: from the file name).",
-        autocompletion=complete.fixed(("json", "ndjson", "csv")),
-    ),
-]
+FormatOption = Annotated[str | None, format_option(FORMATS, "json, ndjson or csv (default: from the file name).")]
 
 
+@filter_options(taken=("-o",))  # -o is --output here
 def export(
     ctx: typer.Context,
     format_: FormatOption = None,
     output: Annotated[
         str | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (mode 0600), not stdout.")
     ] = None,
-    status: StatusFilter = None,
-    kind: KindFilter = None,
-    channel: ChannelFilter = None,
-    priority: PriorityFilter = None,
-    owner: Annotated[
-        list[str] | None, typer.Option("--owner", metavar="NAME", help=OWNER_HELP, autocompletion=complete.staff_names)
-    ] = None,
-    org: OrgFilter = None,
-    tier: TierFilter = None,
-    category: CategoryFilter = None,
-    tag: TagFilter = None,
-    since: SinceFilter = None,
-    until: UntilFilter = None,
+    *,
+    filters: FilterValues,
 ) -> None:
     """Export tickets with their targets, history and feedback, the staff and the policy versions.
 
@@ -102,8 +71,8 @@ def export(
     from supportcli.store.export import CSV_EXPORT_COLUMNS, csv_export_rows, export_records
 
     obj: AppContext = ctx.obj
-    fmt = _format(format_, output, default="json")
-    wanted = ticket_filter(obj, status, kind, channel, priority, owner, org, tier, category, tag, since, until)
+    fmt = _format(format_, output, default=Format.JSON)
+    wanted = ticket_filter(obj, filters)
     zone = ZoneInfo(obj.newest_policy().calendar.timezone)
     now = obj.now()
     exported = 0
@@ -119,12 +88,12 @@ def export(
                         exported += 1
                         advance(exported)
 
-            if fmt == "csv":
+            if fmt is Format.CSV:
                 rows = csv_export_rows(session, wanted, zone, now)
                 write_csv(stream, CSV_EXPORT_COLUMNS, counted(rows, lambda _: True))
             else:
                 records = counted(export_records(session, wanted, zone, now), lambda r: r[0] == "ticket")
-                (write_json if fmt == "json" else write_ndjson)(stream, records)
+                (write_json if fmt is Format.JSON else write_ndjson)(stream, records)
     if output:
         obj.output.message(f"exported {exported} ticket{'s' if exported != 1 else ''} to {output} ({fmt})")
 
@@ -284,18 +253,18 @@ def _ids(ids: list[int]) -> str:
     return shown + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
 
 
-def _format(given: str | None, path: str | None, default: str | None) -> str | None:
+def _format(given: str | None, path: str | None, default: Format | None) -> Format | None:
     if given:
-        return check_choice(given, FORMATS, "format")
+        return parse_format(given, FORMATS)
     if path and path != "-":
         return EXTENSIONS.get(Path(path).suffix.lower(), default)
     return default
 
 
-def _sniff(first_line: str) -> str:
+def _sniff(first_line: str) -> Format:
     from supportcli.render.dump_formats import sniff_format
 
-    return sniff_format(first_line)
+    return Format(sniff_format(first_line))
 
 
 def _ticket_count(session: Session, wanted: TicketFilter) -> int:

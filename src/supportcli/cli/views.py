@@ -4,27 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from supportcli.cli import complete
+from supportcli.cli.common import TicketId, emit_ticket_json
 from supportcli.cli.context import AppContext
-from supportcli.cli.filters import (
-    OWNER_HELP,
-    CategoryFilter,
-    ChannelFilter,
-    KindFilter,
-    OrgFilter,
-    PriorityFilter,
-    SinceFilter,
-    StatusFilter,
-    TagFilter,
-    TierFilter,
-    UntilFilter,
-    ticket_filter,
-)
-from supportcli.cli.tickets_cmd import TicketId
+from supportcli.cli.filters import FilterValues, filter_options, ticket_filter
+from supportcli.cli.output_options import JsonOption, Limit, Listing, output_options
 from supportcli.render.output import SUBJECT_MIN_WIDTH, Column, Format, human_time
 
 if TYPE_CHECKING:
@@ -33,47 +21,7 @@ if TYPE_CHECKING:
 
     from supportcli.core.calendar import WorkingCalendar
     from supportcli.core.policy import Policy
-    from supportcli.store.models import Ticket
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Write JSON.")]
-CsvFlag = Annotated[bool, typer.Option("--csv", help="Write CSV.")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print only ticket ids.")]
-
-
-class PolicyCache:
-    """Policies and calendars by version, loaded once per command however many tickets are shown."""
-
-    def __init__(self, session: Session, year: int) -> None:
-        self.session, self.year = session, year
-        self._cache: dict[int, tuple[Policy, WorkingCalendar]] = {}
-
-    def get(self, ticket: Ticket) -> tuple[Policy, WorkingCalendar]:
-        if ticket.policy_version not in self._cache:
-            from supportcli.store.tickets import policy_of
-
-            self._cache[ticket.policy_version] = policy_of(self.session, ticket, self.year)
-        return self._cache[ticket.policy_version]
-
-
-def ticket_json(session: Session, obj: AppContext, ticket_id: int, with_history: bool) -> dict[str, Any]:
-    """A ticket as its JSON record (SPEC §5), optionally with its history."""
-    from supportcli.render.tickets import event_record, ticket_record
-    from supportcli.store.tickets import events_of, get_ticket, policy_of, targets_of
-
-    now = obj.now()
-    ticket = get_ticket(session, ticket_id)
-    policy, calendar = policy_of(session, ticket, now.year)
-    record = ticket_record(ticket, targets_of(session, ticket_id), calendar, policy.tiers, now)
-    record["body"] = ticket.body
-    if with_history:
-        record["history"] = [event_record(event, calendar) for event in events_of(session, ticket_id)]
-    return record
-
-
-def emit_ticket_json(obj: AppContext, ticket_id: int) -> None:
-    """Write one ticket with its history as JSON."""
-    with obj.store().read() as session:
-        obj.output.json(ticket_json(session, obj, ticket_id, with_history=True))
+    from supportcli.store.policies import PolicyBook
 
 
 def init(
@@ -118,29 +66,31 @@ def init(
         set_policy_source(obj, source, "built-in default with region", "set by init")
 
 
-def show(ctx: typer.Context, ticket_id: TicketId, json_output: JsonFlag = False) -> None:
+def show(ctx: typer.Context, ticket_id: TicketId, json_output: JsonOption = False) -> None:
     """Show a ticket: every field, every target with due time and countdown, and its history.
 
     Example: supportcli show 12
     """
     obj: AppContext = ctx.obj
+    if json_output:
+        emit_ticket_json(obj, ticket_id)
+        return
     with obj.store().read() as session:
-        if json_output:
-            obj.output.json(ticket_json(session, obj, ticket_id, with_history=True))
-            return
         _show_human(session, obj, ticket_id)
 
 
 def _show_human(session: Session, obj: AppContext, ticket_id: int) -> None:
+    from supportcli.core.tickets import tier_name
     from supportcli.render.tickets import countdown, local, urgency_style
-    from supportcli.store.tickets import events_of, get_ticket, policy_of, targets_of
+    from supportcli.store.policies import PolicyBook
+    from supportcli.store.tickets import events_of, get_ticket, targets_of
 
     now = obj.now()
     ticket = get_ticket(session, ticket_id)
-    policy, calendar = policy_of(session, ticket, now.year)
+    policy, calendar = PolicyBook(session, now.year).get(ticket.policy_version)
     targets = targets_of(session, ticket_id)
     out = obj.output
-    tier = policy.tiers[ticket.tier] if ticket.tier < len(policy.tiers) else str(ticket.tier)
+    tier = tier_name(policy.tiers, ticket.tier)
     fields = [
         ("status", ticket.status),
         ("kind", f"{ticket.kind} by {ticket.channel}, priority {ticket.priority}"),
@@ -189,7 +139,7 @@ def _show_human(session: Session, obj: AppContext, ticket_id: int) -> None:
             Column("State", "state"),
             Column("Left", "left"),
         ]
-        out.listing(columns, records, _human_or_plain(obj), row_style=lambda r: r["style"])
+        out.listing(columns, records, out.human_format(), row_style=lambda r: r["style"])
     out.line("")
     out.line("History:")
     for event in events_of(session, ticket_id):
@@ -203,10 +153,6 @@ def _state(target: Any, now: datetime) -> str:
     return shown_state(target.state, target.due_at, now).value
 
 
-def _human_or_plain(obj: AppContext) -> Format:
-    return Format.TABLE if obj.output.is_terminal else Format.PLAIN
-
-
 def explain(
     ctx: typer.Context,
     ticket_id: TicketId,
@@ -216,7 +162,7 @@ def explain(
             metavar="TARGET", help="Only this target (e.g. resolve).", autocompletion=complete.fixed(complete.targets)
         ),
     ] = None,
-    json_output: JsonFlag = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Explain how each due time was reached: clock start, rule, days counted, days skipped, pauses.
 
@@ -224,19 +170,20 @@ def explain(
     """
     from supportcli.errors import NotFound
     from supportcli.render.tickets import local
-    from supportcli.store.tickets import events_of, get_ticket, policy_of, targets_of
+    from supportcli.store.policies import PolicyBook
+    from supportcli.store.tickets import events_of, get_ticket, targets_of
 
     obj: AppContext = ctx.obj
     now = obj.now()
     with obj.store().read() as session:
         ticket = get_ticket(session, ticket_id)
-        policy, calendar = policy_of(session, ticket, now.year)
+        policy, calendar = PolicyBook(session, now.year).get(ticket.policy_version)
         targets = [t for t in targets_of(session, ticket_id) if target is None or t.name == target]
         if not targets:
             raise NotFound(f"ticket #{ticket_id} has no {target or ''} target".replace("  ", " "))
         waits = [(e.kind, e.at) for e in events_of(session, ticket_id) if e.kind in ("waiting", "resumed")]
     rule = next((r for r in policy.rules if r.number == ticket.rule_number), None)
-    explanations = [_explain_target(t, calendar, policy, rule, ticket, waits) for t in targets]
+    explanations = [_explain_target(t, calendar, policy, ticket, waits) for t in targets]
     if json_output:
         obj.output.json({"id": ticket.id, "policy_version": ticket.policy_version, "targets": explanations})
         return
@@ -251,7 +198,7 @@ def explain(
             obj.output.line(f"  {line}")
 
 
-def _explain_target(target: Any, calendar: Any, policy: Any, rule: Any, ticket: Any, waits: list) -> dict[str, Any]:
+def _explain_target(target: Any, calendar: Any, policy: Any, ticket: Any, waits: list) -> dict[str, Any]:
     from supportcli.core.durations import parse_duration
     from supportcli.core.targets import target_kind
     from supportcli.render.tickets import local
@@ -301,27 +248,14 @@ def _explain_target(target: Any, calendar: Any, policy: Any, rule: Any, ticket: 
     return result
 
 
+@filter_options()
+@output_options(tabular=True, limit=Limit(), quiet=True)
 def list_command(
     ctx: typer.Context,
-    status: StatusFilter = None,
-    kind: KindFilter = None,
-    channel: ChannelFilter = None,
-    priority: PriorityFilter = None,
-    owner: Annotated[
-        list[str] | None,
-        typer.Option("--owner", "-o", metavar="NAME", help=OWNER_HELP, autocompletion=complete.staff_names),
-    ] = None,
-    org: OrgFilter = None,
-    tier: TierFilter = None,
-    category: CategoryFilter = None,
-    tag: TagFilter = None,
-    since: SinceFilter = None,
-    until: UntilFilter = None,
+    *,
+    filters: FilterValues,
     sort: Annotated[str, typer.Option("--sort", help="id, received, updated, due or priority.")] = "id",
-    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most this many.")] = None,
-    json_output: JsonFlag = False,
-    csv_output: CsvFlag = False,
-    quiet: Quiet = False,
+    listing: Listing,
 ) -> None:
     """List tickets, filtered.
 
@@ -340,55 +274,48 @@ def list_command(
         from supportcli.errors import InvalidInput
 
         raise InvalidInput(f"unknown sort {sort!r} (allowed: {', '.join(SORTS)})")
-    wanted = replace(
-        ticket_filter(obj, status, kind, channel, priority, owner, org, tier, category, tag, since, until),
-        sort=sort,
-    )  # the limit is applied by _emit_tickets, which counts tickets rather than joined rows
+    # The limit is applied by _emit_tickets, which counts tickets rather than joined rows.
+    wanted = replace(ticket_filter(obj, filters), sort=sort)
     with obj.store().read() as session:
-        statement = ticket_statement(wanted)
-        _emit_tickets(obj, session, statement, limit, json_output, csv_output, quiet, title=None)
+        _emit_tickets(obj, session, ticket_statement(wanted), listing)
 
 
 def _emit_tickets(
     obj: AppContext,
     session: Session,
     statement: Select,  # type: ignore[type-arg]
-    limit: int | None,
-    json_output: bool,
-    csv_output: bool,
-    quiet: bool,
-    title: str | None,
+    listing: Listing,
 ) -> None:
-    """Write the tickets a ``select(Ticket)`` statement finds (at most ``limit``) in the format asked for.
+    """Write the tickets a ``select(Ticket)`` statement finds (at most ``listing.limit``) as ``listing`` asks.
 
     Only JSON shows whole tickets with every target; tables, rows and CSV stream just the columns they
     show with each ticket's next pending target, as plain rows rather than ORM objects.
     """
     from supportcli.render.tickets import ticket_record
+    from supportcli.store.policies import PolicyBook
     from supportcli.store.queries import listing_rows, targets_for, ticket_ids
 
-    if quiet:
-        for ticket_id in ticket_ids(session, statement.limit(limit)):
+    if listing.quiet:
+        for ticket_id in ticket_ids(session, statement.limit(listing.limit)):
             obj.output.line(str(ticket_id))
         return
     now = obj.now()
-    policies = PolicyCache(session, now.year)
-    fmt = obj.output.listing_format(json_flag=json_output, csv_flag=csv_output)
-    if fmt is Format.JSON:
-        tickets = list(session.exec(statement.limit(limit)))
+    policies = PolicyBook(session, now.year)
+    fmt = listing.format(obj.output)
+    if fmt.writes_records:
+        tickets = list(session.exec(statement.limit(listing.limit)))
         targets = targets_for(session, [t.id for t in tickets if t.id is not None])
-        obj.output.json(
-            [
-                ticket_record(t, targets.get(t.id or 0, []), policies.get(t)[1], policies.get(t)[0].tiers, now)
-                for t in tickets
-            ]
-        )
+
+        def whole(ticket: Any) -> dict[str, Any]:
+            policy, calendar = policies.get(ticket.policy_version)
+            return ticket_record(ticket, targets.get(ticket.id or 0, []), calendar, policy.tiers, now)
+
+        obj.output.records(fmt, (whole(ticket) for ticket in tickets))
         return
-    wide = fmt is Format.CSV
-    rows = listing_rows(session, statement, now, limit, wide=wide)
+    rows = listing_rows(session, statement, now, listing.limit, wide=fmt is Format.CSV)
     records = _listing_records(rows, policies, now, fmt)
     obj.output.listing(
-        _listing_columns(fmt), records, fmt, title=title, row_style=lambda r: r["style"], capped=limit is None
+        _listing_columns(fmt), records, fmt, row_style=lambda r: r["style"], capped=listing.limit is None
     )
 
 
@@ -407,6 +334,7 @@ def _listing_columns(fmt: Format) -> list[Column]:
                 "owner",
                 "org",
                 "tier",
+                "tier_name",
                 "received_at",
                 "next_target",
                 "due_at",
@@ -431,12 +359,14 @@ class DueTimes:
 
     Now is fixed for the command and due times repeat a great deal (most fall at a closing time), so the
     local time, the countdown and whether it is today depend only on the due time's epoch seconds. A
-    countdown is one difference of working-time positions, as ``WorkingCalendar.remaining_seconds``.
+    countdown is one difference of working-time positions (``core.countdown.CountdownClock``).
     """
 
     def __init__(self, policy: Policy, calendar: WorkingCalendar, now: datetime) -> None:
+        from supportcli.core.countdown import CountdownClock
+
         self.policy, self.calendar = policy, calendar
-        self._now_position = calendar.position(calendar.to_epoch(now))
+        self._clock = CountdownClock(calendar, now)
         self._today = now.astimezone(calendar.zone).date()
         self._shown: dict[int, tuple[datetime, str, int, str, bool]] = {}
 
@@ -450,31 +380,23 @@ class DueTimes:
 
             calendar = self.calendar
             due = calendar.to_local(due_epoch)
-            minutes = int(calendar.position(due_epoch) - self._now_position) // 60
+            minutes = self._clock.remaining_minutes(due_epoch)
             left = format_working_time(minutes * 60, calendar.day_length_seconds)
             shown = self._shown[due_epoch] = (due, plain_value(due), minutes, left, due.date() == self._today)
         return shown
 
 
 def _listing_records(
-    rows: Iterable[Sequence[Any]], policies: PolicyCache, now: datetime, fmt: Format
+    rows: Iterable[Sequence[Any]], policies: PolicyBook, now: datetime, fmt: Format
 ) -> Iterator[dict[str, Any]]:
-    """The records of ``listing_rows`` rows, made as they are written (each policy version's loaded once)."""
+    """The records of ``listing_rows`` rows, made as they are written (each policy version's looked up once)."""
     versions: dict[int, DueTimes] = {}
     for row in rows:
         version = row[4]  # LISTING_COLUMNS: the policy version
         due_times = versions.get(version)
         if due_times is None:
-            policy, calendar = policies.get(_TicketKey(row[0], version))  # type: ignore[arg-type]
-            due_times = versions[version] = DueTimes(policy, calendar, now)
+            due_times = versions[version] = DueTimes(*policies.get(version), now)
         yield _listing_record(row, due_times, fmt)
-
-
-class _TicketKey(NamedTuple):
-    """What ``PolicyCache.get`` reads of a ticket, for a listing that has only some of its columns."""
-
-    id: int
-    policy_version: int
 
 
 def _listing_record(row: Sequence[Any], due_times: DueTimes, fmt: Format) -> dict[str, Any]:
@@ -505,19 +427,22 @@ def _listing_record(row: Sequence[Any], due_times: DueTimes, fmt: Format) -> dic
         "style": style,
     }
     if fmt is Format.CSV:
+        from supportcli.core.tickets import tier_name
+
         kind, channel, priority, org, tier, received_epoch = row[8:]
-        tiers = due_times.policy.tiers
         record.update(
             kind=kind,
             channel=channel,
             priority=priority,
             org=org or "",
-            tier=tiers[tier] if tier < len(tiers) else tier,
+            tier=tier,
+            tier_name=tier_name(due_times.policy.tiers, tier),
             received_at=due_times.calendar.to_local(received_epoch),
         )
     return record
 
 
+@output_options(tabular=True, limit=Limit(), quiet=True)
 def due(
     ctx: typer.Context,
     owner: Annotated[
@@ -525,10 +450,8 @@ def due(
         typer.Option("--owner", "-o", help="Only these owners; repeatable.", autocompletion=complete.staff_names),
     ] = None,
     mine: Annotated[bool, typer.Option("--mine", help="Only tickets I own.")] = False,
-    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most this many.")] = None,
-    json_output: JsonFlag = False,
-    csv_output: CsvFlag = False,
-    quiet: Quiet = False,
+    *,
+    listing: Listing,
 ) -> None:
     """Open tickets by next due time, with working-time countdowns (red: breached, yellow: due today).
 
@@ -543,4 +466,4 @@ def due(
     obj: AppContext = ctx.obj
     owners = list(owner or []) + ([obj.actor] if mine else [])
     with obj.store().read() as session:
-        _emit_tickets(obj, session, due_statement(owners), limit, json_output, csv_output, quiet, title=None)
+        _emit_tickets(obj, session, due_statement(owners), listing)

@@ -173,6 +173,11 @@ def tier_index(tiers: tuple[str, ...], text: str) -> int:
     raise InvalidInput(f"unknown tier {text!r} (tiers: {', '.join(tiers)})")
 
 
+def tier_name(tiers: Sequence[str], tier: int) -> str:
+    """A tier's name; its number when the policy has no such tier (a later version may have fewer)."""
+    return tiers[tier] if 0 <= tier < len(tiers) else str(tier)
+
+
 def format_working_time(seconds: float, day_length_seconds: int) -> str:
     """A countdown in working days and hours, e.g. ``1d 2h``, ``3h 20m``, ``overdue by 1d 2h``."""
     overdue = seconds < 0

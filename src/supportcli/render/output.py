@@ -18,12 +18,23 @@ from typing import Any, TextIO
 
 
 class Format(StrEnum):
-    """How a listing is written."""
+    """How output is written: every format any command offers, one vocabulary.
+
+    Listings choose with their flags (``cli/output_options.py``); ``report`` and ``export`` name the ones they
+    accept for ``--format``.
+    """
 
     TABLE = "table"
     PLAIN = "plain"
     JSON = "json"
+    NDJSON = "ndjson"
     CSV = "csv"
+    HTML = "html"
+
+    @property
+    def writes_records(self) -> bool:
+        """Written as whole records (``Output.records``), not as the columns of a table."""
+        return self is Format.JSON
 
 
 @dataclass(frozen=True)
@@ -114,12 +125,8 @@ class Output:
         self.is_terminal = is_terminal
         self.colour = colour and is_terminal  # colour only on a terminal
 
-    def listing_format(self, json_flag: bool = False, csv_flag: bool = False) -> Format:
-        """The format a listing command should use given its flags and the terminal."""
-        if json_flag:
-            return Format.JSON
-        if csv_flag:
-            return Format.CSV
+    def human_format(self) -> Format:
+        """How to show data no flag asked a format for: a table on a terminal, plain rows when piped."""
         return Format.TABLE if self.is_terminal else Format.PLAIN
 
     def console(self, stderr: bool = False):  # type: ignore[no-untyped-def]
@@ -149,8 +156,8 @@ class Output:
 
         ``capped``: a table shows at most ``TERMINAL_TABLE_ROWS`` rows (for listings that can be as long as
         the store is large)."""
-        if fmt is Format.JSON:
-            self.json(list(json_records if json_records is not None else records))
+        if fmt.writes_records:
+            self.records(fmt, json_records if json_records is not None else records)
         elif fmt is Format.CSV:
             self.csv(columns, records)
         elif fmt is Format.PLAIN:
@@ -229,6 +236,12 @@ class Output:
         keys = [column.key for column in columns]
         write_csv(self.stdout, keys, ([record.get(key) for key in keys] for record in records))
 
+    def records(self, fmt: Format, records: Iterable[Any]) -> None:
+        """Whole records in a format that ``writes_records``: JSON, one array."""
+        if fmt is not Format.JSON:
+            raise ValueError(f"{fmt} is not written as records")
+        self.json(list(records))
+
     def json(self, data: Any) -> None:
         """Pretty JSON with ISO 8601 times."""
         self.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=json_default) + "\n")
@@ -236,10 +249,6 @@ class Output:
     def line(self, text: str = "") -> None:
         """One line of data on stdout."""
         self.stdout.write(text + "\n")
-
-    def rich(self, renderable: Any) -> None:
-        """Any Rich renderable on stdout (styled on a terminal, plain otherwise)."""
-        self.console().print(renderable)
 
     def message(self, text: str) -> None:
         """A message for the person, on stderr (never mixed into data)."""

@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from supportcli.core.calendar import WorkingCalendar
-from supportcli.core.tickets import TargetState, format_working_time, shown_state
+from supportcli.core.countdown import target_remaining_minutes
+from supportcli.core.tickets import TargetState, format_working_time, shown_state, tier_name
 from supportcli.store.models import Event, Target, Ticket
 
 
@@ -18,10 +19,7 @@ def local(value: datetime | None, calendar: WorkingCalendar) -> datetime | None:
 
 def remaining_minutes(target: Target, calendar: WorkingCalendar, now: datetime) -> int | None:
     """Working minutes left until a pending or paused target's due time; negative when overdue."""
-    if target.due_at is None or target.state in (TargetState.MET, TargetState.BREACHED):
-        return None
-    moment = target.paused_at if target.state == TargetState.PAUSED and target.paused_at else now
-    return calendar.remaining_seconds(moment, target.due_at) // 60
+    return target_remaining_minutes(calendar, now, target.state, target.due_at, target.paused_at)
 
 
 def target_record(target: Target, calendar: WorkingCalendar, now: datetime) -> dict[str, Any]:
@@ -49,7 +47,7 @@ def ticket_record(
         "status": ticket.status,
         "owner": ticket.owner,
         "tier": ticket.tier,
-        "tier_name": tiers[ticket.tier] if ticket.tier < len(tiers) else str(ticket.tier),
+        "tier_name": tier_name(tiers, ticket.tier),
         "org": ticket.org,
         "category": ticket.category,
         "tags": ticket.tag_list,

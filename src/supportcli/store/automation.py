@@ -21,12 +21,12 @@ from supportcli.core.tickets import OPEN_STATUSES, TargetState
 from supportcli.notify import messages
 from supportcli.store import outbox
 from supportcli.store.models import AutomationMark, Target, Ticket
+from supportcli.store.policies import PolicyBook
 from supportcli.store.queries import breached_statement
-from supportcli.store.tickets import Actor, close, escalate, policy_of
+from supportcli.store.tickets import Actor, close, escalate
 
 if TYPE_CHECKING:
     from supportcli.core.calendar import WorkingCalendar
-    from supportcli.core.policy import Policy
 
 AUTOMATION_ACTOR = "supportcli"
 MARK_BATCH_ROWS = 5000
@@ -49,11 +49,6 @@ class DueTarget(NamedTuple):
     due_at: datetime | None
 
 
-class _VersionOf(NamedTuple):
-    """What ``policy_of`` reads of a ticket, when only some of its columns were loaded."""
-
-    id: int
-    policy_version: int
 
 
 class _Run:
@@ -61,7 +56,7 @@ class _Run:
 
     def __init__(self, session: Session, now: datetime) -> None:
         self.session, self.now = session, now
-        self._policies: dict[int, tuple[Policy, WorkingCalendar]] = {}
+        self.policies = PolicyBook(session, now.year)
         self._known_marks: set[str] = set()
         self._checked_marks: set[str] = set()
         self._new_marks: list[dict[str, object]] = []
@@ -76,11 +71,6 @@ class _Run:
     def changed(self, ticket: Ticket) -> None:
         """Remember a ticket this run changed, for what it reads of it later."""
         self._changed[ticket.id or 0] = ticket
-
-    def policy(self, ticket: Ticket | TicketFacts | _VersionOf) -> tuple[Policy, WorkingCalendar]:
-        if ticket.policy_version not in self._policies:
-            self._policies[ticket.policy_version] = policy_of(self.session, ticket, self.now.year)
-        return self._policies[ticket.policy_version]
 
     def load_marks(self, keys: list[str]) -> None:
         """Learn in a few queries which of these actions were already taken."""
@@ -183,7 +173,7 @@ def _breaches(run: _Run, channels: Channels, summary: AutomationSummary) -> None
             continue
         if not run.mark(key, ticket.id):
             continue
-        policy, _ = run.policy(ticket)
+        policy, _ = run.policies.get(ticket.policy_version)
         _notify(run, key, "breach", ticket, target, channels, summary)
         rule = next((r for r in policy.rules if r.number == ticket.rule_number), None)
         if target_kind(target.name).escalates_on_breach and rule is not None and rule.escalate_on_breach:
@@ -218,7 +208,7 @@ def _auto_close(run: _Run, channels: Channels, summary: AutomationSummary) -> No
         Ticket.status == "waiting", col(Ticket.waiting_since).is_not(None)
     )
     for ticket_id, version, waiting_since in list(session.connection().execute(statement)):
-        policy, _ = run.policy(_VersionOf(ticket_id, version))
+        policy = run.policies.policy(version)
         after = policy.automation.auto_close_waiting_after
         if after is None or _waited_until(waiting_since, after, policy, now) > now:
             continue
@@ -253,7 +243,7 @@ def _due_soon(run: _Run, channels: Channels, summary: AutomationSummary) -> None
     due: list[tuple[DueTarget, str]] = []
     for ticket_id, name, due_at, version in list(session.connection().execute(soon)):
         if version not in warn_from:
-            policy, calendar = run.policy(_VersionOf(ticket_id, version))
+            policy, calendar = run.policies.get(version)
             warn = policy.automation.warn_before
             warn_from[version] = None if warn is None else _warn_from(now, warn, calendar)
         latest = warn_from[version]
@@ -305,7 +295,7 @@ def _notify(
     from supportcli.store.staff import email_of, responsible_for, staff_at_tier
 
     session, now = run.session, run.now
-    policy, calendar = run.policy(ticket)
+    policy, calendar = run.policies.get(ticket.policy_version)
     addresses: list[str] = []
     if channels.email:
         owner = responsible_for(session, ticket.owner, now)

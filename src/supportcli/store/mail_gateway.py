@@ -19,8 +19,9 @@ from sqlmodel import Session, col, select
 from supportcli.core.mail import InboundMail, find_ticket_reference, parse_rating, refusal_reason, watchers
 from supportcli.core.tickets import NewTicket
 from supportcli.store import tickets
-from supportcli.store.models import MailMessage, Notice, Ticket
+from supportcli.store.models import MailMessage, Notice, Ticket, encode_list
 from supportcli.store.outbox import stable_id
+from supportcli.store.policies import PolicyBook
 from supportcli.store.tickets import Actor
 
 RATE_WINDOW = timedelta(hours=1)
@@ -124,7 +125,7 @@ def add_watchers(session: Session, ticket: Ticket, addresses: Sequence[str]) -> 
     known = {*current, (ticket.customer_email or "").lower()}
     added = [a for a in dict.fromkeys(a.strip().lower() for a in addresses) if a and a not in known]
     if added:
-        ticket.watchers = "," + ",".join([*current, *added]) + ","
+        ticket.watchers = encode_list([*current, *added])
         session.add(ticket)
     return added
 
@@ -134,7 +135,7 @@ def remove_watchers(session: Session, ticket: Ticket, addresses: Sequence[str]) 
     gone = {a.strip().lower() for a in addresses}
     kept = [a for a in ticket.watcher_list if a not in gone]
     removed = [a for a in ticket.watcher_list if a in gone]
-    ticket.watchers = "," + ",".join(kept) + "," if kept else ""
+    ticket.watchers = encode_list(kept)
     session.add(ticket)
     return removed
 
@@ -235,7 +236,7 @@ def _add_reply(session: Session, ticket: Ticket, mail: InboundMail, settings: Ga
         did = "resumed"
     elif ticket.status in ("resolved", "closed"):
         rating = parse_rating(mail.body_text)
-        policy, _ = tickets.policy_of(session, ticket, now.year)
+        policy = PolicyBook(session, now.year).policy(ticket.policy_version)
         if rating is not None:
             tickets.add_feedback(session, ticket_id, actor, rating, "rating sent by e-mail")
             did = f"rated {rating}/5"

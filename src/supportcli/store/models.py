@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 from supportcli.store.types import UTCDateTime
+
+
+def encode_list(values: Sequence[str]) -> str:
+    """Tags (or watchers' addresses) as a ticket stores them: comma-separated with a leading and a trailing
+    comma, so that ``LIKE '%,vip,%'`` (``encode_list(["vip"])``) matches one exactly; nothing is ``""``."""
+    return "," + ",".join(values) + "," if values else ""
+
+
+def decode_list(stored: str) -> list[str]:
+    """The tags (or watchers) of ``encode_list``'s text."""
+    return [value for value in stored.split(",") if value]
 
 
 def instant_column(*, nullable: bool = False, index: bool = False) -> Column:  # type: ignore[type-arg]
@@ -84,13 +96,13 @@ class Ticket(SQLModel, table=True):
 
     @property
     def tag_list(self) -> list[str]:
-        """Tags as a list (stored comma-separated with leading and trailing commas for exact LIKE matches)."""
-        return [tag for tag in self.tags.split(",") if tag]
+        """Tags as a list (stored by ``encode_list``)."""
+        return decode_list(self.tags)
 
     @property
     def watcher_list(self) -> list[str]:
         """Watchers' addresses as a list (stored like tags)."""
-        return [address for address in self.watchers.split(",") if address]
+        return decode_list(self.watchers)
 
 
 class Target(SQLModel, table=True):

@@ -7,7 +7,9 @@ from functools import lru_cache
 
 from sqlmodel import Session, col, select
 
+from supportcli.core.calendar import WorkingCalendar, calendar_for
 from supportcli.core.policy import Policy, load_policy
+from supportcli.errors import NotFound
 from supportcli.store.models import PolicyVersion
 
 
@@ -19,6 +21,38 @@ def _parse(version: int, source: str) -> Policy:
 def parsed(row: PolicyVersion) -> Policy:
     """The validated Policy of a stored version (parsed once per process)."""
     return _parse(row.version or 0, row.source)
+
+
+class PolicyBook:
+    """The policy of each stored version with its calendar, by version number, each looked up once.
+
+    A ticket's due times come from the version it records (``Ticket.policy_version``); a command or a cron
+    run that reads many tickets keeps one book, so a version costs one query however many tickets name it.
+    Calendars span the years around ``around_year`` (the year of now, or of the action).
+    """
+
+    def __init__(self, session: Session, around_year: int) -> None:
+        self.session, self.around_year = session, around_year
+        self._versions: dict[int, tuple[Policy, WorkingCalendar]] = {}
+
+    def get(self, version: int) -> tuple[Policy, WorkingCalendar]:
+        """The policy of a version and its calendar; NotFound (exit 3) when the store lacks the version."""
+        found = self._versions.get(version)
+        if found is None:
+            row = get_version(self.session, version)
+            if row is None:
+                raise NotFound(f"policy version {version} is missing")
+            policy = parsed(row)
+            found = self._versions[version] = (policy, calendar_for(policy.calendar, self.around_year))
+        return found
+
+    def policy(self, version: int) -> Policy:
+        """The policy of a version."""
+        return self.get(version)[0]
+
+    def calendar(self, version: int) -> WorkingCalendar:
+        """The calendar of a version's policy."""
+        return self.get(version)[1]
 
 
 def version_in_effect(session: Session, at: datetime) -> PolicyVersion:

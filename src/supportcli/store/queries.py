@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
 from typing import Any
@@ -13,7 +13,7 @@ from sqlalchemy.engine import Row
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
-from supportcli.store.models import Target, Ticket
+from supportcli.store.models import Target, Ticket, encode_list
 from supportcli.store.types import EpochSeconds
 
 SORTS = {
@@ -27,7 +27,10 @@ SORTS = {
 
 @dataclass
 class TicketFilter:
-    """What ``list`` was asked for; every field narrows the result."""
+    """What ``list`` and ``export`` were asked for; every field given narrows the result (``ticket_statement``).
+
+    The options that fill it are the rows of ``cli/filters.py``'s ``FILTERS``.
+    """
 
     statuses: Sequence[str] = ()
     kinds: Sequence[str] = ()
@@ -40,10 +43,8 @@ class TicketFilter:
     tiers: Sequence[int] = ()
     since: datetime | None = None
     until: datetime | None = None
-    limit: int | None = None
     sort: str = "id"
     unassigned: bool = False
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 def ticket_statement(wanted: TicketFilter) -> Select:  # type: ignore[type-arg]
@@ -66,7 +67,7 @@ def ticket_statement(wanted: TicketFilter) -> Select:  # type: ignore[type-arg]
             owner_clause = owner_clause | col(Ticket.owner).is_(None)
         statement = statement.where(owner_clause)
     for tag in wanted.tags:
-        statement = statement.where(col(Ticket.tags).contains(f",{tag},"))
+        statement = statement.where(col(Ticket.tags).contains(encode_list([tag])))
     if wanted.since is not None:
         statement = statement.where(Ticket.received_at >= wanted.since)
     if wanted.until is not None:
@@ -78,8 +79,6 @@ def ticket_statement(wanted: TicketFilter) -> Select:  # type: ignore[type-arg]
         statement = statement.order_by(rank, col(Ticket.id))
     else:
         statement = statement.order_by(*SORTS[wanted.sort])
-    if wanted.limit is not None:
-        statement = statement.limit(wanted.limit)
     return statement
 
 

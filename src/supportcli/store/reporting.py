@@ -20,10 +20,9 @@ from sqlalchemy import and_, case, func, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from supportcli.core.calendar import WorkingCalendar, calendar_for
+from supportcli.core.calendar import WorkingCalendar
 from supportcli.core.reporting import MEASURED_TARGETS, TOTAL_KEY, GroupFigures, Period, Report, assemble
 from supportcli.core.tickets import OPEN_STATUSES, TargetState
-from supportcli.errors import NotFound
 from supportcli.store import policies
 from supportcli.store.models import Event, Target, Ticket
 from supportcli.store.types import EpochSeconds
@@ -219,21 +218,15 @@ def _durations(session: Session, query: ReportQuery, group: GroupOf) -> None:
         .join(Target, col(Target.ticket_id) == col(Ticket.id))
         .where(*_cohort(query), col(Target.name).in_(MEASURED_TARGETS), col(Target.met_at).is_not(None))
     )
+    book = policies.PolicyBook(session, query.now.year)
     positions: dict[int, Callable[[float], float]] = {}
     for row in _rows(session, statement):
         name, (version, target, received_at, met_at, paused) = _split(query, row)
         if version not in positions:
-            positions[version] = _calendar_of_version(session, version, query.now.year).position
+            positions[version] = book.calendar(version).position
         position = positions[version]
         seconds = int(position(met_at) - position(received_at)) - paused
         group(name).durations[target].append(max(0, seconds))
-
-
-def _calendar_of_version(session: Session, version: int, around_year: int) -> WorkingCalendar:
-    row = policies.get_version(session, version)
-    if row is None:
-        raise NotFound(f"policy version {version} is missing")
-    return calendar_for(policies.parsed(row).calendar, around_year)
 
 
 def _events(session: Session, query: ReportQuery, group: GroupOf) -> None:

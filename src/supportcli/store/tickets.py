@@ -16,7 +16,6 @@ from sqlmodel import Session, col, select
 
 from supportcli.core.calendar import WorkingCalendar, calendar_for
 from supportcli.core.durations import Duration, parse_duration
-from supportcli.core.policy import Policy
 from supportcli.core.targets import RESOLVE, UPDATE, display_order, targets_met_by
 from supportcli.core.tickets import (
     NewTicket,
@@ -28,7 +27,7 @@ from supportcli.core.tickets import (
 )
 from supportcli.errors import InvalidInput, NotAllowed, NotFound
 from supportcli.store import policies
-from supportcli.store.models import Event, Target, Ticket
+from supportcli.store.models import Event, Target, Ticket, encode_list
 
 
 @dataclass
@@ -37,15 +36,6 @@ class Actor:
 
     name: str
     at: datetime
-
-
-def policy_of(session: Session, ticket: Ticket, around_year: int) -> tuple[Policy, WorkingCalendar]:
-    """The policy version a ticket's due times come from, with its calendar."""
-    row = policies.get_version(session, ticket.policy_version)
-    if row is None:
-        raise NotFound(f"policy version {ticket.policy_version} of ticket #{ticket.id} is missing")
-    policy = policies.parsed(row)
-    return policy, calendar_for(policy.calendar, around_year)
 
 
 def get_ticket(session: Session, ticket_id: int) -> Ticket:
@@ -115,7 +105,7 @@ def log_ticket(session: Session, new: NewTicket, actor: Actor, default_owner: st
         customer_phone=new.customer_phone,
         org=new.org,
         category=new.category,
-        tags="," + ",".join(new.tags) + "," if new.tags else "",
+        tags=encode_list(new.tags),
         owner=new.owner or (rule.owner if rule else None) or default_owner,
         received_at=received_at,
         logged_at=actor.at,
@@ -193,7 +183,7 @@ def acknowledge(session: Session, ticket_id: int, actor: Actor, text: str = "") 
     ticket, targets, status = _start(session, ticket_id, "ack")
     _check_not_before_received(ticket, actor)
     ticket.status = status
-    _, calendar = policy_of(session, ticket, actor.at.year)
+    calendar = policies.PolicyBook(session, actor.at.year).calendar(ticket.policy_version)
     met = _meet(targets, targets_met_by("ack"), actor.at, calendar)
     record(session, ticket, actor, "acknowledged", text, met=met)
     _refresh(session, ticket, targets, actor)
@@ -220,7 +210,7 @@ def add_update(
     if next_at is not None and next_at <= actor.at:
         raise InvalidInput("--next must be later than the update")
     ticket.status = status
-    _, calendar = policy_of(session, ticket, actor.at.year)
+    calendar = policies.PolicyBook(session, actor.at.year).calendar(ticket.policy_version)
     met = _meet(targets, targets_met_by("update"), actor.at, calendar)
     _restart_update_clock(session, ticket, targets, calendar, actor, next_at)
     record(session, ticket, actor, "updated", text, met=met, next_update=next_at.isoformat() if next_at else None)
@@ -312,7 +302,7 @@ def resume(session: Session, ticket_id: int, actor: Actor, text: str = "") -> Ti
     ticket, targets, status = _start(session, ticket_id, "resume")
     if ticket.waiting_since and actor.at < ticket.waiting_since:
         raise InvalidInput("--at is before the ticket started waiting")
-    _, calendar = policy_of(session, ticket, actor.at.year)
+    calendar = policies.PolicyBook(session, actor.at.year).calendar(ticket.policy_version)
     resumed = {}
     for target in targets:
         if target.state == TargetState.PAUSED and target.due_at is not None:
@@ -357,7 +347,7 @@ def resolve(session: Session, ticket_id: int, actor: Actor, text: str) -> Ticket
     ticket, targets, status = _start(session, ticket_id, "resolve")
     _check_not_before_received(ticket, actor)
     ticket.status, ticket.resolved_at, ticket.waiting_since = status, actor.at, None
-    _, calendar = policy_of(session, ticket, actor.at.year)
+    calendar = policies.PolicyBook(session, actor.at.year).calendar(ticket.policy_version)
     met = _meet(targets, targets_met_by("resolve"), actor.at, calendar)
     record(session, ticket, actor, "resolved", text, met=met)
     _refresh(session, ticket, targets, actor)
@@ -385,7 +375,7 @@ def reopen(session: Session, ticket_id: int, actor: Actor, text: str) -> Ticket:
         raise InvalidInput("say why it is reopened (-m TEXT)")
     ticket, targets, status = _start(session, ticket_id, "reopen")
     ticket.status, ticket.resolved_at, ticket.closed_at = status, None, None
-    _, calendar = policy_of(session, ticket, actor.at.year)
+    calendar = policies.PolicyBook(session, actor.at.year).calendar(ticket.policy_version)
     for target in targets:
         if target.name == RESOLVE.name:
             target.state, target.met_at = TargetState.PENDING, None

@@ -298,3 +298,54 @@ def test_documented_dates_are_real_dates() -> None:
             if date.fromisoformat(found[2]).strftime("%a") != found[1]:
                 wrong.append(f"{path.name}: {found[0]}")
     assert not wrong, "weekday does not match the date: " + ", ".join(wrong)
+
+
+# -- docs/tickets.md and the links ---------------------------------------------------------------------------------------
+
+
+def test_status_table_is_the_programs_transitions() -> None:
+    from supportcli.core.tickets import MEETS, TARGET_ORDER, TRANSITIONS
+
+    statuses = tables(section(DOCS / "tickets.md", "## Statuses and actions"))[0]
+    documented = {code_spans(row["action"])[0]: row for row in statuses}
+    assert set(documented) == set(TRANSITIONS)
+    for action, (allowed, leads_to) in TRANSITIONS.items():
+        row = documented[action]
+        assert set(code_spans(row["allowed when the ticket is"])) == set(allowed), action
+        if leads_to is not None:
+            assert code_spans(row["leads to"])[0] == leads_to, action
+        else:
+            assert "unchanged" in row["leads to"], action
+    (targets,) = tables(section(DOCS / "tickets.md", "## Targets and what meets them"))
+    met_by = {code_spans(row["target"])[0]: set(code_spans(row["met by"])) for row in targets}
+    assert set(met_by) == set(TARGET_ORDER)
+    for action, names in MEETS.items():
+        for name in names:
+            assert action in met_by[name], f"docs/tickets.md: {name} is met by {action}"
+
+
+def without_code_blocks(text: str) -> str:
+    """Markdown text with its fenced code blocks left out (a ``#`` there is a comment, not a heading)."""
+    return re.sub(r"(?ms)^```.*?^```", "", text)
+
+
+def anchors(path: Path) -> set[str]:
+    """The anchors GitHub gives a file's headings: lower case, punctuation dropped, spaces as hyphens."""
+    headings = re.findall(r"(?m)^#+ (.+)$", without_code_blocks(path.read_text(encoding="utf-8")))
+    return {re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-") for heading in headings}
+
+
+def test_links_in_the_docs_lead_somewhere() -> None:
+    broken = []
+    for path in [README, *sorted(DOCS.glob("*.md"))]:
+        text = without_code_blocks(path.read_text(encoding="utf-8"))
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue
+            file_part, _, anchor = target.partition("#")
+            linked = (path.parent / file_part).resolve() if file_part else path
+            if not linked.exists():
+                broken.append(f"{path.name}: {target} (no such file)")
+            elif anchor and linked.suffix == ".md" and anchor not in anchors(linked):
+                broken.append(f"{path.name}: {target} (no such heading)")
+    assert not broken, "broken links:\n" + "\n".join(broken)

@@ -25,7 +25,7 @@ from supportcli.core.privacy import (
     redact,
     redact_json,
 )
-from supportcli.store import policies
+from supportcli.store import policies, search
 from supportcli.store.models import Notice, PurgeLog, Ticket
 from supportcli.store.outbox import stable_id
 from supportcli.store.tickets import Actor, events_of, get_ticket, record
@@ -90,6 +90,7 @@ def purge(session: Session, actor: Actor) -> PurgePlan:
             retention=str(plan.retention),
         )
     )
+    search.reindex(session, [ticket.id or 0 for ticket in plan.tickets])  # the purged texts leave the search index
     return plan
 
 
@@ -236,4 +237,5 @@ def redact_ticket(session: Session, ticket_id: int, actor: Actor) -> RedactionPl
     )
     plan.ticket.updated_at = actor.at
     session.add(plan.ticket)
+    search.reindex(session, [ticket_id])  # the redacted addresses and numbers leave the search index
     return plan

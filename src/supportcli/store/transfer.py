@@ -33,7 +33,9 @@ from supportcli.core.tickets import (
     shown_state,
 )
 from supportcli.errors import InvalidInput
+from supportcli.store import search
 from supportcli.store.database import SCHEMA_VERSION
+from supportcli.store.lookups import phone_key
 from supportcli.store.models import (
     AutomationMark,
     Event,
@@ -612,6 +614,7 @@ class DumpImporter:
         if self.summary.clashes:
             raise ImportConflict(self.summary.clashes)
         bump_sequences(self.session)
+        search.index_missing(self.session)  # search index: the imported tickets, in one statement
 
     def _meta(self, where: str, record: dict[str, Any]) -> None:
         if self.seen_meta:
@@ -772,6 +775,7 @@ def load_ticket(record: Mapping[str, Any], where: str) -> dict[str, Any]:
     upcoming = next_pending((t["name"], t["state"], t["due_at"]) for t in values["targets"])
     # Derived from the targets, never taken from the file: listings trust them (``queries.listing_rows``).
     ticket["next_target"], ticket["next_due_at"] = upcoming if upcoming else (None, None)
+    ticket["customer_phone_key"] = phone_key(ticket["customer_phone"])  # derived too: ``list --phone``
     return values
 
 

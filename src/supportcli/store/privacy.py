@@ -90,7 +90,7 @@ def purge(session: Session, actor: Actor) -> PurgePlan:
             retention=str(plan.retention),
         )
     )
-    search.reindex(session, [ticket.id or 0 for ticket in plan.tickets])  # the purged texts leave the search index
+    search.forget(session, [ticket.id or 0 for ticket in plan.tickets])  # the purged texts leave the search index
     return plan
 
 
@@ -237,5 +237,5 @@ def redact_ticket(session: Session, ticket_id: int, actor: Actor) -> RedactionPl
     )
     plan.ticket.updated_at = actor.at
     session.add(plan.ticket)
-    search.reindex(session, [ticket_id])  # the redacted addresses and numbers leave the search index
+    search.forget(session, [ticket_id])  # the redacted addresses and numbers leave the search index
     return plan

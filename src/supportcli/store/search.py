@@ -401,6 +401,20 @@ def reindex(session: Session, ticket_ids: Iterable[int]) -> None:
     _reindex(session.connection(), ticket_ids)
 
 
+def forget(session: Session, ticket_ids: Iterable[int]) -> None:
+    """After a purge or a redaction: rebuild these tickets' index rows and leave no trace of the old texts.
+
+    FTS5 records a deletion as a marker in a new segment and keeps the old tokens in older ones until they
+    are merged, so on SQLite the whole index is merged into one segment here, in the same transaction
+    (``secure_delete`` then zeroes the pages the old segments held). On PostgreSQL the old row versions
+    go at the next VACUUM, like those of the tickets and events themselves.
+    """
+    reindex(session, ticket_ids)
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.execute(text(f"INSERT INTO {INDEX_TABLE} ({INDEX_TABLE}) VALUES ('optimize')"))
+
+
 def index_missing(session: Session) -> None:
     """Index every ticket that has no index row yet, in one statement (after a bulk import)."""
     session.flush()

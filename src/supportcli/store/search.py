@@ -360,6 +360,12 @@ def _postgres_vector(sql_text: str, part: Part) -> str:
     return f"setweight(to_tsvector('{POSTGRES_CONFIG}'::regconfig, {cleaned}), '{part.postgres_weight}')"
 
 
+# Between two parts: one position taken by a lexeme (a space) that no query can name, so a phrase never runs
+# from the end of one part into the start of the next (FTS5 columns are apart by nature). ``\:`` is a colon
+# to SQLAlchemy's text(), not a parameter.
+_POSTGRES_GAP = r"''' ''\:1'::tsvector"
+
+
 def _postgres_headline_text() -> str:
     pieces = [_part_text(part, None) for part in PARTS] + [_history_text(postgres=True)]
     return "concat_ws(chr(10), " + ", ".join(pieces) + ")"
@@ -372,7 +378,7 @@ def _insert_documents(
     postgres = connection.dialect.name == "postgresql"
     texts = [(_part_text(part, available), part) for part in PARTS] + [(_history_text(postgres), HISTORY)]
     if postgres:
-        vector = " || ".join(_postgres_vector(sql_text, part) for sql_text, part in texts)
+        vector = f" || {_POSTGRES_GAP} || ".join(_postgres_vector(sql_text, part) for sql_text, part in texts)
         sql = f"INSERT INTO {INDEX_TABLE} (ticket_id, document) SELECT t.id, {vector} FROM tickets AS t WHERE {where}"
     else:
         names = ", ".join(part.name for _, part in texts)

@@ -6,15 +6,22 @@ import json
 import shutil
 import sqlite3
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlmodel import select
 from typer.testing import CliRunner, Result
 
 from supportcli.cli.app import app
+from supportcli.core.policy import default_policy_source
+from supportcli.locations import sqlite_location
 from supportcli.store import migrations
+from supportcli.store.database import open_store
+from supportcli.store.lookups import email_clause, phone_clause
 from supportcli.store.migrations import Migration
+from supportcli.store.models import Ticket
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "stores" / "v1.db"
 LATER = {"SUPPORTCLI_NOW": "2026-11-25T10:00:00+00:00"}
@@ -176,3 +183,70 @@ def test_db_backup_onto_an_existing_world_readable_file_makes_it_mode_0600(v1_st
     assert result.exit_code == 0, result.output
     assert (target.stat().st_mode & 0o777) == 0o600
     assert_v1_data_intact(run(target))
+
+
+# -- the schema before the full-text search index (version 4) ---------------------------------------------------------
+
+V4_FIXTURE = FIXTURE.with_name("v4.db")
+
+
+@pytest.fixture
+def v4_store(tmp_path: Path) -> Path:
+    """A copy of a store of schema version 4 (see tests/fixtures/stores/make_v4.sh)."""
+    copy = tmp_path / "v4.db"
+    shutil.copyfile(V4_FIXTURE, copy)
+    return copy
+
+
+def _rows(path: Path) -> dict[str, list[tuple]]:
+    """Every row of every table of ``path`` that the v4 fixture has, in the fixture's columns."""
+    fixture = sqlite3.connect(V4_FIXTURE)
+    tables = [row[0] for row in fixture.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+    columns = {table: [c[1] for c in fixture.execute(f"PRAGMA table_info('{table}')")] for table in tables}
+    fixture.close()
+    connection = sqlite3.connect(path)
+    rows = {
+        table: sorted(connection.execute(f"SELECT {', '.join(names)} FROM {table}").fetchall(), key=repr)
+        for table, names in columns.items()
+    }
+    connection.close()
+    return rows
+
+
+def test_a_version_4_store_upgrades_with_nothing_lost_and_becomes_searchable(v4_store: Path, tmp_path: Path) -> None:
+    before = _rows(V4_FIXTURE)
+    filled = {table for table, rows in before.items() if rows}
+    assert filled >= {"tickets", "targets", "events", "staff", "mail_messages", "policy_versions"}, "control"
+    cli = run(v4_store)
+    result = cli("db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert "from schema version 4" in result.stderr
+    after = _rows(v4_store)
+    assert after.pop("supportcli_meta") == [("schema_version", str(migrations.schema_version()))]
+    before.pop("supportcli_meta")
+    assert after == before
+
+    def found(*words: str) -> list[int]:
+        listed = cli("search", "--json", "--", *words)
+        assert listed.exit_code == 0, listed.output
+        return [hit["id"] for hit in json.loads(listed.stdout)]
+
+    assert found("ann.lee@example.com") == [1]
+    assert found("billing", "system") == [1]  # an internal note
+    assert found("boiler") == [2]  # a body
+    assert found("second", "missed", "visit") == [2]  # an escalation's reason
+    assert found("parcel") == [4]  # the customer's reply by mail
+    assert found("dana@example.org") == [4]
+    assert found("acme") == [2, 1]
+    assert found("refund") == [4]
+
+    store = open_store(sqlite_location(v4_store), {}, default_policy_source, datetime.now(UTC), "alice")
+    try:
+        with store.read() as session:
+            assert list(session.exec(select(Ticket.id).where(phone_clause("07700 900123")))) == [1]
+            assert list(session.exec(select(Ticket.id).where(email_clause("ANN.LEE@example.com")))) == [1]
+    finally:
+        store.close()
+    fresh = tmp_path / "fresh.db"
+    assert run(fresh)("list").exit_code == 0
+    assert _schema(v4_store) == _schema(fresh)

@@ -178,6 +178,7 @@ COMMANDS = (
     LazyCommand("show", "views:show", "Show a ticket: every field, every target with due time and countdown, and its history."),
     LazyCommand("explain", "views:explain", "Explain how each due time was reached: clock start, rule, days counted, days skipped, pauses."),
     LazyCommand("list", "views:list_command", "List tickets, filtered."),
+    LazyCommand("search", "search_cmd:search", "Search tickets: subject, body, updates, customer messages, customer, org, category and tags."),
     LazyCommand("due", "views:due", "Open tickets by next due time, with working-time countdowns (red: breached, yellow: due today)."),
     LazyCommand("log", "tickets_cmd:log", "Log a new ticket and compute its due times."),
     LazyCommand("ack", "tickets_cmd:ack", "Acknowledge receipt (meets the acknowledge target)."),

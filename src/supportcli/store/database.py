@@ -24,7 +24,7 @@ from sqlmodel import Session, SQLModel, select
 
 from supportcli.errors import InvalidInput, StoreUnavailable
 from supportcli.locations import StoreLocation
-from supportcli.store import models
+from supportcli.store import models, search
 from supportcli.store.migrations import pending, schema_version
 
 if TYPE_CHECKING:
@@ -423,6 +423,7 @@ def _ensure_schema(store: Store, default_policy: Callable[[], str], now: datetim
         if tables:
             raise StoreUnavailable(f"{store.location.display} is not a supportcli store (it holds other tables)")
         SQLModel.metadata.create_all(connection)
+        search.create_index(connection)
         session.add(models.Meta(key="schema_version", value=str(schema_version())))
         session.add(
             # No explicit version number: PostgreSQL's sequence would not advance past it, and the

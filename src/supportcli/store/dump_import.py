@@ -19,6 +19,7 @@ from sqlalchemy import func, insert, text
 from sqlmodel import Session, col, select
 
 from supportcli.errors import InvalidInput
+from supportcli.store import search
 from supportcli.store.database import SCHEMA_VERSION
 from supportcli.store.dump_schema import (
     CHILDREN,
@@ -123,6 +124,7 @@ class DumpImporter:
         if self.summary.clashes:
             raise ImportConflict(self.summary.clashes)
         bump_sequences(self.session)
+        search.index_missing(self.session)  # search index: the imported tickets, in one statement
 
     def _meta(self, where: str, record: dict[str, Any]) -> None:
         if self.seen_meta:

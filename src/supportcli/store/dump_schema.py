@@ -16,6 +16,7 @@ from sqlmodel import SQLModel
 
 from supportcli.core.tickets import CHANNELS, KINDS, PRIORITIES, STATUSES, TargetState, next_pending
 from supportcli.errors import InvalidInput
+from supportcli.store.lookups import phone_key
 from supportcli.store.models import AutomationMark, Event, MailMessage, Notice, Target
 
 FORMAT_NAME = "supportcli-export"
@@ -249,4 +250,5 @@ def load_ticket(record: Mapping[str, Any], where: str) -> dict[str, Any]:
     upcoming = next_pending((t["name"], t["state"], t["due_at"]) for t in values["targets"])
     # Derived from the targets, never taken from the file: listings trust them (``queries.listing_rows``).
     ticket["next_target"], ticket["next_due_at"] = upcoming if upcoming else (None, None)
+    ticket["customer_phone_key"] = phone_key(ticket["customer_phone"])  # derived too: ``list --phone``
     return values

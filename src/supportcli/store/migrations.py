@@ -60,11 +60,28 @@ def _next_target(connection: Connection) -> None:
     )
 
 
+def _full_text_search(connection: Connection) -> None:
+    """Version 5: the full-text search index of every ticket (``store.search``), and indexes that find tickets by
+    their customer's e-mail address and phone number (``store.lookups``)."""
+    from supportcli.store import search
+    from supportcli.store.lookups import phone_key
+
+    connection.execute(text("ALTER TABLE tickets ADD COLUMN customer_phone_key VARCHAR"))
+    numbers = connection.execute(text("SELECT id, customer_phone FROM tickets WHERE customer_phone IS NOT NULL"))
+    keys = [{"id": ticket_id, "key": phone_key(number)} for ticket_id, number in numbers]
+    if keys:
+        connection.execute(text("UPDATE tickets SET customer_phone_key = :key WHERE id = :id"), keys)
+    connection.execute(text("CREATE INDEX ix_tickets_customer_phone_key ON tickets (customer_phone_key)"))
+    connection.execute(text("CREATE INDEX ix_tickets_customer_email ON tickets (lower(customer_email))"))
+    search.rebuild(connection)
+
+
 # Append new steps here, numbered from 2; never edit one that has been released.
 MIGRATIONS: list[Migration] = [
     Migration(2, "mail gateway: ticket watchers, notices by Message-ID", _mail_gateway),
     Migration(3, "events by kind and time, for report", _events_by_kind),
     Migration(4, "tickets name their next pending target", _next_target),
+    Migration(5, "full-text search index", _full_text_search),
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, func
 from sqlmodel import Column, Field, SQLModel
 
 from supportcli.store.types import UTCDateTime
@@ -71,6 +71,9 @@ class Ticket(SQLModel, table=True):
     customer_name: str | None = None
     customer_email: str | None = None
     customer_phone: str | None = None
+    # The phone number's digits reversed, kept by store.search's flush hook: ``list --phone`` compares numbers
+    # by digits with a range of this index (``store.lookups.phone_key``; schema version 5).
+    customer_phone_key: str | None = Field(default=None, index=True)
     org: str | None = Field(default=None, index=True)
     category: str | None = Field(default=None, index=True)
     tags: str = ""
@@ -103,6 +106,10 @@ class Ticket(SQLModel, table=True):
     def watcher_list(self) -> list[str]:
         """Watchers' addresses as a list (stored like tags)."""
         return decode_list(self.watchers)
+
+
+# ``list --email``: the whole address in any letter case, one lookup of this index (schema version 5).
+Index("ix_tickets_customer_email", func.lower(Ticket.__table__.c.customer_email))  # type: ignore[attr-defined]
 
 
 class Target(SQLModel, table=True):

@@ -20,7 +20,7 @@ from sqlmodel import Session, and_, col, or_, select
 
 from supportcli.core.durations import Duration
 from supportcli.core.privacy import Finding, purge_cutoff
-from supportcli.store import policies
+from supportcli.store import policies, search
 from supportcli.store.models import PurgeLog, Ticket
 from supportcli.store.personal_data import PERSONAL_TABLES, PersonalTable, RedactionScope
 from supportcli.store.tickets import Actor, get_ticket, record
@@ -92,6 +92,7 @@ def purge(session: Session, actor: Actor) -> PurgePlan:
                 retention=str(plan.retention),
             )
         )
+    search.forget(session, [ticket.id or 0 for ticket in plan.tickets])  # the purged texts leave the search index
     return plan
 
 
@@ -208,4 +209,5 @@ def redact_ticket(session: Session, ticket_id: int, actor: Actor) -> RedactionPl
     )
     plan.ticket.updated_at = actor.at
     session.add(plan.ticket)
+    search.forget(session, [ticket_id])  # the redacted addresses and numbers leave the search index
     return plan

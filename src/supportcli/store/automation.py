@@ -49,8 +49,6 @@ class DueTarget(NamedTuple):
     due_at: datetime | None
 
 
-
-
 class _Run:
     """What one automation run reuses: policies by version, and the marks already taken."""
 

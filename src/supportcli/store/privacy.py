@@ -173,8 +173,8 @@ def plan_redaction(session: Session, ticket_id: int) -> RedactionPlan:
     scope = _redaction_scope(session, ticket)
     for table in PERSONAL_TABLES:
         for row in table.of_ticket(session, ticket_id):
-            for column, search in table.redacted.items():
-                cleaned = search(row, column, scope)
+            for column, find_in in table.redacted.items():
+                cleaned = find_in(row, column, scope)
                 plan.removals.extend(Removal(table.place(row, column), finding) for finding in cleaned.findings)
                 plan.changes.extend((row, name, value) for name, value in cleaned.changes.items())
     return plan

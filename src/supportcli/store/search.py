@@ -415,7 +415,10 @@ def forget(session: Session, ticket_ids: Iterable[int]) -> None:
     (``secure_delete`` then zeroes the pages the old segments held). On PostgreSQL the old row versions
     go at the next VACUUM, like those of the tickets and events themselves.
     """
-    reindex(session, ticket_ids)
+    ids = list(ticket_ids)
+    if not ids:  # nothing changed: merging the index would still rewrite it
+        return
+    reindex(session, ids)
     connection = session.connection()
     if connection.dialect.name == "sqlite":
         connection.execute(text(f"INSERT INTO {INDEX_TABLE} ({INDEX_TABLE}) VALUES ('optimize')"))

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import phonenumbers
-from phonenumbers import Leniency, PhoneMetadata, PhoneNumberMatcher
+from phonenumbers import Leniency, PhoneMetadata, PhoneNumberMatch, PhoneNumberMatcher
 
 from supportcli.core.durations import Duration
 
@@ -145,9 +145,9 @@ def _phone_candidates(text: str, region: str | None) -> list[tuple[int, int]]:
     return spans
 
 
-def _is_phone(text: str, match: Any, prefixes: tuple[str, ...]) -> bool:
+def _is_phone(text: str, match: PhoneNumberMatch, prefixes: tuple[str, ...]) -> bool:
     """A match that stands on its own and is either an allocated number or plainly written as one."""
-    raw: str = match.raw_string
+    raw = match.raw_string
     if _BEFORE.search(text, 0, match.start) or _AFTER.match(text, match.end) or _DATE.search(raw):
         return False
     if phonenumbers.is_valid_number(match.number):

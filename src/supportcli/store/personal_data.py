@@ -20,6 +20,7 @@ from sqlmodel import Session, SQLModel, col, select
 from supportcli.core.privacy import (
     Finding,
     FindingKind,
+    Redaction,
     anonymised_actor,
     anonymised_data,
     purged_subject,
@@ -93,7 +94,7 @@ def in_json(row: Any, column: str, scope: RedactionScope) -> Cleaned:
     return _cleaned(column, getattr(row, column), redact_json(getattr(row, column) or "", scope.region))
 
 
-def _cleaned(column: str, before: str | None, result: Any) -> Cleaned:
+def _cleaned(column: str, before: str | None, result: Redaction) -> Cleaned:
     if not before or not result.findings:
         return Cleaned()
     return Cleaned(list(result.findings), {column: result.text})

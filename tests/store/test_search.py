@@ -273,3 +273,21 @@ def test_a_limited_search_ranks_the_most_recent_matches_of_a_very_common_word(
     assert [hit.ticket_id for hit in limited] == [newer[-1]]  # the best of the two most recent matches
     assert everything[0].ticket_id == best  # without a limit every match is ranked
     assert len(everything) == 4
+
+
+def test_an_imported_phone_key_is_derived_from_the_number_never_taken_from_the_file() -> None:
+    from supportcli.store.transfer import load_ticket
+
+    record = {
+        "id": 7,
+        "subject": "s",
+        "customer_phone": "+44 7700 900123",
+        "customer_phone_key": "999",  # wrong: lookups must not trust it
+        "received_at": "2026-11-20T09:00:00+00:00",
+        "logged_at": "2026-11-20T09:00:00+00:00",
+        "updated_at": "2026-11-20T09:00:00+00:00",
+        "policy_version": 1,
+    }
+    assert load_ticket(record, "line 1")["ticket"]["customer_phone_key"] == "321009007744"
+    del record["customer_phone_key"]  # a dump made before schema version 5
+    assert load_ticket(record, "line 1")["ticket"]["customer_phone_key"] == "321009007744"

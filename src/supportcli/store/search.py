@@ -239,19 +239,19 @@ def search_ticket_ids(session: Session, text: str, limit: int | None = None, sni
     if connection.dialect.name == "postgresql":
         key, query = "ticket_id", tsquery_text(terms)
         matches = f"FROM {INDEX_TABLE} WHERE document @@ {_TSQUERY}"
-        rank = f"ts_rank_cd(document, {_TSQUERY})"
+        score = f"ts_rank_cd(document, {_TSQUERY})"
     else:
         key, query = "rowid", fts5_query(terms)
         matches = f"FROM {INDEX_TABLE} WHERE {INDEX_TABLE} MATCH :query"
-        rank = f"-{_bm25()}"
-    sql = f"SELECT {key}, {rank} AS rank {matches}"
+        score = f"-{_bm25()}"
+    sql = f"SELECT {key}, {score} AS score {matches}"
     values: dict[str, Any] = {"query": query}
     if limit is not None:
         newest = f"SELECT {key} {matches} ORDER BY {key} DESC LIMIT :ranked"
         sql += f" AND {key} >= (SELECT min({key}) FROM ({newest}) AS newest)"
         values |= {"limit": limit, "ranked": max(limit, RANKED_MATCHES)}
-    sql += f" ORDER BY rank DESC, {key} DESC" + (" LIMIT :limit" if limit is not None else "")
-    rows = [(int(ticket_id), float(rank)) for ticket_id, rank in connection.execute(text_statement(sql), values)]
+    sql += f" ORDER BY score DESC, {key} DESC" + (" LIMIT :limit" if limit is not None else "")
+    rows = [(int(ticket_id), float(rank)) for ticket_id, rank in connection.execute(_statement(sql), values)]
     found = _snippets(connection, query, [ticket_id for ticket_id, _ in rows]) if snippets and rows else {}
     return [SearchHit(ticket_id, rank, found.get(ticket_id, Snippet(""))) for ticket_id, rank in rows]
 
@@ -304,7 +304,7 @@ def _bm25() -> str:
     return f"bm25({INDEX_TABLE}, " + ", ".join(str(part.bm25_weight) for part in (*PARTS, HISTORY)) + ")"
 
 
-def text_statement(sql: str, expanding: Iterable[str] = ()) -> Any:
+def _statement(sql: str, expanding: Iterable[str] = ()) -> Any:
     """A textual statement; ``expanding`` names the parameters that take a list (``IN :ids``)."""
     statement = text(sql)
     for name in expanding:
@@ -329,7 +329,7 @@ def _snippets(connection: Connection, query: str, ticket_ids: list[int]) -> dict
             f"WHERE {INDEX_TABLE} MATCH :query AND rowid IN :ids"
         )
         values = {"query": query, "start": MARK_START, "end": MARK_END}
-    statement = text_statement(sql, expanding=["ids"])
+    statement = _statement(sql, expanding=["ids"])
     found: dict[int, Snippet] = {}
     for start in range(0, len(ticket_ids), CHUNK):
         rows = connection.execute(statement, values | {"ids": ticket_ids[start : start + CHUNK]})
@@ -386,13 +386,13 @@ def _insert_documents(
         names = ", ".join(part.name for _, part in texts)
         columns = ", ".join(sql_text for sql_text, _ in texts)
         sql = f"INSERT INTO {INDEX_TABLE} (rowid, {names}) SELECT t.id, {columns} FROM tickets AS t WHERE {where}"
-    connection.execute(text_statement(sql, expanding=[name for name in values if name == "ids"]), values)
+    connection.execute(_statement(sql, expanding=["ids"] if "ids" in values else []), values)
 
 
 def _reindex(connection: Connection, ticket_ids: Iterable[int]) -> None:
     ids = sorted(set(ticket_ids))
     key = "ticket_id" if connection.dialect.name == "postgresql" else "rowid"
-    delete = text_statement(f"DELETE FROM {INDEX_TABLE} WHERE {key} IN :ids", expanding=["ids"])
+    delete = _statement(f"DELETE FROM {INDEX_TABLE} WHERE {key} IN :ids", expanding=["ids"])
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         connection.execute(delete, {"ids": chunk})

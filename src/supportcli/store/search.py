@@ -10,10 +10,12 @@ and every name and address, whatever words they are made of ("Will", "I"); Postg
 
 The index is kept current in the transaction of every change: a flush that adds or changes a ticket's
 searchable columns or its events re-indexes exactly those tickets (``_reindex_flushed``); the same hooks
-keep each ticket's phone key for ``store.lookups``. Writes that
-bypass the ORM (bulk imports, core UPDATE statements) call ``reindex`` or ``index_missing`` themselves.
-Rows are rebuilt from the tickets and events table, never patched, so a purged or redacted text leaves
-the index with the next flush.
+keep each ticket's phone key for ``store.lookups``. Writes that bypass the ORM (bulk imports, core
+UPDATE statements) call ``reindex`` or ``index_missing`` themselves. Rows are rebuilt from the tickets
+and events tables, never patched, so a purged or redacted text leaves the index with the next flush.
+Database triggers would cover every path too, but they fire once per row: an event insert would
+re-aggregate its ticket's whole history, an import of a million tickets would do that five million
+times, and the document would be written twice, in SQL and in PL/pgSQL.
 
 What users type is never handed to the engine as query syntax: ``parse_query`` turns it into words, quoted
 phrases and prefixes (``refun*``), and each engine gets a query built from quoted tokens only, so no input

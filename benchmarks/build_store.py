@@ -49,8 +49,9 @@ from supportcli.core.calendar import WorkingCalendar, calendar_for
 from supportcli.core.policy import Policy, TargetRule, default_policy_source
 from supportcli.core.tickets import MEETS, next_pending, plan_targets
 from supportcli.locations import sqlite_location
-from supportcli.store import models, policies
+from supportcli.store import models, policies, search
 from supportcli.store.database import open_store
+from supportcli.store.lookups import phone_key
 
 DEFAULT_NOW = "2026-11-23T10:00:00+00:00"
 BATCH = 10_000  # tickets per write transaction
@@ -363,6 +364,7 @@ class Builder:
         updated = max(e[0] for e in events)
         org = rng.choice(self.orgs) if rng.random() < 0.4 else None
         tags = rng.choice(("", "", "", "", ",vip,", ",callback,", ",vip,callback,"))
+        phone = f"07700 9{ticket_id % 100000:05d}" if channel in ("phone", "voicemail") else None
         ticket = {
             "id": ticket_id,
             "subject": subject,
@@ -372,7 +374,8 @@ class Builder:
             "priority": priority,
             "customer_name": f"{first} {last}",
             "customer_email": f"{first}.{last}{ticket_id}@example.com".lower(),
-            "customer_phone": f"07700 9{ticket_id % 100000:05d}" if channel in ("phone", "voicemail") else None,
+            "customer_phone": phone,
+            "customer_phone_key": phone_key(phone),
             "org": org,
             "category": rng.choice(CATEGORIES) if rng.random() < 0.7 else None,
             "tags": tags,
@@ -521,6 +524,10 @@ def build(tickets: int, out: Path, seed: int, now_text: str = DEFAULT_NOW, quiet
         for _, sql in indexes:
             connection.exec_driver_sql(sql)
     index_seconds = time.perf_counter() - t3
+    t4 = time.perf_counter()
+    with store.write() as session:
+        search.rebuild(session.connection())  # the full-text search index, built once like the others
+    search_seconds = time.perf_counter() - t4
     with store.engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
@@ -541,13 +548,15 @@ def build(tickets: int, out: Path, seed: int, now_text: str = DEFAULT_NOW, quiet
             "generate_rows": round(generate_seconds, 1),
             "insert": round(insert_seconds, 1),
             "indexes": round(index_seconds, 1),
+            "search_index": round(search_seconds, 1),
             "total": round(total, 1),
         },
         "size_mb": round(out.stat().st_size / 1e6, 1),
     }
     say(
         f"built {out} in {total:.1f} s (draw {phase1:.1f}, rows {generate_seconds:.1f}, "
-        f"insert {insert_seconds:.1f}, indexes {index_seconds:.1f}); {result['size_mb']} MB"
+        f"insert {insert_seconds:.1f}, indexes {index_seconds:.1f}, search index {search_seconds:.1f}); "
+        f"{result['size_mb']} MB"
     )
     say(f"tickets by status: {', '.join(f'{k} {v:,}' for k, v in result['by_status'].items())}")
     say(f"targets: {result['targets']:,} ({', '.join(f'{k} {v:,}' for k, v in result['targets_by_state'].items())})")

@@ -258,3 +258,36 @@ def test_email_and_phone_lookups_use_their_indexes(store_path: Path) -> None:
             assert index in plan and "SCAN tickets" not in plan, plan
     finally:
         opened.close()
+
+
+def test_a_limited_search_ranks_the_most_recent_matches_of_a_very_common_word(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    best = log(store, "Printer printer printer")
+    newer = [log(store, "Visit", body=f"printer number {number}") for number in range(3)]
+    with store.read() as session:
+        assert [hit.ticket_id for hit in search.search_ticket_ids(session, "printer", limit=1)] == [best]
+        monkeypatch.setattr(search, "RANKED_MATCHES", 2)
+        limited = search.search_ticket_ids(session, "printer", limit=1)
+        everything = search.search_ticket_ids(session, "printer")
+    assert [hit.ticket_id for hit in limited] == [newer[-1]]  # the best of the two most recent matches
+    assert everything[0].ticket_id == best  # without a limit every match is ranked
+    assert len(everything) == 4
+
+
+def test_an_imported_phone_key_is_derived_from_the_number_never_taken_from_the_file() -> None:
+    from supportcli.store.transfer import load_ticket
+
+    record = {
+        "id": 7,
+        "subject": "s",
+        "customer_phone": "+44 7700 900123",
+        "customer_phone_key": "999",  # wrong: lookups must not trust it
+        "received_at": "2026-11-20T09:00:00+00:00",
+        "logged_at": "2026-11-20T09:00:00+00:00",
+        "updated_at": "2026-11-20T09:00:00+00:00",
+        "policy_version": 1,
+    }
+    assert load_ticket(record, "line 1")["ticket"]["customer_phone_key"] == "321009007744"
+    del record["customer_phone_key"]  # a dump made before schema version 5
+    assert load_ticket(record, "line 1")["ticket"]["customer_phone_key"] == "321009007744"

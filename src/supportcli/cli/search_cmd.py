@@ -64,7 +64,7 @@ def search(
         for hit in hits
         if hit.ticket_id in tickets
     ]
-    fmt = obj.output.listing_format(json_flag=json_output)
+    fmt = Format.JSON if json_output else obj.output.human_format()
     columns = [
         Column("ID", "id", justify="right"),
         Column("Subject", "subject", wrap=True, min_width=SUBJECT_MIN_WIDTH),

@@ -57,6 +57,7 @@ TICKET_FIELDS: dict[str, tuple[str, Any]] = {
     "customer_name": ("str?", None),
     "customer_email": ("str?", None),
     "customer_phone": ("str?", None),
+    "customer_phone_key": ("str?", None),
     "org": ("str?", None),
     "category": ("str?", None),
     "tags": ("tags", ""),
@@ -250,5 +251,5 @@ def load_ticket(record: Mapping[str, Any], where: str) -> dict[str, Any]:
     upcoming = next_pending((t["name"], t["state"], t["due_at"]) for t in values["targets"])
     # Derived from the targets, never taken from the file: listings trust them (``queries.listing_rows``).
     ticket["next_target"], ticket["next_due_at"] = upcoming if upcoming else (None, None)
-    ticket["customer_phone_key"] = phone_key(ticket["customer_phone"])  # derived too: ``list --phone``
+    ticket["customer_phone_key"] = phone_key(ticket["customer_phone"])  # derived too (``store.lookups``)
     return values

@@ -90,3 +90,17 @@ def snapshot_of(url: str) -> Snapshot:
             }
     finally:
         engine.dispose()
+
+
+def undo_search_index(connection: Any) -> None:
+    """Undo schema version 5 (the search index and the customer lookups) on a new store, as a store made by
+    an older program: what tests that downgrade a store to an earlier version must take away too."""
+    from sqlalchemy import text
+
+    for statement in (
+        "DROP INDEX ix_tickets_customer_phone_key",
+        "DROP INDEX ix_tickets_customer_email",
+        "ALTER TABLE tickets DROP COLUMN customer_phone_key",
+        "DROP TABLE IF EXISTS ticket_search",
+    ):
+        connection.execute(text(statement))

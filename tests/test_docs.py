@@ -304,7 +304,8 @@ def test_documented_dates_are_real_dates() -> None:
 
 
 def test_status_table_is_the_programs_transitions() -> None:
-    from supportcli.core.tickets import MEETS, TARGET_ORDER, TRANSITIONS
+    from supportcli.core.targets import TARGET_KINDS, TARGET_NAMES
+    from supportcli.core.tickets import TRANSITIONS
 
     statuses = tables(section(DOCS / "tickets.md", "## Statuses and actions"))[0]
     documented = {code_spans(row["action"])[0]: row for row in statuses}
@@ -318,10 +319,10 @@ def test_status_table_is_the_programs_transitions() -> None:
             assert "unchanged" in row["leads to"], action
     (targets,) = tables(section(DOCS / "tickets.md", "## Targets and what meets them"))
     met_by = {code_spans(row["target"])[0]: set(code_spans(row["met by"])) for row in targets}
-    assert set(met_by) == set(TARGET_ORDER)
-    for action, names in MEETS.items():
-        for name in names:
-            assert action in met_by[name], f"docs/tickets.md: {name} is met by {action}"
+    assert set(met_by) == set(TARGET_NAMES)
+    for kind in TARGET_KINDS:
+        for action in kind.met_by:
+            assert action in met_by[kind.name], f"docs/tickets.md: {kind.name} is met by {action}"
 
 
 def without_code_blocks(text: str) -> str:

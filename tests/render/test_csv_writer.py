@@ -36,7 +36,7 @@ def test_listings_write_csv_through_the_same_writer() -> None:
     listed, written = io.StringIO(newline=""), io.StringIO(newline="")
     records = [{"id": 1, "subject": "+44 20 7946 0000", "left": -3}, {"id": 2, "subject": "fine"}]
     columns = [Column("ID", "id"), Column("Subject", "subject"), Column("Left", "left")]
-    Output(stdout=listed, stderr=io.StringIO(), env={}).listing(columns, records, Format.CSV)
+    Output(stdout=listed, stderr=io.StringIO()).listing(columns, records, Format.CSV)
     write_csv(written, ["id", "subject", "left"], [[1, "+44 20 7946 0000", -3], [2, "fine", None]])
     assert listed.getvalue() == written.getvalue()
 

@@ -9,7 +9,7 @@ from sqlmodel import SQLModel
 
 from helpers import Cli, at, ok
 from supportcli.store import models  # noqa: F401  (every table of the store is in the metadata)
-from supportcli.store.personal_data import IMPERSONAL_TABLES, PERSONAL_TABLES
+from supportcli.store.personal_data import IMPERSONAL_TABLES, INDEX_TABLES, PERSONAL_TABLES, index_table_of
 
 NOW = "2026-11-23T10:00:00+00:00"
 
@@ -29,6 +29,9 @@ def store_columns(url: str) -> dict[str, set[str]]:
 def test_every_table_of_the_store_is_declared_cleaned_or_free_of_personal_data(cli: Cli, store_url: str) -> None:
     ok(cli("init", env=at(NOW)))
     real = store_columns(store_url)
+    indexes = {name for name in real if index_table_of(name) is not None}
+    assert {index_table_of(name) for name in indexes} == set(INDEX_TABLES), "every declared index exists"
+    real = {name: columns for name, columns in real.items() if name not in indexes}
     modelled = {name: {column.name for column in table.columns} for name, table in SQLModel.metadata.tables.items()}
     assert set(real) == set(modelled), "control: the store has the tables of the models"
     personal = {table.name: table for table in PERSONAL_TABLES}

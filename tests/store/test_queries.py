@@ -10,6 +10,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.dialects import sqlite
 
 from helpers import MONDAY_10 as NOW
+from helpers import undo_search_index
 from supportcli.core.policy import default_policy_source
 from supportcli.locations import StoreLocation, sqlite_location
 from supportcli.store.database import open_store
@@ -73,6 +74,8 @@ def _downgrade(store_location: StoreLocation, to_version: int) -> None:
     store = open_store(store_location, {}, default_policy_source, NOW, "alice")
     undo = {3: "DROP INDEX ix_events_kind_at", 4: "ALTER TABLE tickets DROP COLUMN next_target"}
     with store.write() as session:
+        if to_version < 5:
+            undo_search_index(session.connection())
         for version in sorted(undo, reverse=True):
             if version > to_version:
                 session.connection().execute(text(undo[version]))

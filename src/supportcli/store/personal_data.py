@@ -158,6 +158,7 @@ TICKETS = PersonalTable(
         "customer_name": lambda _: None,
         "customer_email": lambda _: None,
         "customer_phone": lambda _: None,
+        "customer_phone_key": lambda _: None,  # derived from the phone number (store.lookups)
         "watchers": lambda _: "",
         "expected_reason": lambda ticket: "[purged]" if ticket.expected_reason else ticket.expected_reason,
     },
@@ -299,3 +300,15 @@ IMPERSONAL_TABLES: Mapping[str, str] = {
     "automation_marks": "which automatic actions were taken: ticket ids, target names, due times",
     "purge_log": "when purges ran, by whom, and which ticket ids they anonymised",
 }
+
+# Tables that are not models but copies of tickets' texts kept by the database for searching: they hold personal
+# data, and purge and redact rebuild them from the cleaned ticket (``store.search.forget``). SQLite keeps an FTS5
+# index in shadow tables named after it (``ticket_search_data``…), which belong to it.
+INDEX_TABLES: Mapping[str, str] = {
+    "ticket_search": "the full-text search index: rebuilt from each purged or redacted ticket by store.search.forget",
+}
+
+
+def index_table_of(name: str) -> str | None:
+    """The index table a database table belongs to (itself or one of its FTS5 shadow tables), or None."""
+    return next((index for index in INDEX_TABLES if name == index or name.startswith(f"{index}_")), None)

@@ -93,3 +93,16 @@ def test_the_readme_install_command_never_installs_into_the_system_python() -> N
     assert [step[0] for step in steps[1:]] == [f"{venv}/bin/pip", f"{venv}/bin/supportcli"]
     assert steps[1][1:] == ["install", "."]
     assert steps[2][1:] == ["calendar", "due", "2026-12-23 12:00", "2wd"]
+
+
+def test_code_cites_only_documents_in_the_repository() -> None:
+    """Comments and help texts cite README sections or docs/, never the product documents kept outside the
+    repository ("SPEC §", the seed policies by number, the tracker's issue numbers)."""
+    cited = re.compile(r"SPEC §|seed 00\d|issue #\d")
+    offending = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in sorted((ROOT / "src").rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if cited.search(line)
+    ]
+    assert not offending, "\n".join(offending)

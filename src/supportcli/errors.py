@@ -1,4 +1,4 @@
-"""Exit codes and the error types that map onto them (SPEC §5).
+"""Exit codes and the error types that map onto them (docs/exit-codes.md).
 
 Every error a user can cause is one of these; the CLI turns it into one line
 on stderr and the matching exit code, so no command has to repeat that work.
@@ -10,7 +10,7 @@ from enum import IntEnum
 
 
 class ExitStatus(IntEnum):
-    """Process exit codes, the public contract of SPEC §5."""
+    """Process exit codes, the public contract of docs/exit-codes.md."""
 
     SUCCESS = 0
     ERROR = 1

@@ -187,7 +187,7 @@ COMMANDS = (
     LazyCommand("escalate", "tickets_cmd:escalate", "Move a ticket up a tier (or to a named tier)."),
     LazyCommand("wait", "tickets_cmd:wait", "Waiting on the customer: the clocks pause."),
     LazyCommand("resume", "tickets_cmd:resume", "The customer replied: the clocks resume with the working time they had left."),
-    LazyCommand("extend", "tickets_cmd:extend", "Record an expected completion beyond the target, with why (seed 000 §3.3)."),
+    LazyCommand("extend", "tickets_cmd:extend", "Record an expected completion beyond the target, with why."),
     LazyCommand("resolve", "tickets_cmd:resolve", "Resolve a ticket (meets every open target)."),
     LazyCommand("close", "tickets_cmd:close", "Close a resolved ticket (or one still waiting on the customer)."),
     LazyCommand("reopen", "tickets_cmd:reopen", "Reopen a resolved or closed ticket."),

@@ -1,4 +1,4 @@
-"""Commands loaded only when used, so `--help` and Tab completion stay fast (issue #8).
+"""Commands loaded only when used, so `--help` and Tab completion stay fast (benchmarks/README.md).
 
 The root group knows every command by name and one-line help (the table in
 ``supportcli.cli.app``); a command's module is imported, and its Typer command

@@ -1,4 +1,4 @@
-"""The e-mail gateway (SPEC §8): ``mail-in`` reads messages, ``mail log`` shows what became of them, ``watch``.
+"""The e-mail gateway (README "E-mail in and out"): ``mail-in`` reads messages, ``mail log`` shows what became of them, ``watch``.
 
 ``mail-in`` is what a mail server runs for each message (a Postfix alias
 ``support: "|supportcli mail-in"``), so it speaks the mail server's language:

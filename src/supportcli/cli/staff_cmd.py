@@ -1,4 +1,4 @@
-"""``supportcli staff``: the staff directory, tiers, and absences with cover (seed 003)."""
+"""``supportcli staff``: the staff directory, tiers, and absences with cover (docs/tickets.md: owners and cover)."""
 
 from __future__ import annotations
 

@@ -248,7 +248,7 @@ def extend(
     ],
     reason: Annotated[str, typer.Option("--reason", "-r", help="Why it takes longer (required).")],
 ) -> None:
-    """Record an expected completion beyond the target, with why (seed 000 §3.3).
+    """Record an expected completion beyond the target, with why.
 
     The target keeps its due time, so a breach stays recorded.
 

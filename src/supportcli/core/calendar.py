@@ -1,4 +1,4 @@
-"""The business calendar and working-time arithmetic of SPEC §3.
+"""The business calendar and working-time arithmetic of docs/working-time.md.
 
 A :class:`WorkingCalendar` is built once per process from a
 :class:`CalendarSpec`: every working day of the span becomes one open interval
@@ -28,7 +28,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class DayRule(StrEnum):
-    """How ``N wd`` is counted (SPEC §3)."""
+    """How ``N wd`` is counted (docs/working-time.md)."""
 
     CLOSE_OF_BUSINESS = "close-of-business"
     ELAPSED = "elapsed"
@@ -284,7 +284,7 @@ class WorkingCalendar:
         return self._close_of_working_day(start, 1)
 
     def due(self, start: datetime, duration: Duration) -> datetime:
-        """Due time of a target started at ``start`` (SPEC §3), in the calendar's timezone."""
+        """Due time of a target started at ``start`` (docs/working-time.md), in the calendar's timezone."""
         return self.to_local(self.due_epoch(self.to_epoch(start), duration))
 
     def clock_start(self, instant: datetime) -> datetime:
@@ -298,7 +298,7 @@ class WorkingCalendar:
         return int(self.position(self.to_epoch(end)) - self.position(self.to_epoch(start)))
 
     def remaining_seconds(self, now: datetime, due: datetime) -> int:
-        """Working time left until ``due`` (negative when overdue): the countdown of SPEC §3."""
+        """Working time left until ``due`` (negative when overdue): the countdown of docs/working-time.md."""
         return self.working_seconds_between(now, due)
 
     def resume_due(self, due: datetime, paused_at: datetime, resumed_at: datetime, duration: Duration) -> datetime:

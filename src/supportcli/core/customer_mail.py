@@ -1,4 +1,4 @@
-"""Customer-facing mail (SPEC §8): which template an action uses, and the text it renders to.
+"""Customer-facing mail (README "E-mail in and out"): which template an action uses, and the text it renders to.
 
 Templates are plain text files a team can edit: a ``Subject:`` line, a blank
 line, then the body, with ``$field`` placeholders (``string.Template``, so a

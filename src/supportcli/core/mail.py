@@ -1,4 +1,4 @@
-"""Reading inbound e-mail (SPEC §8): what a message says, whether it is noise, which ticket it answers.
+"""Reading inbound e-mail (README "E-mail in and out"): what a message says, whether it is noise, which ticket it answers.
 
 Pure functions over the bytes of one RFC 5322 message: no network, no store,
 no clock (the arrival time is passed in). ``parse_message`` never raises for
@@ -156,7 +156,7 @@ def refusal_reason(
     raw_headers: Mapping[str, str] | None = None,
     own_addresses: Collection[str] = (),
 ) -> str | None:
-    """Why a message must not become a ticket (a loop or noise, SPEC §8), as one line for the log; None to accept it.
+    """Why a message must not become a ticket (a loop or noise, README "E-mail in and out"), as one line for the log; None to accept it.
 
     ``raw_headers`` (any case) add to or override ``mail.headers``, for callers that hold headers of their own.
     """

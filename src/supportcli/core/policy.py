@@ -1,4 +1,4 @@
-"""The team's policy (SPEC §4): parse and validate the TOML, and pick a ticket's rule.
+"""The team's policy (docs/policy.md): parse and validate the TOML, and pick a ticket's rule.
 
 Validation collects every problem with the key and line it concerns, so a
 team lead fixes a file in one pass; nothing is applied unless it is clean.
@@ -82,7 +82,7 @@ class Automation:
 
 @dataclass(frozen=True)
 class CustomerMail:
-    """Which customer-facing mails are sent (SPEC §8)."""
+    """Which customer-facing mails are sent (README "E-mail in and out")."""
 
     acknowledge: bool = False
     update: bool = False
@@ -115,7 +115,7 @@ class Policy:
     description: str = ""
 
     def rule_for(self, kind: str, channel: str, priority: str, org: str | None) -> TargetRule | None:
-        """The first rule that matches a ticket (SPEC §4), or None when none does."""
+        """The first rule that matches a ticket (docs/policy.md), or None when none does."""
         fields = {"kind": kind, "channel": channel, "priority": priority, "org": org}
         return next((rule for rule in self.rules if rule.matches(fields)), None)
 

@@ -1,7 +1,7 @@
 """Personal data: finding e-mail addresses and phone numbers in text, and what a purge keeps.
 
 Pure functions (no database, no clock): ``redact`` removes contact details
-from free text (seed 004: "unwanted personal identifiable information will be
+from free text (a customer promise: "unwanted personal identifiable information will be
 removed"); ``purge_cutoff`` and ``anonymised_data`` decide what a retention
 purge removes. Redaction is idempotent: redacting redacted text changes nothing.
 """

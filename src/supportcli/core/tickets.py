@@ -1,4 +1,4 @@
-"""The vocabulary and rules of a ticket (SPEC §2): kinds, channels, statuses, transitions, targets.
+"""The vocabulary and rules of a ticket (docs/tickets.md): kinds, channels, statuses, transitions, targets.
 
 Pure decisions only: which status an action leads to, which targets a
 ticket gets and when they fall due (what each kind of target is, and what

@@ -60,7 +60,7 @@ def parse_when(text: str, now: datetime, calendar: WorkingCalendar) -> datetime:
     first Monday strictly after today, ``last mon`` the last one strictly before.
 
     Working units ahead (``+3wd``, ``in 4 working hours``) follow the target rules
-    of SPEC §3 (``+3wd`` is the closing time of the 3rd working day after today);
+    of docs/working-time.md (``+3wd`` is the closing time of the 3rd working day after today);
     calendar units are elapsed time, so ``+1d`` across a clock change is 24 hours.
     In ``45m ago`` and ``+45m``, ``m`` means minutes. A local time that a clock
     change skips or repeats resolves as zoneinfo's ``fold=0`` does.

@@ -1,4 +1,4 @@
-"""SMTP settings: config.toml ``[smtp]``, overridden by ``SUPPORTCLI_SMTP_*`` (SPEC §6)."""
+"""SMTP settings: config.toml ``[smtp]``, overridden by ``SUPPORTCLI_SMTP_*`` (docs/cron.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tickets as records for listings and JSON (the fields of SPEC §5), with countdowns."""
+"""Tickets as records for listings and JSON (the fields of docs/json.md), with countdowns."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def remaining_minutes(target: Target, calendar: WorkingCalendar, now: datetime) 
 
 
 def target_record(target: Target, calendar: WorkingCalendar, now: datetime) -> dict[str, Any]:
-    """One target as SPEC §5 describes it."""
+    """One target as docs/json.md describes it."""
     return {
         "name": target.name,
         "due_at": local(target.due_at, calendar),

@@ -1,4 +1,4 @@
-"""The cron run's automation (SPEC §6): notice breaches, escalate, auto-close, warn — each once.
+"""The cron run's automation (docs/cron.md): notice breaches, escalate, auto-close, warn — each once.
 
 Everything here runs in one write transaction: each action is recorded with a
 unique mark and its notices are enqueued in the same transaction, so a crash

@@ -1,4 +1,4 @@
-"""Queueing customer-facing mail in the same transaction as the action that causes it (SPEC §8).
+"""Queueing customer-facing mail in the same transaction as the action that causes it (README "E-mail in and out").
 
 ``ack``, a customer-facing ``update`` and ``resolve`` (plus the feedback request)
 add one notice per recipient to the exactly-once outbox; the command then tries

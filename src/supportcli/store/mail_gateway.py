@@ -1,4 +1,4 @@
-"""The e-mail gateway's store side (SPEC §8): one inbound message becomes a ticket, a reply, or a logged refusal.
+"""The e-mail gateway's store side (README "E-mail in and out"): one inbound message becomes a ticket, a reply, or a logged refusal.
 
 ``receive`` runs inside one write transaction, so the ticket change and the
 record of the message (its key, what happened, why) commit together: a
@@ -45,7 +45,7 @@ class Outcome:
     """What happened to one message: ``ticket`` (new), ``reply``, ``refused`` or ``duplicate``.
 
     ``rejected`` marks a refusal of input that is not readable mail (not an e-mail, too large,
-    not storable), as opposed to noise: the command exits 2 for it (SPEC §8), which a mail
+    not storable), as opposed to noise: the command exits 2 for it (README "E-mail in and out"), which a mail
     server treats as a permanent failure. Noise is refused with exit 0, as bouncing an
     auto-reply would only start a loop.
     """

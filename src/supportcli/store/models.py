@@ -151,7 +151,7 @@ class Event(SQLModel, table=True):
 
 
 class Staff(SQLModel, table=True):
-    """A member of the team: tier, and absence with a cover colleague (seed 003)."""
+    """A member of the team: tier, and absence with a cover colleague (docs/tickets.md: owners and cover)."""
 
     __tablename__ = "staff"
 
@@ -224,7 +224,7 @@ class PurgeLog(SQLModel, table=True):
 
 
 class MailMessage(SQLModel, table=True):
-    """One inbound e-mail as the gateway handled it (SPEC §8): a new ticket, a reply, or a refusal with why.
+    """One inbound e-mail as the gateway handled it (README "E-mail in and out"): a new ticket, a reply, or a refusal with why.
 
     ``message_key`` is the Message-ID (or a hash of the bytes when there is none) and is unique, so the
     same message delivered twice is recorded once; refusals are kept for ``mail log``.

@@ -56,7 +56,7 @@ class PolicyBook:
 
 
 def version_in_effect(session: Session, at: datetime) -> PolicyVersion:
-    """The version that applies to something received at ``at`` (SPEC §5 ``--effective``)."""
+    """The version that applies to something received at ``at`` (docs/policy.md, ``--effective``)."""
     statement = (
         select(PolicyVersion)
         .where(PolicyVersion.effective_at <= at)

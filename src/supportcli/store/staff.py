@@ -1,4 +1,4 @@
-"""The staff directory: who is on the team, at which tier, and who covers for whom while away (seed 003).
+"""The staff directory: who is on the team, at which tier, and who covers for whom while away (docs/tickets.md: owners and cover).
 
 Each write function runs inside one write transaction (``Store.write``). Names
 are the keys people type (``--as``, ``assign``), so they are matched exactly.

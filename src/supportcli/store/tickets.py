@@ -252,7 +252,7 @@ def _restart_update_clock(
 
 
 def assign(session: Session, ticket_id: int, actor: Actor, owner: str | None) -> Ticket:
-    """Change the single point of contact (seed 000)."""
+    """Change the single point of contact (docs/tickets.md: the owner)."""
     ticket, targets, _ = _start(session, ticket_id, "assign")
     previous, ticket.owner = ticket.owner, owner
     record(session, ticket, actor, "assigned", owner or "(unassigned)", previous=previous, owner=owner)

@@ -276,7 +276,7 @@ def test_a_limited_search_ranks_the_most_recent_matches_of_a_very_common_word(
 
 
 def test_an_imported_phone_key_is_derived_from_the_number_never_taken_from_the_file() -> None:
-    from supportcli.store.transfer import load_ticket
+    from supportcli.store.dump_schema import load_ticket
 
     record = {
         "id": 7,

@@ -38,8 +38,6 @@ CHANNELS = (
 PRIORITIES = ("low", "normal", "high", "urgent")
 STATUSES = ("new", "acknowledged", "in-progress", "waiting", "resolved", "closed")
 OPEN_STATUSES = ("new", "acknowledged", "in-progress", "waiting")
-# The display order under its first name: store/transfer.py still imports it so.
-TARGET_ORDER = TARGET_NAMES
 
 
 class TargetState(StrEnum):

@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, col, select
 
-from supportcli.core.tickets import TARGET_ORDER, shown_state
+from supportcli.core.targets import TARGET_NAMES
+from supportcli.core.tickets import shown_state
 from supportcli.store.database import SCHEMA_VERSION
 from supportcli.store.dump_schema import (
     CHILDREN,
@@ -116,7 +117,7 @@ def _children(session: Session, table: type[SQLModel], ids: list[int]) -> dict[i
 def _ticket_records(session: Session, batch: list[Ticket], zone: tzinfo) -> Iterator[dict[str, Any]]:
     ids = [ticket.id or 0 for ticket in batch]
     nested = {key: _children(session, table, ids) for key, table, _ in CHILDREN}
-    order = {name: index for index, name in enumerate(TARGET_ORDER)}
+    order = {name: index for index, name in enumerate(TARGET_NAMES)}
     nested["targets"] = {
         ticket_id: sorted(rows, key=lambda t: (order.get(t.name, len(order)), t.name))
         for ticket_id, rows in nested["targets"].items()
@@ -158,7 +159,7 @@ CSV_TICKET_COLUMNS = (
     "policy_version",
 )
 CSV_EXPORT_COLUMNS = CSV_TICKET_COLUMNS + tuple(
-    f"{target}_{part}" for target in TARGET_ORDER for part in ("due_at", "met_at", "state")
+    f"{target}_{part}" for target in TARGET_NAMES for part in ("due_at", "met_at", "state")
 )
 
 

@@ -398,7 +398,8 @@ class _Checker:
         return Automation(**self.section(self.as_table(value, where), AUTOMATION_FIELDS, where))
 
     def read_retention(self, value: Any, where: str, default: dict[str, Any]) -> Duration | None:
-        resolved_for: Duration | None = self.section(self.as_table(value, where), RETENTION_FIELDS, where)["resolved_for"]
+        retention = self.section(self.as_table(value, where), RETENTION_FIELDS, where)
+        resolved_for: Duration | None = retention["resolved_for"]
         return resolved_for
 
     def read_notify(self, value: Any, where: str, default: dict[str, Any]) -> Notify:

@@ -157,7 +157,10 @@ def _command_rows(ctx: Context) -> list[Row]:
 def _panel(screen: Screen, title: str, rows: Sequence[Row]) -> list[str]:
     """Rows in aligned columns inside a rounded box titled ``title``."""
     inner = screen.width - 4
-    border = lambda text: screen.style(text, DIM)  # noqa: E731
+
+    def border(text: str) -> str:
+        return screen.style(text, DIM)
+
     top = border("╭─ ") + title + border(" " + "─" * max(inner - len(title) - 1, 0) + "╮")
     body = [border("│ ") + line + " " * (inner - length) + border(" │") for line, length in _grid(screen, rows, inner)]
     return [top, *body, border("╰" + "─" * (inner + 2) + "╯")]

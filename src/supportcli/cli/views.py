@@ -199,7 +199,7 @@ def explain(
             obj.output.line(f"  {line}")
 
 
-def _explain_target(target: Any, calendar: Any, policy: Any, ticket: Any, waits: list) -> dict[str, Any]:
+def _explain_target(target: Any, calendar: Any, policy: Any, ticket: Any, waits: list[Any]) -> dict[str, Any]:
     from supportcli.core.durations import parse_duration
     from supportcli.core.targets import target_kind
     from supportcli.render.tickets import local

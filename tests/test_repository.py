@@ -1,4 +1,4 @@
-"""Checks on the repository itself: generated files current, code style clean, README's two commands."""
+"""Checks on the repository itself: generated files current, code style and types clean, README's two commands."""
 
 from __future__ import annotations
 
@@ -49,6 +49,39 @@ def test_ruff_format_is_clean() -> None:
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_finds_no_errors_in_src() -> None:
+    """The type checker, as pyproject.toml's ``[tool.mypy]`` configures it (strict), over src/supportcli.
+
+    Its cache (.mypy_cache, ignored by git) makes a run after the first take about a second; it reads only
+    the installed packages, never the network.
+    """
+    if importlib.util.find_spec("mypy") is None:
+        pytest.skip("mypy is not installed (it comes with the test extra)")
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", "pyproject.toml", "--cache-dir", ".mypy_cache"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("Success: no issues found")
+
+
+def test_every_type_ignore_names_its_error_and_says_why() -> None:
+    """An ignore is for a library's stubs that are wrong: it names the error code, and the line above says why."""
+    offending = []
+    for path in sorted((ROOT / "src").rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines, start=1):
+            if "type: ignore" not in line:
+                continue
+            named = re.search(r"# type: ignore\[[a-z-]+(, [a-z-]+)*\]", line)
+            explained = number > 1 and lines[number - 2].strip().startswith("#")
+            if not (named and explained):
+                offending.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not offending, "\n".join(offending)
 
 
 def test_help_imports_neither_the_database_layer_nor_holidays() -> None:

@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote_plus
 
 from supportcli.errors import InvalidInput
@@ -136,7 +137,7 @@ def cache_dir(env: Mapping[str, str]) -> Path:
     return Path(user_cache_path(APP_NAME, appauthor=False))
 
 
-def load_config(directory: Path) -> dict:
+def load_config(directory: Path) -> dict[str, Any]:
     """The parsed config.toml of a config directory (see ``config_dir``), or an empty config when there is none."""
     path = directory / "config.toml"
     try:

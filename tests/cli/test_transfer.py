@@ -280,6 +280,18 @@ def test_import_reads_stdin_and_refuses_files_that_are_not_exports(
     assert run(cli, EXPORTED, "--db", third, "list", "-q").stdout == ""
 
 
+def test_an_ndjson_line_python_will_not_read_is_bad_input_not_a_crash(cli: Cli, store_url: str) -> None:
+    """Valid JSON with an integer longer than Python converts (4300 digits) is refused in one line, exit 2."""
+    run(cli, EXPORTED, "init")
+    before = snapshot_of(store_url)
+    line = '{"type": "meta", "schema_version": ' + "9" * 5000 + "}\n"
+    result = cli("import", "-", "--format", "ndjson", input=line, env=at(EXPORTED))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.startswith("supportcli: error: stdin: line 1: not JSON (") and "4300" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert snapshot_of(store_url) == before
+
+
 def test_a_filtered_export_carries_only_what_its_tickets_refer_to(cli: Cli, full_store: str) -> None:
     records = _records(
         run(cli, EXPORTED, "export", "--format", "ndjson", "--status", "open", "-c", "phone").stdout, "ndjson"

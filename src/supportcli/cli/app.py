@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeGuard
 
 import typer
+from typer._click import Context
 
 from supportcli import __version__
 from supportcli.cli.environment import Environment, environment_of
 from supportcli.cli.lazy import LazyCommand, LazyGroup
 from supportcli.errors import ExitStatus, SupportcliError
+
+if TYPE_CHECKING:
+    from typer._click.exceptions import ClickException
 
 
 class SupportcliGroup(LazyGroup):
@@ -20,7 +24,7 @@ class SupportcliGroup(LazyGroup):
     def lazy_commands(self) -> tuple[LazyCommand, ...]:
         return COMMANDS
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
         try:
             return super().parse_args(ctx, args)
         except Exception as exc:
@@ -28,7 +32,7 @@ class SupportcliGroup(LazyGroup):
                 _usage_error_line(exc)
             raise
 
-    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+    def invoke(self, ctx: Context) -> Any:
         from supportcli.cli.context import AppContext  # here, not at the top: `--help` never needs it
 
         try:
@@ -58,15 +62,16 @@ class SupportcliGroup(LazyGroup):
                 ctx.obj.close()
 
 
-def _is_one_line_usage_error(exc: Exception) -> bool:
-    """A usage mistake to report in one line (not a bare group, which shows its help instead)."""
+def _is_one_line_usage_error(exc: Exception) -> TypeGuard[ClickException]:
+    """A usage mistake to report in one line (not a bare group, which shows its help instead): Click's
+    exceptions with a message are its ``ClickException``s."""
     return _is_usage_error(exc) and hasattr(exc, "format_message") and type(exc).__name__ != "NoArgsIsHelpError"
 
 
-def _usage_error_line(exc: Exception) -> None:
+def _usage_error_line(exc: ClickException) -> None:
     """A usage mistake as one line naming the command's help, like every other error (README, "Exit codes")."""
     command = getattr(getattr(exc, "ctx", None), "command_path", None) or "supportcli"
-    message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
+    message = " ".join(exc.format_message().split())
     typer.echo(f"supportcli: error: {message} (see: {command} --help)", err=True)
     raise typer.Exit(int(ExitStatus.INVALID_INPUT)) from exc
 
@@ -87,13 +92,13 @@ def _is_usage_error(exc: Exception) -> bool:
     return type(exc).__module__.startswith("typer._click")
 
 
-def _is_debug(ctx: typer.Context) -> bool:
+def _is_debug(ctx: Context) -> bool:
     from supportcli.cli.context import AppContext
 
     return isinstance(ctx.obj, AppContext) and ctx.obj.debug
 
 
-def _debug_traceback(ctx: typer.Context) -> None:
+def _debug_traceback(ctx: Context) -> None:
     if _is_debug(ctx):
         import traceback
 
@@ -235,11 +240,11 @@ def main(args: Sequence[str] | None = None, env: Environment | None = None) -> E
     return status
 
 
-def _exit_status(code: object) -> ExitStatus:
+def _exit_status(code: str | int | None) -> ExitStatus:
     """The ExitStatus of a ``SystemExit`` code (None is success; any other value an unexpected failure)."""
     if code is None:
         return ExitStatus.SUCCESS
     try:
-        return ExitStatus(code)
+        return ExitStatus(code) if isinstance(code, int) else ExitStatus.ERROR
     except ValueError:
         return ExitStatus.ERROR

@@ -109,6 +109,7 @@ def options_in_place_of(
             parameters.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY))
         else:
             parameters.append(parameter)
+    # typeshed declares no ``__signature__`` on callables, though inspect.signature reads it.
     wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
     wrapper.__annotations__ = {parameter.name: parameter.annotation for parameter in parameters}
     return wrapper

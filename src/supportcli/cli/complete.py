@@ -119,7 +119,7 @@ def _sqlite_path(ctx: typer.Context) -> Path | None:
 
 
 @contextmanager
-def _store_rows(ctx: typer.Context, query: str, parameters: tuple[object, ...]) -> Iterator[list[tuple]]:
+def _store_rows(ctx: typer.Context, query: str, parameters: tuple[object, ...]) -> Iterator[list[tuple[Any, ...]]]:
     """Rows of a read-only query on the SQLite store; none when there is no store or anything fails."""
     try:
         rows = _query(_sqlite_path(ctx), query, parameters)
@@ -128,7 +128,7 @@ def _store_rows(ctx: typer.Context, query: str, parameters: tuple[object, ...]) 
     yield rows
 
 
-def _query(path: Path | None, query: str, parameters: tuple[object, ...]) -> list[tuple]:
+def _query(path: Path | None, query: str, parameters: tuple[object, ...]) -> list[tuple[Any, ...]]:
     import sqlite3
     from urllib.parse import quote
 

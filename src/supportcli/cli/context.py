@@ -11,7 +11,7 @@ import getpass
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from supportcli.cli.environment import Environment
 from supportcli.render.output import Output
@@ -34,7 +34,7 @@ class AppContext:
     debug: bool = False
     output: Output = field(init=False)
     _store: Store | None = None
-    _config: dict | None = None
+    _config: dict[str, Any] | None = None
     _now: datetime | None = None
 
     def __post_init__(self) -> None:
@@ -60,7 +60,7 @@ class AppContext:
         return name.strip() or "unknown"
 
     @property
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         """config.toml, read once."""
         if self._config is None:
             from supportcli.locations import load_config

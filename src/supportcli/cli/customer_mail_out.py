@@ -59,5 +59,5 @@ def send_customer_mail(obj: AppContext, mailer: CustomerMailer) -> None:
         return
     if report.sent:
         obj.output.message(f"customer mail sent ({report.sent})")
-    for error in report.errors or []:
+    for error in report.errors:
         obj.output.message(f"customer mail not sent yet, the next cron run retries: {error}")

@@ -12,7 +12,7 @@ import functools
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -24,7 +24,8 @@ from supportcli.core.tickets import CHANNELS, KINDS, OPEN_STATUSES, PRIORITIES, 
 if TYPE_CHECKING:
     from supportcli.store.queries import TicketFilter
 
-Command = TypeVar("Command", bound=Callable[..., Any])
+# A Typer command function; the decorators return its wrapper, whose signature has the shared options.
+Command = Callable[..., Any]
 # What a filter's values become: some of the fields of a TicketFilter.
 Narrowing = dict[str, Any]
 

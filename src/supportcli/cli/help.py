@@ -13,7 +13,7 @@ import textwrap
 from collections.abc import Sequence
 
 from typer._click import Context, Parameter
-from typer.core import TyperArgument, TyperOption
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from supportcli.cli.environment import Environment, environment_of
 
@@ -140,15 +140,15 @@ def _param_help(ctx: Context, param: Parameter) -> str:
 
 def _command_rows(ctx: Context) -> list[Row]:
     command = ctx.command
-    if not hasattr(command, "commands"):
+    if not isinstance(command, TyperGroup):
         return []
     short_help = getattr(command.commands, "short_help", None)
     rows = []
-    for name in command.list_commands(ctx):  # type: ignore[attr-defined]
+    for name in command.list_commands(ctx):
         if short_help is not None:
             rows.append((name, "", short_help(name)))
             continue
-        sub = command.get_command(ctx, name)  # type: ignore[attr-defined]
+        sub = command.get_command(ctx, name)
         if sub is not None and not sub.hidden:
             rows.append((name, "", sub.get_short_help_str(limit=300)))
     return rows
@@ -157,7 +157,10 @@ def _command_rows(ctx: Context) -> list[Row]:
 def _panel(screen: Screen, title: str, rows: Sequence[Row]) -> list[str]:
     """Rows in aligned columns inside a rounded box titled ``title``."""
     inner = screen.width - 4
-    border = lambda text: screen.style(text, DIM)  # noqa: E731
+
+    def border(text: str) -> str:
+        return screen.style(text, DIM)
+
     top = border("╭─ ") + title + border(" " + "─" * max(inner - len(title) - 1, 0) + "╮")
     body = [border("│ ") + line + " " * (inner - length) + border(" │") for line, length in _grid(screen, rows, inner)]
     return [top, *body, border("╰" + "─" * (inner + 2) + "╯")]

@@ -104,6 +104,7 @@ class LazyGroup(TyperGroup):
     """A Typer group whose commands come from a table of ``LazyCommand`` (see ``lazy_commands``)."""
 
     context_class = SupportcliContext
+    commands: LazyCommands
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
@@ -113,7 +114,7 @@ class LazyGroup(TyperGroup):
         """The commands of this group, in the order help lists them."""
         return ()
 
-    def list_commands(self, ctx: typer.Context) -> list[str]:
+    def list_commands(self, ctx: Context) -> list[str]:
         return list(self.commands)
 
     def _main_shell_completion(
@@ -124,9 +125,9 @@ class LazyGroup(TyperGroup):
         use_plain_completion_classes()
         super()._main_shell_completion(ctx_args, prog_name, complete_var)
 
-    def shell_complete(self, ctx: typer.Context, incomplete: str) -> list[CompletionItem]:
+    def shell_complete(self, ctx: Context, incomplete: str) -> list[CompletionItem]:
         """Subcommand names with their help, from the table (loading none); option names as usual."""
-        commands: LazyCommands = self.commands  # type: ignore[assignment]
+        commands = self.commands
         if incomplete and not incomplete[0].isalnum():
             return Command.shell_complete(self, ctx, incomplete)
         return [
@@ -141,7 +142,9 @@ def use_supportcli_context(command: Command) -> None:
         use_supportcli_context(sub)
 
 
-def _process_given_values_only(param: Parameter, ctx: Context, value: Any, process: Callable[..., Any]) -> Any:
+def _process_given_values_only(
+    param: TyperOption | TyperArgument, ctx: Context, value: Any, process: Callable[[Context, Any], Any]
+) -> Any:
     """Typer builds a Pydantic type adapter even for an absent value, which imports pydantic (~60 ms).
 
     Absent values (and everything during Tab completion, which only reads raw strings) skip it, so

@@ -15,7 +15,7 @@ import functools
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
@@ -23,7 +23,8 @@ from supportcli.cli import complete
 from supportcli.cli.common import options_in_place_of
 from supportcli.render.output import Format, Output
 
-Command = TypeVar("Command", bound=Callable[..., Any])
+# A Typer command function; the decorators return its wrapper, whose signature has the shared options.
+Command = Callable[..., Any]
 
 
 def format_flag(fmt: Format, help: str) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +13,9 @@ from supportcli.cli.context import AppContext
 from supportcli.cli.output_options import JsonOption, Listing, output_options
 from supportcli.errors import InvalidInput, NotFound
 from supportcli.render.output import Column, human_time
+
+if TYPE_CHECKING:
+    from supportcli.core.policy import Policy
 
 app = typer.Typer(
     help="Show, check and set the team's policy (calendar, targets, automation).",
@@ -32,14 +35,14 @@ def read_policy_file(path: str) -> tuple[str, str]:
         raise InvalidInput(f"{path}: cannot read: {exc}") from exc
 
 
-def _load(path: str):  # type: ignore[no-untyped-def]
+def _load(path: str) -> tuple[str, Policy]:
     from supportcli.core.policy import load_policy
 
     source, name = read_policy_file(path)
     return source, load_policy(source, name)
 
 
-def policy_summary(policy: Any) -> list[str]:
+def policy_summary(policy: Policy) -> list[str]:
     """A few lines that say what a policy promises, for people."""
     from supportcli.core.calendar import WEEKDAYS
 

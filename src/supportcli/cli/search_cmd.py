@@ -53,7 +53,7 @@ def search(
     with obj.store().read() as session:
         hits = search_ticket_ids(session, text, limit)
         tickets = _subjects_and_statuses(session, [hit.ticket_id for hit in hits])
-    records = [
+    records: list[dict[str, Any]] = [
         {
             "id": hit.ticket_id,
             "subject": tickets[hit.ticket_id][0],

@@ -24,13 +24,14 @@ from supportcli.render.output import Format
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from supportcli.store.dump_import import ConflictMode
     from supportcli.store.queries import TicketFilter
 
 T = TypeVar("T")
 
 FORMATS = (Format.JSON, Format.NDJSON, Format.CSV)
 EXTENSIONS = {".json": Format.JSON, ".ndjson": Format.NDJSON, ".jsonl": Format.NDJSON, ".csv": Format.CSV}
-CONFLICT_MODES = ("fail", "skip", "renumber")
+CONFLICT_MODES: tuple[ConflictMode, ...] = ("fail", "skip", "renumber")
 # Below these sizes a progress bar would only flicker.
 PROGRESS_MIN_TICKETS = 1_000
 PROGRESS_MIN_BYTES = 1_000_000
@@ -169,7 +170,7 @@ class _DryRun(Exception):
 
 
 def _run_import(
-    obj: AppContext, fmt: str, mode: str, name: str, lines: Iterable[str], skip_invalid: bool, dry_run: bool
+    obj: AppContext, fmt: str, mode: ConflictMode, name: str, lines: Iterable[str], skip_invalid: bool, dry_run: bool
 ) -> Any:
     from zoneinfo import ZoneInfo
 
@@ -184,12 +185,12 @@ def _run_import(
     def work(session: Session) -> Any:
         if fmt == "csv":
             rows = CsvImport(session, obj.actor, now, zone, name, skip_invalid, default_owner)
-            summary: Any = rows.run(lines)  # type: ignore[arg-type]
+            summary: Any = rows.run(lines)
         else:
             before = _policy_in_effect(session, now)
-            reader = read_json(io.StringIO("".join(lines))) if fmt == "json" else read_ndjson(lines)  # type: ignore[arg-type]
+            reader = read_json(io.StringIO("".join(lines))) if fmt == "json" else read_ndjson(lines)
             try:
-                summary = DumpImporter(session, mode, obj.actor, now).run(reader)  # type: ignore[arg-type]
+                summary = DumpImporter(session, mode, obj.actor, now).run(reader)
             except ImportConflict:
                 raise
             except InvalidInput as exc:
@@ -268,11 +269,12 @@ def _sniff(first_line: str) -> Format:
 
 
 def _ticket_count(session: Session, wanted: TicketFilter) -> int:
-    from sqlalchemy import func, select
+    from sqlalchemy import func
+    from sqlmodel import select
 
     from supportcli.store.queries import ticket_statement
 
-    return session.exec(select(func.count()).select_from(ticket_statement(wanted).subquery())).one()[0]  # type: ignore[call-overload]
+    return session.exec(select(func.count()).select_from(ticket_statement(wanted).subquery())).one()
 
 
 def _tracked(lines: Iterable[str], update: Callable[[], None]) -> Iterator[str]:

@@ -17,10 +17,11 @@ from supportcli.render.output import SUBJECT_MIN_WIDTH, Column, Format, human_ti
 
 if TYPE_CHECKING:
     from sqlmodel import Session
-    from sqlmodel.sql.expression import Select
+    from sqlmodel.sql.expression import SelectOfScalar
 
     from supportcli.core.calendar import WorkingCalendar
     from supportcli.core.policy import Policy
+    from supportcli.store.models import Ticket
     from supportcli.store.policies import PolicyBook
 
 
@@ -198,7 +199,7 @@ def explain(
             obj.output.line(f"  {line}")
 
 
-def _explain_target(target: Any, calendar: Any, policy: Any, ticket: Any, waits: list) -> dict[str, Any]:
+def _explain_target(target: Any, calendar: Any, policy: Any, ticket: Any, waits: list[Any]) -> dict[str, Any]:
     from supportcli.core.durations import parse_duration
     from supportcli.core.targets import target_kind
     from supportcli.render.tickets import local
@@ -283,7 +284,7 @@ def list_command(
 def _emit_tickets(
     obj: AppContext,
     session: Session,
-    statement: Select,  # type: ignore[type-arg]
+    statement: SelectOfScalar[Ticket],
     listing: Listing,
 ) -> None:
     """Write the tickets a ``select(Ticket)`` statement finds (at most ``listing.limit``) as ``listing`` asks.
@@ -306,7 +307,7 @@ def _emit_tickets(
         tickets = list(session.exec(statement.limit(listing.limit)))
         targets = targets_for(session, [t.id for t in tickets if t.id is not None])
 
-        def whole(ticket: Any) -> dict[str, Any]:
+        def whole(ticket: Ticket) -> dict[str, Any]:
             policy, calendar = policies.get(ticket.policy_version)
             return ticket_record(ticket, targets.get(ticket.id or 0, []), calendar, policy.tiers, now)
 

@@ -157,7 +157,7 @@ class WorkingCalendar:
         calendar.first_day = date(_int(state["first_year"]), 1, 1)
         calendar.last_day = date(_int(state["last_year"]), 12, 31)
         calendar._first_ordinal = calendar.first_day.toordinal()
-        calendar.holidays = {date.fromisoformat(day): str(name) for day, name in state["holidays"]}  # type: ignore[attr-defined, misc]
+        calendar.holidays = _holidays(state["holidays"])
         calendar.day_length_seconds = _int(state["day_length_seconds"])
         for name in cls.STATE_FIELDS:
             values = state[name.lstrip("_")]
@@ -383,3 +383,10 @@ def _int(value: object) -> int:
     if type(value) is not int:
         raise ValueError(f"calendar state: {value!r} is not an integer")
     return value
+
+
+def _holidays(value: object) -> dict[date, str]:
+    """The holidays of ``state()`` data: a list of [ISO date, name] pairs (else ValueError or TypeError)."""
+    if not isinstance(value, list):
+        raise ValueError("calendar state: holidays is not a list")
+    return {date.fromisoformat(day): str(name) for day, name in value}

@@ -220,6 +220,7 @@ def html_to_text(html: str) -> str:
 
 def _parse_structure(raw: bytes, problems: list[str]) -> email.message.Message:
     """The MIME tree: policy.default first, the lenient compat32 parser if that fails."""
+    message: email.message.Message
     try:
         message = email.message_from_bytes(raw, policy=email.policy.default)
         _check_walkable(message)

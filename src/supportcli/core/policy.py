@@ -398,7 +398,9 @@ class _Checker:
         return Automation(**self.section(self.as_table(value, where), AUTOMATION_FIELDS, where))
 
     def read_retention(self, value: Any, where: str, default: dict[str, Any]) -> Duration | None:
-        return self.section(self.as_table(value, where), RETENTION_FIELDS, where)["resolved_for"]
+        retention = self.section(self.as_table(value, where), RETENTION_FIELDS, where)
+        resolved_for: Duration | None = retention["resolved_for"]
+        return resolved_for
 
     def read_notify(self, value: Any, where: str, default: dict[str, Any]) -> Notify:
         return Notify(**self.section(self.as_table(value, where), NOTIFY_FIELDS, where))
@@ -434,7 +436,7 @@ class _Checker:
     def read_day_rule(self, value: Any, where: str, default: str) -> DayRule | None:
         rule_text = self.read_string(value, where, default)
         try:
-            return DayRule(rule_text)
+            return DayRule(rule_text or "")  # no text is no rule either
         except ValueError:
             self.problem(where, f"unknown day rule {rule_text!r} (use close-of-business or elapsed)")
             return None

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from supportcli.core.targets import TARGET_NAMES, display_order
 from supportcli.errors import InvalidInput, NotAllowed
@@ -77,12 +77,18 @@ def next_status(action: str, status: str) -> str:
     return target or status
 
 
-def check_choice(value: str, allowed: tuple[str, ...], what: str) -> str:
-    """Validate an enumerated value, listing the allowed ones in the error (exit 2)."""
+Choice = TypeVar("Choice", bound=str)
+
+
+def check_choice(value: str, allowed: tuple[Choice, ...], what: str) -> Choice:
+    """Validate an enumerated value, listing the allowed ones in the error (exit 2).
+
+    The allowed value is what is returned, so a tuple of ``Literal`` strings gives a value of that type."""
     normalised = value.strip().lower()
-    if normalised not in allowed:
-        raise InvalidInput(f"unknown {what} {value!r} (allowed: {', '.join(allowed)})")
-    return normalised
+    for choice in allowed:
+        if choice == normalised:
+            return choice
+    raise InvalidInput(f"unknown {what} {value!r} (allowed: {', '.join(allowed)})")
 
 
 def check_rating(rating: int) -> int:

@@ -117,7 +117,8 @@ def _clock(text: str | None) -> time:
     """
     if text is None:
         return time(0, 0)
-    return time(*(int(part) for part in text.split(":")))
+    hour, minute, *second = (int(part) for part in text.split(":"))  # _CLOCK: hours, minutes, maybe seconds
+    return time(hour, minute, second[0] if second else 0)
 
 
 def _at(day: date, clock_text: str | None, calendar: WorkingCalendar) -> datetime:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from supportcli.notify.senders import SendFailed, build_email, post_webhook, send_email
 from supportcli.notify.settings import SmtpSettings
@@ -25,7 +26,7 @@ class DeliveryReport:
     sent: int = 0
     failed: int = 0
     dead: int = 0
-    errors: list[str] | None = None
+    errors: list[str] = field(default_factory=list)
     busy: bool = False  # another run was delivering
 
 
@@ -40,7 +41,7 @@ def deliver(
     still holds the lock, so a run whose lock went with its connection stops instead of racing
     the next holder.
     """
-    report = DeliveryReport(errors=[])
+    report = DeliveryReport()
     with store.exclusive(DELIVERY_LOCK) as mine:
         if not mine:
             report.busy = True
@@ -64,21 +65,25 @@ def _deliver_all(
             return
         for notice in batch:
             if not store.holds(DELIVERY_LOCK):
-                report.errors.append(f"{LOCK_LOST}; the next run sends the rest")  # type: ignore[union-attr]
+                report.errors.append(f"{LOCK_LOST}; the next run sends the rest")
                 return
             try:
                 _send(notice, smtp, sender)
             except SendFailed as failure:
-                store.run_write(
-                    lambda session, n=notice, f=failure: outbox.mark_failed(
-                        session, n.id or 0, run_id, now, str(f), f.permanent
-                    )
+                failed = partial(
+                    outbox.mark_failed,
+                    notice_id=notice.id or 0,
+                    run_id=run_id,
+                    now=now,
+                    error=str(failure),
+                    permanent=failure.permanent,
                 )
+                store.run_write(failed)
                 report.dead += failure.permanent
                 report.failed += not failure.permanent
-                report.errors.append(f"notice {notice.id} to {notice.recipient}: {failure}")  # type: ignore[union-attr]
+                report.errors.append(f"notice {notice.id} to {notice.recipient}: {failure}")
                 continue
-            store.run_write(lambda session, n=notice: outbox.mark_sent(session, n.id or 0, run_id, now))
+            store.run_write(partial(outbox.mark_sent, notice_id=notice.id or 0, run_id=run_id, now=now))
             report.sent += 1
 
 

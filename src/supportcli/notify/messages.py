@@ -30,7 +30,7 @@ class DeliveryCounts(Protocol):
     sent: int
     failed: int
     dead: int
-    errors: list[str] | None
+    errors: list[str]
     busy: bool
 
 
@@ -135,7 +135,7 @@ def run_summary(summary: AutomationSummary, report: DeliveryCounts, waiting: int
 
 def delivery_failures(report: DeliveryCounts) -> list[str]:
     """One stderr line per notice that failed in this run."""
-    return [f"supportcli: notice failed: {error}" for error in report.errors or []]
+    return [f"supportcli: notice failed: {error}" for error in report.errors]
 
 
 def notify_test_body(now: datetime, actor: str) -> str:

@@ -52,16 +52,17 @@ def write_json(stream: IO[str], records: Iterable[Record]) -> None:
     stream.write(("\n  ]" if count else "]") + "\n}\n")
 
 
-def read_ndjson(stream: IO[str]) -> Iterator[Located]:
-    """Records of an NDJSON dump, one line at a time."""
+def read_ndjson(stream: Iterable[str]) -> Iterator[Located]:
+    """Records of an NDJSON dump, one line at a time (any iterable of lines will do)."""
     for number, line in enumerate(stream, start=1):
         if not line.strip():
             continue
         where = f"line {number}"
         try:
             record = json.loads(line)
-        except ValueError as exc:
-            raise InvalidInput(f"{where}: not JSON ({exc.msg})") from exc
+        except ValueError as exc:  # not JSON, or JSON Python will not read (an integer of over 4300 digits)
+            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            raise InvalidInput(f"{where}: not JSON ({reason})") from exc
         if not isinstance(record, dict) or not isinstance(record.get("type"), str):
             raise InvalidInput(f'{where}: expected an object with a "type"')
         kind = record.pop("type")

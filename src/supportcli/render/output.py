@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from operator import itemgetter
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from rich.console import Console, JustifyMethod
 
 
 class Format(StrEnum):
@@ -44,7 +47,7 @@ class Column:
     header: str
     key: str
     human: Callable[[Any], Any] | None = None
-    justify: str = "left"
+    justify: JustifyMethod = "left"
     style: str | None = None
     wrap: bool = False  # only text columns wrap; times, ids and countdowns never break
     min_width: int = 0  # a wrapping column keeps at least this many characters on a narrow terminal
@@ -129,7 +132,7 @@ class Output:
         """How to show data no flag asked a format for: a table on a terminal, plain rows when piped."""
         return Format.TABLE if self.is_terminal else Format.PLAIN
 
-    def console(self, stderr: bool = False):  # type: ignore[no-untyped-def]
+    def console(self, stderr: bool = False) -> Console:
         """A Rich console bound to our stream and colour decision."""
         from rich.console import Console
 
@@ -192,7 +195,7 @@ class Output:
             column = columns[index]
             table.add_column(
                 column.header,
-                justify=column.justify,  # type: ignore[arg-type]
+                justify=column.justify,
                 style=column.style,
                 no_wrap=not column.wrap,
                 min_width=column.min_width or None,

@@ -17,6 +17,8 @@ from supportcli.core.targets import display_order
 from supportcli.core.tickets import format_working_time
 from supportcli.render.output import Column, Output
 
+Record = dict[str, Any]  # one row of a report table, by column key
+
 BAR_WIDTH = 10
 EIGHTHS = " ▏▎▍▌▋▊▉"
 TOTAL_LABEL = "All"
@@ -125,7 +127,7 @@ def print_report(out: Output, report: Report) -> None:
             out.table(*_ranking(ranking, noun), title=title)
 
 
-def _volumes(report: Report, rows: list[tuple[str, GroupFigures]]) -> tuple[list[Column], list[dict], str]:
+def _volumes(report: Report, rows: list[tuple[str, GroupFigures]]) -> tuple[list[Column], list[Record], str]:
     most = max(figures.received for _, figures in rows)
     records = [
         {
@@ -150,7 +152,7 @@ def _volumes(report: Report, rows: list[tuple[str, GroupFigures]]) -> tuple[list
     return columns, records, "Volumes"
 
 
-def _service_levels(report: Report, rows: list[tuple[str, GroupFigures]]) -> tuple[list[Column], list[dict], str]:
+def _service_levels(report: Report, rows: list[tuple[str, GroupFigures]]) -> tuple[list[Column], list[Record], str]:
     records = []
     for label, figures in rows:
         for name in _target_names([figures]):
@@ -177,7 +179,7 @@ def _service_levels(report: Report, rows: list[tuple[str, GroupFigures]]) -> tup
     return columns, records, "Service levels (on time = met / (met + breached))"
 
 
-def _working_times(report: Report, rows: list[tuple[str, GroupFigures]]) -> tuple[list[Column], list[dict], str]:
+def _working_times(report: Report, rows: list[tuple[str, GroupFigures]]) -> tuple[list[Column], list[Record], str]:
     day = report.day_length_seconds
     records = [
         {
@@ -200,7 +202,7 @@ def _working_times(report: Report, rows: list[tuple[str, GroupFigures]]) -> tupl
     return columns, records, f"Working time from receipt (1d = {day_text(day)})"
 
 
-def _satisfaction(report: Report, rows: list[tuple[str, GroupFigures]]) -> tuple[list[Column], list[dict], str]:
+def _satisfaction(report: Report, rows: list[tuple[str, GroupFigures]]) -> tuple[list[Column], list[Record], str]:
     records = []
     for label, figures in rows:
         csat = figures.satisfaction
@@ -223,7 +225,7 @@ def _satisfaction(report: Report, rows: list[tuple[str, GroupFigures]]) -> tuple
     return columns, records, "Customer satisfaction (1–5)"
 
 
-def _ranking(ranking: list[tuple[str, int]], noun: str) -> tuple[list[Column], list[dict]]:
+def _ranking(ranking: list[tuple[str, int]], noun: str) -> tuple[list[Column], list[Record]]:
     most = max(count for _, count in ranking)
     records = [{"category": name, "count": count, "bar": bar(count, most)} for name, count in ranking]
     columns = [Column("Category", "category", wrap=True), Column(noun, "count", justify="right"), Column("", "bar")]

@@ -83,7 +83,7 @@ def urgency_style(target: Target | None, calendar: WorkingCalendar, now: datetim
         return None
     if target.due_at < now:
         return "red"
-    if local(target.due_at, calendar).date() == now.astimezone(calendar.zone).date():  # type: ignore[union-attr]
+    if target.due_at.astimezone(calendar.zone).date() == now.astimezone(calendar.zone).date():
         return "yellow"
     return None
 

@@ -27,6 +27,7 @@ from supportcli.store.tickets import Actor, close, escalate
 
 if TYPE_CHECKING:
     from supportcli.core.calendar import WorkingCalendar
+    from supportcli.core.policy import Policy
 
 AUTOMATION_ACTOR = "supportcli"
 MARK_BATCH_ROWS = 5000
@@ -178,7 +179,7 @@ def _breaches(run: _Run, channels: Channels, summary: AutomationSummary) -> None
             escalated = _escalate(run, ticket, target, channels, summary, policy.tiers)
             if escalated is not None:
                 run.changed(escalated)
-                tickets[ticket.id] = escalated  # its later notices in this run name the new tier
+                tickets[target.ticket_id] = escalated  # its later notices in this run name the new tier
 
 
 def _escalate(
@@ -206,6 +207,8 @@ def _auto_close(run: _Run, channels: Channels, summary: AutomationSummary) -> No
         Ticket.status == "waiting", col(Ticket.waiting_since).is_not(None)
     )
     for ticket_id, version, waiting_since in list(session.connection().execute(statement)):
+        if ticket_id is None or waiting_since is None:  # never: stored tickets have ids; the query wants the time
+            continue
         policy = run.policies.policy(version)
         after = policy.automation.auto_close_waiting_after
         if after is None or _waited_until(waiting_since, after, policy, now) > now:
@@ -220,7 +223,7 @@ def _auto_close(run: _Run, channels: Channels, summary: AutomationSummary) -> No
         _notify(run, key, "auto-close", ticket, None, channels, summary, no_reply_within=after)
 
 
-def _waited_until(since: datetime, after: Duration, policy, now: datetime) -> datetime:  # type: ignore[no-untyped-def]
+def _waited_until(since: datetime, after: Duration, policy: Policy, now: datetime) -> datetime:
     if after.is_working_time:
         return calendar_for(policy.calendar, now.year).due(since, after)
     return after.add_elapsed(since)
@@ -245,7 +248,7 @@ def _due_soon(run: _Run, channels: Channels, summary: AutomationSummary) -> None
             warn = policy.automation.warn_before
             warn_from[version] = None if warn is None else _warn_from(now, warn, calendar)
         latest = warn_from[version]
-        if latest is None or due_at > latest:
+        if latest is None or due_at is None or due_at > latest:  # due_at is never None: the query wants it > now
             continue
         due.append((DueTarget(ticket_id, name, due_at), f"due-soon:{ticket_id}:{name}:{due_at.isoformat()}"))
     # In the steady state every warning was given on an earlier run: learn that in a few queries.

@@ -8,9 +8,9 @@ and decides what a bad row does to the rest of the file.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import IO
 
 from sqlmodel import Session
 
@@ -56,8 +56,8 @@ class CsvImport:
     default_owner: str | None = None
     summary: CsvSummary = field(default_factory=CsvSummary)
 
-    def run(self, stream: IO[str]) -> CsvSummary:
-        """Import every row of ``stream`` (a CSV file with a header row)."""
+    def run(self, stream: Iterable[str]) -> CsvSummary:
+        """Import every row of ``stream`` (the lines of a CSV file with a header row)."""
         reader = csv.reader(stream)
         header = normalise_header(next(reader, []))
         problems, self.summary.ignored_columns = check_header(header)

@@ -28,7 +28,9 @@ from supportcli.store import models, search
 from supportcli.store.migrations import pending, schema_version
 
 if TYPE_CHECKING:
-    pass
+    import sqlite3
+
+    from sqlalchemy.pool import ConnectionPoolEntry
 
 SCHEMA_VERSION = schema_version()  # for readers; the checks below call schema_version() itself
 DEFAULT_LOCK_TIMEOUT_SECONDS = 30.0
@@ -182,7 +184,6 @@ def _lock_key(name: str) -> int:
     return int.from_bytes(name.encode()[:4].ljust(4, b"\0"), "big")
 
 
-@contextmanager
 def _check_texts(session: Session, _context: object, _instances: object) -> None:
     """Refuse text no store can keep the same on every database: NUL characters, broken UTF-8, and
     values of indexed columns too long for PostgreSQL's index entries.
@@ -190,7 +191,8 @@ def _check_texts(session: Session, _context: object, _instances: object) -> None
     One check before every flush covers every way text arrives (options, stdin, imports, mail).
     """
     for row in (*session.new, *session.dirty):
-        indexed = _indexed_columns(type(row))
+        table: type = type(row)  # a plain ``type``: mypy takes a ``type[Any]`` for unhashable
+        indexed = _indexed_columns(table)
         for name, value in vars(row).items():
             if not isinstance(value, str) or name.startswith("_"):
                 continue
@@ -264,8 +266,8 @@ def open_store(
     """Open (creating on first use) the store and check it is one we can use."""
     read_only = None
     if location.sqlite_path is not None:
-        read_only = _prepare_sqlite_file(location)
-        engine = _sqlite_engine(location, lock_timeout(env), read_only)
+        read_only = _prepare_sqlite_file(location.sqlite_path)
+        engine = _sqlite_engine(location, location.sqlite_path, lock_timeout(env), read_only)
     else:
         try:
             engine = create_engine(location.url, pool_pre_ping=True)
@@ -284,13 +286,12 @@ def open_store(
     return store
 
 
-def _prepare_sqlite_file(location: StoreLocation) -> str | None:
+def _prepare_sqlite_file(path: Path) -> str | None:
     """Make sure the store file exists and is an SQLite file; returns why it can only be read, if it can.
 
     A new store, or an empty file made for one, is given mode 0600 so customer data is never
     readable by others (-wal and -shm files inherit the mode).
     """
-    path: Path = location.sqlite_path  # type: ignore[assignment]
     try:
         if not path.parent.exists():
             path.parent.mkdir(parents=True)
@@ -365,20 +366,20 @@ def _nobody_can_write(path: Path) -> bool:
     return not path.stat().st_mode & 0o222 or not path.parent.stat().st_mode & 0o222
 
 
-def _sqlite_engine(location: StoreLocation, timeout: float, read_only: str | None = None) -> Engine:
+def _sqlite_engine(location: StoreLocation, path: Path, timeout: float, read_only: str | None = None) -> Engine:
     if read_only is None:
         engine = create_engine(location.url, connect_args={"timeout": timeout})
     else:
         import sqlite3
 
-        uri = _read_only_uri(location.sqlite_path, read_only)  # type: ignore[arg-type]
+        uri = _read_only_uri(path, read_only)
         engine = create_engine(
             location.url,
             creator=lambda: sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False),
         )
 
     @event.listens_for(engine, "connect")
-    def _configure(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _configure(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         # We issue BEGIN ourselves (below); pysqlite's own handling defers locks too late.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -388,7 +389,7 @@ def _sqlite_engine(location: StoreLocation, timeout: float, read_only: str | Non
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(connection) -> None:  # type: ignore[no-untyped-def]
+    def _begin(connection: Connection) -> None:
         write = connection.get_execution_options().get("supportcli_write", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
@@ -493,7 +494,9 @@ def backup_sqlite(store: Store, target: Path) -> None:
         source = store.engine.raw_connection()  # the store's own connection: a read-only store backs up too
         destination = sqlite3.connect(target)
         try:
-            source.driver_connection.backup(destination)  # type: ignore[union-attr]
+            driver = source.driver_connection  # pysqlite's own connection
+            assert driver is not None  # None only once invalidated, never straight from the pool
+            driver.backup(destination)
         finally:
             destination.close()
             source.close()

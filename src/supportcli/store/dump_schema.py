@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel import SQLModel
 
@@ -127,8 +127,21 @@ MAIL_FIELDS: dict[str, tuple[str, Any]] = {
     "outcome": ("str", REQUIRED),
     "reason": ("str", ""),
 }
+
+
+class ChildRow(Protocol):
+    """A row nested in a ticket record (a target, event, mark, notice or mail message): what export reads of
+    every such table to group its rows by ticket."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def ticket_id(self) -> int | None: ...
+
+
 # The rows nested in each ticket record: key in the record, table, fields.
-CHILDREN: tuple[tuple[str, type[SQLModel], dict[str, tuple[str, Any]]], ...] = (
+CHILDREN: tuple[tuple[str, type[ChildRow], dict[str, tuple[str, Any]]], ...] = (
     ("targets", Target, TARGET_FIELDS),
     ("events", Event, EVENT_FIELDS),
     ("automation_marks", AutomationMark, MARK_FIELDS),

@@ -13,7 +13,7 @@ from dataclasses import fields as dataclass_fields
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from supportcli.core.targets import TARGET_NAMES
 from supportcli.core.tickets import shown_state
@@ -25,6 +25,7 @@ from supportcli.store.dump_schema import (
     POLICY_FIELDS,
     STAFF_FIELDS,
     TICKET_FIELDS,
+    ChildRow,
     Record,
     dump_row,
 )
@@ -106,9 +107,9 @@ def ticket_batches(session: Session, statement: Any) -> Iterator[list[Ticket]]:
         session.expunge_all()
 
 
-def _children(session: Session, table: type[SQLModel], ids: list[int]) -> dict[int, list[Any]]:
-    grouped: dict[int, list[Any]] = {ticket_id: [] for ticket_id in ids}
-    rows = session.exec(select(table).where(col(table.ticket_id).in_(ids)).order_by(col(table.id)))  # type: ignore[attr-defined]
+def _children(session: Session, table: type[ChildRow], ids: list[int]) -> dict[int | None, list[Any]]:
+    grouped: dict[int | None, list[Any]] = {ticket_id: [] for ticket_id in ids}
+    rows = session.exec(select(table).where(col(table.ticket_id).in_(ids)).order_by(col(table.id)))
     for row in rows:
         grouped[row.ticket_id].append(row)
     return grouped

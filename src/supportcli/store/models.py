@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Index, UniqueConstraint, func
-from sqlmodel import Column, Field, SQLModel
+from sqlmodel import Column, Field, SQLModel, col
 
 from supportcli.store.types import UTCDateTime
 
@@ -22,7 +22,7 @@ def decode_list(stored: str) -> list[str]:
     return [value for value in stored.split(",") if value]
 
 
-def instant_column(*, nullable: bool = False, index: bool = False) -> Column:  # type: ignore[type-arg]
+def instant_column(*, nullable: bool = False, index: bool = False) -> Column[datetime]:
     """A UTC instant column."""
     return Column(UTCDateTime(), nullable=nullable, index=index)
 
@@ -109,7 +109,7 @@ class Ticket(SQLModel, table=True):
 
 
 # ``list --email``: the whole address in any letter case, one lookup of this index (schema version 5).
-Index("ix_tickets_customer_email", func.lower(Ticket.__table__.c.customer_email))  # type: ignore[attr-defined]
+Index("ix_tickets_customer_email", func.lower(col(Ticket.customer_email)))
 
 
 class Target(SQLModel, table=True):

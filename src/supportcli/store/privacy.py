@@ -138,7 +138,7 @@ def checkpoint(store: Store) -> bool:
             cursor.close()
         finally:
             connection.close()
-    return busy == 0
+    return int(busy) == 0
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+import sqlalchemy
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Mapped
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel, col, select
-from sqlmodel.sql.expression import Select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from supportcli.store.models import Target, Ticket, encode_list
 from supportcli.store.types import EpochSeconds
@@ -48,7 +50,7 @@ class TicketFilter:
     unassigned: bool = False
 
 
-def ticket_statement(wanted: TicketFilter) -> Select:  # type: ignore[type-arg]
+def ticket_statement(wanted: TicketFilter) -> SelectOfScalar[Ticket]:
     """The SELECT of tickets matching a filter (``list`` runs it; ``export`` streams it)."""
     statement = select(Ticket)
     for column, values in (
@@ -63,7 +65,7 @@ def ticket_statement(wanted: TicketFilter) -> Select:  # type: ignore[type-arg]
         if values:
             statement = statement.where(col(column).in_(list(values)))
     if wanted.owners or wanted.unassigned:
-        owner_clause = col(Ticket.owner).in_(list(wanted.owners))
+        owner_clause: ColumnElement[bool] = col(Ticket.owner).in_(list(wanted.owners))
         if wanted.unassigned:
             owner_clause = owner_clause | col(Ticket.owner).is_(None)
         statement = statement.where(owner_clause)
@@ -83,7 +85,7 @@ def ticket_statement(wanted: TicketFilter) -> Select:  # type: ignore[type-arg]
     return statement
 
 
-def due_statement(owners: Sequence[str] = ()) -> Select:  # type: ignore[type-arg]
+def due_statement(owners: Sequence[str] = ()) -> SelectOfScalar[Ticket]:
     """Open tickets with a pending target, soonest due first: an ordered range scan of ix_tickets_next_due.
 
     Only open tickets have ``next_due_at`` set, so no status filter is needed (it would defeat the index).
@@ -94,22 +96,23 @@ def due_statement(owners: Sequence[str] = ()) -> Select:  # type: ignore[type-ar
     return statement.order_by(col(Ticket.next_due_at), col(Ticket.id))
 
 
-def breached_statement(now: datetime) -> Select:  # type: ignore[type-arg]
+def breached_statement(now: datetime) -> SelectOfScalar[Target]:
     """Pending targets whose due time has passed: a range scan of ix_targets_state_due."""
     return select(Target).where(Target.state == "pending", col(Target.due_at) < now).order_by(col(Target.due_at))
 
 
 def breached_rows(
     session: Session, now: datetime, owners: Sequence[str] = (), orgs: Sequence[str] = (), names: Sequence[str] = ()
-) -> Sequence[Row[Any]]:
+) -> Sequence[Row[*tuple[Any, ...]]]:
     """Breached pending targets with the ticket columns ``overdue`` shows, as plain rows (no ORM objects).
 
     The range scan of ``breached_statement`` joined to each ticket by its primary key. Columns, in this
     order: the ticket's ``id``, ``subject``, ``owner``, ``tier``, ``policy_version``; the target's
     ``name`` and ``due_at``.
     """
+    # SQLAlchemy's select: a Core projection of seven columns, which SQLModel's select types for at most four.
     statement = (
-        select(
+        sqlalchemy.select(
             col(Ticket.id),
             col(Ticket.subject),
             col(Ticket.owner),
@@ -120,7 +123,7 @@ def breached_rows(
         )
         .select_from(Target)
         .join(Ticket, col(Ticket.id) == col(Target.ticket_id))
-        .where(Target.state == "pending", col(Target.due_at) < now)
+        .where(col(Target.state) == "pending", col(Target.due_at) < now)
         .order_by(col(Target.due_at), col(Target.id))
     )
     if names:
@@ -143,7 +146,7 @@ STREAM_ROWS = 2000  # rows fetched at a time (a server-side cursor on PostgreSQL
 
 def listing_rows(
     session: Session,
-    statement: Select,  # type: ignore[type-arg]
+    statement: SelectOfScalar[Ticket],
     now: datetime,
     limit: int | None = None,
     wide: bool = False,
@@ -160,7 +163,9 @@ def listing_rows(
     yield from chain.from_iterable(result.partitions())
 
 
-def listing_statement(statement: Select, now: datetime, wide: bool = False) -> Select:  # type: ignore[type-arg]
+def listing_statement(
+    statement: SelectOfScalar[Ticket], now: datetime, wide: bool = False
+) -> sqlalchemy.Select[*tuple[Any, ...]]:
     """A ``select(Ticket)`` statement narrowed to the listing columns (``LISTING_COLUMNS``, then ``CSV_COLUMNS``
     when ``wide``), in its own order: for ``due`` an ordered range scan of ``ix_tickets_next_due``."""
     from sqlalchemy import Integer, type_coerce
@@ -174,9 +179,10 @@ def listing_statement(statement: Select, now: datetime, wide: bool = False) -> S
     return statement.with_only_columns(*columns)
 
 
-def ticket_ids(session: Session, statement: Select) -> list[int]:  # type: ignore[type-arg]
+def ticket_ids(session: Session, statement: SelectOfScalar[Ticket]) -> list[int]:
     """Only the ids of the tickets a ``select(Ticket)`` statement finds."""
-    return list(session.connection().execute(statement.with_only_columns(col(Ticket.id))).scalars())
+    ids = session.connection().execute(statement.with_only_columns(col(Ticket.id))).scalars()
+    return cast("list[int]", list(ids))  # a stored ticket's id is never None (the model's None is "not yet saved")
 
 
 def targets_for(session: Session, ticket_ids: Sequence[int]) -> dict[int, list[Target]]:

@@ -33,7 +33,7 @@ from sqlalchemy import bindparam, event, inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlmodel import col
-from sqlmodel.sql.expression import Select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from supportcli.store.lookups import keep_phone_keys
 from supportcli.store.models import Event, Ticket
@@ -258,7 +258,7 @@ def search_ticket_ids(session: Session, text: str, limit: int | None = None, sni
     return [SearchHit(ticket_id, rank, found.get(ticket_id, Snippet(""))) for ticket_id, rank in rows]
 
 
-def matching(session: Session, statement: Select, text: str) -> Select:  # type: ignore[type-arg]
+def matching(session: Session, statement: SelectOfScalar[Ticket], text: str) -> SelectOfScalar[Ticket]:
     """A ``select(Ticket)`` statement narrowed to the tickets matching ``text`` and ordered best first.
 
     Its other filters stay; its order is replaced (re-order it afterwards to sort differently). Text with

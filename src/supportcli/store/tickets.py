@@ -145,7 +145,7 @@ def _meet(targets: list[Target], names: Collection[str], at: datetime, calendar:
         if target.name in names and target.state in (TargetState.PENDING, TargetState.PAUSED) and target.due_at:
             _unpause(target, calendar, at)
             target.met_at = at
-            target.state = met_state(target.due_at, at)  # type: ignore[arg-type]
+            target.state = met_state(target.due_at, at)
             met.append(f"{target.name} {target.state}")
     return met
 
@@ -307,7 +307,7 @@ def resume(session: Session, ticket_id: int, actor: Actor, text: str = "") -> Ti
     for target in targets:
         if target.state == TargetState.PAUSED and target.due_at is not None:
             _unpause(target, calendar, actor.at)
-            resumed[target.name] = target.due_at.isoformat()  # type: ignore[union-attr]
+            resumed[target.name] = target.due_at.isoformat()
     waited = calendar.working_seconds_between(ticket.waiting_since or actor.at, actor.at)
     record(session, ticket, actor, "resumed", text, waited_working_seconds=waited, new_due=resumed)
     ticket.status, ticket.waiting_since = status, None

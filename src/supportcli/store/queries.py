@@ -212,8 +212,8 @@ def newest_first(
 
     One place for what ``mail log`` and ``notify log`` list, so their filters and limits behave alike.
     """
-    primary_key = model.id
-    statement = select(model).order_by(col(primary_key).desc())
+    newest = [column.desc() for column in sqlalchemy.inspect(model).primary_key]
+    statement = select(model).order_by(*newest)
     if kinds:
         statement = statement.where(kind.in_(list(kinds)))
     if limit:

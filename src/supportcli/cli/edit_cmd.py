@@ -22,7 +22,7 @@ CLEAR = "-"  # the value that clears a field
 
 TicketIds = Annotated[
     list[int],
-    typer.Argument(metavar="ID...", help="Ticket numbers.", min=1, max=MAX_ID, autocompletion=complete.ticket_ids),
+    typer.Argument(metavar="ID", help="Ticket numbers.", min=1, max=MAX_ID, autocompletion=complete.ticket_ids),
 ]
 
 

@@ -122,11 +122,12 @@ def check_phone(number: str | None, region: str | None) -> str | None:
     try:
         phonenumbers.parse(number.strip(), region or "ZZ")
     except phonenumbers.NumberParseException as exc:
-        raise InvalidInput(f"bad phone number {number!r} ({_phone_problem(exc)})") from exc
+        raise InvalidInput(f"bad phone number {number!r} ({_phone_problem(exc.error_type)})") from exc
     return number.strip()
 
 
-def _phone_problem(error: Exception) -> str:
+def _phone_problem(error_type: int) -> str:
+    """What libphonenumber found wrong with a number, in words."""
     import phonenumbers
 
     problems = {
@@ -136,7 +137,7 @@ def _phone_problem(error: Exception) -> str:
         phonenumbers.NumberParseException.TOO_SHORT_NSN: "too short",
         phonenumbers.NumberParseException.TOO_LONG: "too long",
     }
-    return problems.get(getattr(error, "error_type", None), "not a phone number")
+    return problems.get(error_type, "not a phone number")
 
 
 def check_rating(rating: int) -> int:

@@ -53,8 +53,11 @@ def _edit_one(session: Session, ticket_id: int, actor: Actor, edit: TicketEdit, 
     for change in changes:
         _check(change, ticket)
         _apply(ticket, change)
-        data = {"field": change.name, "old": _stored(change.old), "new": _stored(change.new)}
-        outcome.events.append(record(session, ticket, actor, "edited", **data))
+        # The values go in the data, not the text, which the search index reads (render.tickets.event_text).
+        event = record(
+            session, ticket, actor, "edited", "", field=change.name, old=_stored(change.old), new=_stored(change.new)
+        )
+        outcome.events.append(event)
     targets = targets_of(session, ticket_id)
     if any(change.replans for change in changes):
         policy, calendar = book.get(ticket.policy_version)
@@ -139,14 +142,15 @@ def _replan(
             _move(session, ticket, target, str(plan.duration), calendar, old_received, actor, because, outcome)
             kept.append(target)
     for name, plan in planned.items():
-        target = _added(session, ticket, name, str(plan.duration), calendar, actor)
+        target = _added(session, ticket, name, str(plan.duration), calendar)
+        due_at = plan.due_at if target.due_at is None else target.due_at
         outcome.events.append(
             record(
                 session,
                 ticket,
                 actor,
                 "target-added",
-                f"{name} added: within {target.duration} under rule {number}, due {_shown(target.due_at, calendar)}"
+                f"{name} added: within {target.duration} under rule {number}, due {_shown(due_at, calendar)}"
                 + (f", met {_shown(target.met_at, calendar)} ({target.state})" if target.met_at else ""),
                 target=name,
                 due_at=target.due_at,
@@ -224,9 +228,7 @@ def _move(
     )
 
 
-def _added(
-    session: Session, ticket: Ticket, name: str, duration_text: str, calendar: WorkingCalendar, actor: Actor
-) -> Target:
+def _added(session: Session, ticket: Ticket, name: str, duration_text: str, calendar: WorkingCalendar) -> Target:
     """A target the new rule brings: planned from the received time (a recurring one from the last customer-facing
     update), with the waiting time already spent left out; met, paused or pending as the ticket now is."""
     started_at = ticket.received_at

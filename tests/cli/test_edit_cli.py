@@ -410,6 +410,31 @@ def test_a_waiting_ticket_is_re_planned_and_stays_paused(cli: Cli, policy: None)
     assert due(show(cli, ticket_id, now=MON_1400))["acknowledge"] == "2026-11-25T12:00:00+00:00"
 
 
+def test_an_update_clock_restarted_by_an_update_keeps_its_start_and_an_agreed_time_its_time(
+    cli: Cli, policy: None
+) -> None:
+    restarted = log(cli, "Engineer never came", "--kind", "complaint")
+    agreed = log(cli, "Boiler", "--kind", "complaint")
+    ok(cli("update", str(restarted), "-m", "Booked a visit", env=at(MON_1400)))
+    ok(cli("update", str(agreed), "-m", "Call on Thursday", "--next", "2026-11-26 12:00", env=at(MON_1400)))
+    # Received a working day earlier: the update clock restarted at Mon 14:00 keeps that start.
+    edit(cli, str(restarted), str(agreed), "--received", "fri 10:00", now=MON_1500)
+    moved = show(cli, restarted, now=MON_1500)
+    assert due(moved)["update"] == "2026-11-30T17:00:00+00:00"  # 5wd from Mon 14:00, as before
+    assert due(moved)["resolve"] == "2026-12-18T17:00:00+00:00"  # 20wd from Fri 2026-11-20
+    assert due(show(cli, agreed, now=MON_1500))["update"] == "2026-11-26T12:00:00+00:00"
+    explained = ok(cli("explain", str(restarted), "update", env=at(MON_1500))).stdout
+    assert "update clock restarted Mon 2026-11-23 14:00 GMT" in explained
+
+
+def test_explain_says_when_and_why_a_target_was_added(cli: Cli, policy: None) -> None:
+    ticket_id = log(cli, "Printer")
+    edit(cli, str(ticket_id), "--kind", "complaint", now=MON_1030)
+    explained = ok(cli("explain", str(ticket_id), "acknowledge", env=at(MON_1030))).stdout
+    assert "acknowledge within 1wd: due Tue 2026-11-24 17:00 GMT" in explained
+    assert "added Mon 2026-11-23 10:30 GMT by alice after kind enquiry → complaint" in explained
+
+
 def test_a_closed_ticket_can_have_its_category_and_tags_corrected(cli: Cli, policy: None) -> None:
     ticket_id = log(cli, "Printer", "--tag", "print")
     ok(cli("resolve", str(ticket_id), "-m", "fixed", env=at(MON_1100)))

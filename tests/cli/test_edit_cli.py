@@ -539,3 +539,16 @@ def test_the_phone_key_follows_the_new_number(cli: Cli, policy: None, store_url:
     assert phone_key_of(store_url, ticket_id) == "999064970244"  # the digits 442079460999, reversed
     edit(cli, str(ticket_id), "--phone", "-")
     assert phone_key_of(store_url, ticket_id) is None
+
+
+def test_purge_leaves_no_old_value_an_edit_recorded(cli: Cli, snapshot: Callable[[], Snapshot]) -> None:
+    then, later = "2023-06-01T10:00:00+00:00", "2023-06-01T11:00:00+00:00"
+    ticket_id = log(cli, "Refund", "--name", "Zebedee Old", "--email", "zebedee@old.example", now=then)
+    ok(cli("edit", str(ticket_id), "--name", "Zebedee New", "--email", "zebedee@new.example", env=at(later)))
+    ok(cli("resolve", str(ticket_id), "-m", "done", env=at(later)))
+    ok(cli("purge", env=at(MON_1000)))
+    stored = repr(snapshot())
+    for value in ("Zebedee", "zebedee@old.example", "zebedee@new.example"):
+        assert value not in stored, value
+    fields = [e["data"].get("field") for e in history(show(cli, ticket_id), "edited")]
+    assert fields == ["name", "email"]  # which fields were corrected stays, for the record

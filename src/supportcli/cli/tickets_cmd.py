@@ -79,7 +79,7 @@ def log(
         priority=check_choice(priority, PRIORITIES, "priority"),
         customer_name=name,
         customer_email=check_email(email),
-        customer_phone=check_phone(phone, obj.newest_policy().calendar.country),
+        customer_phone=check_phone(phone, obj.newest_policy().calendar.country) if phone else None,
         org=org,
         category=category,
         tags=tags,

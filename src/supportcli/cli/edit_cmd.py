@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -170,7 +171,8 @@ def _ticket_edit(
     return TicketEdit(values, check_tags(add_tags), check_tags(remove_tags))
 
 
-def _received(obj: AppContext, text: str) -> Any:
+def _received(obj: AppContext, text: str) -> datetime:
+    """A new received time: like ``log --received``, never in the future."""
     from supportcli.errors import InvalidInput
 
     when = parse_time(obj, text)
@@ -182,7 +184,7 @@ def _received(obj: AppContext, text: str) -> Any:
 def _report(
     obj: AppContext, session: Session, outcomes: list[EditOutcome], dry_run: bool
 ) -> tuple[list[str], list[dict[str, Any]]]:
-    """The lines saying what changed on each ticket, and the tickets as ``show --json`` records (as they are now,
+    """The lines saying what changed on each ticket, and the tickets as ``list --json`` records (as they are now,
     or, in a dry run, as they would be)."""
     from supportcli.render.tickets import event_text, ticket_record
     from supportcli.store.policies import PolicyBook
@@ -190,7 +192,8 @@ def _report(
 
     now = obj.now()
     book = PolicyBook(session, now.year)
-    lines, records = [], []
+    lines: list[str] = []
+    records: list[dict[str, Any]] = []
     for outcome in outcomes:
         ticket = outcome.ticket
         policy, calendar = book.get(ticket.policy_version)

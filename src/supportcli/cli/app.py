@@ -196,6 +196,7 @@ COMMANDS = (
     LazyCommand("resolve", "tickets_cmd:resolve", "Resolve a ticket (meets every open target)."),
     LazyCommand("close", "tickets_cmd:close", "Close a resolved ticket (or one still waiting on the customer)."),
     LazyCommand("reopen", "tickets_cmd:reopen", "Reopen a resolved or closed ticket."),
+    LazyCommand("edit", "edit_cmd:edit", "Correct or reclassify tickets: each change is recorded in history, old → new."),
     LazyCommand("feedback", "tickets_cmd:feedback", "Record the customer's satisfaction after resolution."),
     LazyCommand("overdue", "overdue_cmd:overdue", "List breached targets of open tickets, worst first; with --notify, escalate, close and send notices."),
     LazyCommand("purge", "privacy_cmd:purge", "Anonymise tickets resolved longer ago than the policy's retention.resolved_for."),

@@ -11,7 +11,16 @@ from supportcli.cli.common import At, Message, TicketId, acting, confirm, emit_t
 from supportcli.cli.context import AppContext
 from supportcli.cli.customer_mail_out import NoMail, customer_mailer, send_customer_mail
 from supportcli.cli.output_options import json_flag, quiet_flag
-from supportcli.core.tickets import CHANNELS, KINDS, PRIORITIES, check_choice, check_rating
+from supportcli.core.tickets import (
+    CHANNELS,
+    KINDS,
+    PRIORITIES,
+    check_choice,
+    check_email,
+    check_phone,
+    check_rating,
+    check_tags,
+)
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -61,8 +70,7 @@ def log(
         from supportcli.errors import InvalidInput
 
         raise InvalidInput("the subject is empty")
-    tags = [t.strip() for t in (tag or []) if t.strip()]
-    _check_tags(tags)
+    tags = check_tags(tag or [])
     new = NewTicket(
         subject=subject.strip(),
         body=read_text(body),
@@ -70,8 +78,8 @@ def log(
         channel=check_choice(channel, CHANNELS, "channel"),
         priority=check_choice(priority, PRIORITIES, "priority"),
         customer_name=name,
-        customer_email=email,
-        customer_phone=phone,
+        customer_email=check_email(email),
+        customer_phone=check_phone(phone, obj.newest_policy().calendar.country) if phone else None,
         org=org,
         category=category,
         tags=tags,
@@ -88,14 +96,6 @@ def log(
     else:
         obj.output.line(f"#{ticket.id}")
         obj.output.message(f"logged #{ticket.id}: {ticket.subject}")
-
-
-def _check_tags(tags: list[str]) -> None:
-    from supportcli.errors import InvalidInput
-
-    for tag in tags:
-        if "," in tag:
-            raise InvalidInput(f"a tag cannot contain a comma: {tag!r} (repeat --tag instead)")
 
 
 def ack(ctx: typer.Context, ticket_id: TicketId, message: Message = "", at: At = None, no_mail: NoMail = False) -> None:

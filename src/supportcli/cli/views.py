@@ -82,7 +82,7 @@ def show(ctx: typer.Context, ticket_id: TicketId, json_output: JsonOption = Fals
 
 def _show_human(session: Session, obj: AppContext, ticket_id: int) -> None:
     from supportcli.core.tickets import tier_name
-    from supportcli.render.tickets import countdown, local, urgency_style
+    from supportcli.render.tickets import countdown, event_text, local, urgency_style
     from supportcli.store.policies import PolicyBook
     from supportcli.store.tickets import events_of, get_ticket, targets_of
 
@@ -144,7 +144,8 @@ def _show_human(session: Session, obj: AppContext, ticket_id: int) -> None:
     out.line("")
     out.line("History:")
     for event in events_of(session, ticket_id):
-        text = f" — {event.text}" if event.text else ""
+        shown = event_text(event, calendar)
+        text = f" — {shown}" if shown else ""
         out.line(f"  {human_time(local(event.at, calendar))}  {event.actor}: {event.kind}{text}")
 
 
@@ -182,9 +183,13 @@ def explain(
         targets = [t for t in targets_of(session, ticket_id) if target is None or t.name == target]
         if not targets:
             raise NotFound(f"ticket #{ticket_id} has no {target or ''} target".replace("  ", " "))
-        waits = [(e.kind, e.at) for e in events_of(session, ticket_id) if e.kind in ("waiting", "resumed")]
+        history = events_of(session, ticket_id)
+        waits = [(e.kind, e.at) for e in history if e.kind in ("waiting", "resumed")]
     rule = next((r for r in policy.rules if r.number == ticket.rule_number), None)
     explanations = [_explain_target(t, calendar, policy, ticket, waits) for t in targets]
+    for item in explanations:
+        item["replanned"] = _replanned(item["target"], history, calendar)
+        item["lines"] += [entry["line"] for entry in item["replanned"]]
     if json_output:
         obj.output.json({"id": ticket.id, "policy_version": ticket.policy_version, "targets": explanations})
         return
@@ -247,6 +252,30 @@ def _explain_target(target: Any, calendar: Any, policy: Any, ticket: Any, waits:
     if target.met_at:
         lines.append(f"met {human_time(local(target.met_at, calendar))} ({target.state})")
     return result
+
+
+def _replanned(name: str, history: Sequence[Any], calendar: Any) -> list[dict[str, Any]]:
+    """Why a target's due time moved since it was planned: each ``edit`` that re-planned it, with what was edited."""
+    import json
+
+    from supportcli.render.tickets import local
+
+    found: list[dict[str, Any]] = []
+    for event in history:
+        if event.kind not in ("target-moved", "target-added") or not event.data:
+            continue
+        data = json.loads(event.data)
+        if data.get("target") != name:
+            continue
+        when = human_time(local(event.at, calendar))
+        because = f" after {data['because']}" if data.get("because") else ""
+        if event.kind == "target-added":
+            line = f"added {when} by {event.actor}{because}"
+        else:
+            previous = human_time(local(datetime.fromisoformat(data["previous"]), calendar))
+            line = f"re-planned {when} by {event.actor}{because}: was due {previous}"
+        found.append({"at": local(event.at, calendar), "by": event.actor, "because": data.get("because"), "line": line})
+    return found
 
 
 @filter_options()

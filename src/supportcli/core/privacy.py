@@ -232,6 +232,7 @@ KEPT_DATA_FIELDS = frozenset(
     {
         "automatic",
         "due_at",
+        "field",
         "met",
         "new_due",
         "next_update",

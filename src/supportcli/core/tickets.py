@@ -91,6 +91,61 @@ def check_choice(value: str, allowed: tuple[Choice, ...], what: str) -> Choice:
     raise InvalidInput(f"unknown {what} {value!r} (allowed: {', '.join(allowed)})")
 
 
+def check_tags(tags: Iterable[str]) -> list[str]:
+    """Tags as stored: stripped, empty ones dropped; a comma is refused (tags are stored comma-separated)."""
+    cleaned = [tag.strip() for tag in tags if tag.strip()]
+    for tag in cleaned:
+        if "," in tag:
+            raise InvalidInput(f"a tag cannot contain a comma: {tag!r} (repeat --tag instead)")
+    return cleaned
+
+
+def check_email(address: str | None) -> str | None:
+    """A customer e-mail address as ``log`` and ``edit`` store it: one address, as ``redact`` would find it.
+
+    ``None`` or blank is no address. Checked with the pattern that finds addresses in texts
+    (``core.privacy.EMAIL_PATTERN``), so every address stored is one that ``redact`` and ``purge`` recognise.
+    """
+    from supportcli.core.privacy import EMAIL_PATTERN
+
+    if address is None or not address.strip():
+        return None
+    if not EMAIL_PATTERN.fullmatch(address.strip()):
+        raise InvalidInput(f"bad e-mail address {address!r} (expected something like name@example.com)")
+    return address.strip()
+
+
+def check_phone(number: str | None, region: str | None) -> str | None:
+    """A customer phone number as ``log`` and ``edit`` store it: as typed, if libphonenumber reads it as a number.
+
+    ``region`` is the calendar's country, whose national forms (``07700 900123``) are accepted besides the
+    international ones; ``None`` or blank is no number.
+    """
+    import phonenumbers
+
+    if number is None or not number.strip():
+        return None
+    try:
+        phonenumbers.parse(number.strip(), region or "ZZ")
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidInput(f"bad phone number {number!r} ({_phone_problem(exc.error_type)})") from exc
+    return number.strip()
+
+
+def _phone_problem(error_type: int) -> str:
+    """What libphonenumber found wrong with a number, in words."""
+    import phonenumbers
+
+    problems = {
+        phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
+        phonenumbers.NumberParseException.NOT_A_NUMBER: "not a phone number",
+        phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
+        phonenumbers.NumberParseException.TOO_SHORT_NSN: "too short",
+        phonenumbers.NumberParseException.TOO_LONG: "too long",
+    }
+    return problems.get(error_type, "not a phone number")
+
+
 def check_rating(rating: int) -> int:
     """A customer satisfaction rating is 1 to 5."""
     if not 1 <= rating <= 5:

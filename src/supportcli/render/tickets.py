@@ -97,3 +97,26 @@ def event_record(event: Event, calendar: WorkingCalendar) -> dict[str, Any]:
         "text": event.text,
         "data": json.loads(event.data) if event.data else {},
     }
+
+
+def event_text(event: Event, calendar: WorkingCalendar) -> str:
+    """What a history line says of an event: its text, or, for a field changed by ``edit``, old → new.
+
+    An edit keeps the old and new values in the event's data rather than its text, so that the search
+    index (which reads history texts) finds a corrected ticket by what it says now, not by what it said.
+    """
+    if event.kind != "edited" or not event.data:
+        return event.text
+    from supportcli.core.edits import describe_value
+
+    data = json.loads(event.data)
+    name = str(data.get("field", ""))
+
+    def shown(value: Any) -> str:
+        if name == "received" and isinstance(value, str):
+            from supportcli.render.output import human_time
+
+            return human_time(local(datetime.fromisoformat(value), calendar))
+        return describe_value(name, value)
+
+    return f"{name}: {shown(data.get('old'))} → {shown(data.get('new'))}"

@@ -351,10 +351,15 @@ def _part_text(part: Part, available: frozenset[str] | None) -> str:
 
 
 def _history_text(postgres: bool) -> str:
-    """SQL for the texts of ticket ``t``'s history events, oldest first, one per line."""
+    """SQL for the texts of ticket ``t``'s history events, oldest first, one per line.
+
+    The ``logged`` event's text is the subject the ticket was logged with, which the subject part already
+    holds: left out, a subject corrected by ``edit`` is no longer found by its old words.
+    """
     # SQLite concatenates in event id order too: the order of its scan of ix_events_ticket_id.
     aggregate = "string_agg(e.text, chr(10) ORDER BY e.id)" if postgres else "group_concat(e.text, char(10))"
-    return f"coalesce((SELECT {aggregate} FROM events AS e WHERE e.ticket_id = t.id AND e.text <> ''), '')"
+    where = "e.ticket_id = t.id AND e.text <> '' AND e.kind <> 'logged'"
+    return f"coalesce((SELECT {aggregate} FROM events AS e WHERE {where}), '')"
 
 
 def _postgres_vector(sql_text: str, part: Part) -> str:

@@ -243,7 +243,7 @@ def history(ctx: typer.Context, *, listing: Listing) -> None:
         Column("Set", "set_at"),
         Column("By", "set_by"),
         Column("State", "state"),
-        Column("Applies to", "applies_to", human=lambda by: f"tickets {by} from then"),
+        Column("Applies to", "applies_to", human=lambda by: f"tickets {by}"),
         Column("Note", "note", wrap=True),
     ]
     obj.output.listing(columns, records, listing.format(obj.output))

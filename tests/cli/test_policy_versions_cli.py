@@ -173,3 +173,20 @@ def test_an_export_keeps_how_each_version_applies_and_an_old_dump_gets_it_derive
     refused = cli("--db", third, "import", str(bad), env=at(MON_1100))
     assert refused.exit_code == 2
     assert "applies_by: must be one of logged, received" in refused.stderr
+
+
+def test_a_version_back_dated_before_one_set_without_effective_is_named_as_never_applying(
+    cli: Cli, tmp_path: Path
+) -> None:
+    ok(cli("policy", "set", policy_file(tmp_path, "Now"), env=at(MON_1000)))
+    result = ok(
+        cli("policy", "set", policy_file(tmp_path, "Back-dated"), "--effective", "2026-11-16", env=at(MON_1100))
+    )
+    assert (
+        "note: no ticket will take version 3: version 2, set without --effective at Mon 2026-11-23 10:00 GMT, "
+        "took effect later and applies to every ticket logged from then on" in result.stderr
+    )
+    assert logged(cli, MON_1100, "2026-11-17 10:00")["policy_version"] == 2
+    assert history(cli, MON_1100)[2] == (3, "received", "superseded")
+    scheduled = ok(cli("policy", "set", policy_file(tmp_path, "Later"), "--effective", "2027-01-01", env=at(MON_1100)))
+    assert "note:" not in scheduled.stderr

@@ -145,27 +145,35 @@ def set_policy_source(
     ``owner`` must name a staff member once the directory has anyone in it (``store.staff.check_staff_name``).
     """
     from supportcli.core.policy import load_policy
-    from supportcli.store.policies import add_version
+    from supportcli.store.policies import add_version, overshadowed_by
     from supportcli.store.staff import check_staff_name
 
     policy = load_policy(source, source_name)
     now = obj.now()
 
-    def store_version(session: Session) -> PolicyVersion:
+    def store_version(session: Session) -> tuple[PolicyVersion, PolicyVersion | None]:
         for rule in policy.rules:
             if rule.owner:
                 check_staff_name(session, rule.owner, f"rule {rule.number}: owner")
-        return add_version(session, policy, source, effective_at, now, obj.actor, note)
+        row = add_version(session, policy, source, effective_at, now, obj.actor, note)
+        return row, overshadowed_by(session, row)
 
-    row = obj.store().run_write(store_version)
+    row, later = obj.store().run_write(store_version)
     if effective_at is None:
         obj.output.message(
             f"policy version {row.version} ({policy.name}) set: it applies to every ticket logged from now on"
         )
-    else:
-        when = human_time(effective_at.astimezone(obj.calendar(policy).zone))
+        return
+    zone = obj.calendar(policy).zone
+    obj.output.message(
+        f"policy version {row.version} ({policy.name}) set: it applies to tickets received from "
+        f"{human_time(effective_at.astimezone(zone))} on"
+    )
+    if later is not None:
         obj.output.message(
-            f"policy version {row.version} ({policy.name}) set: it applies to tickets received from {when} on"
+            f"note: no ticket will take version {row.version}: version {later.version}, set without --effective "
+            f"at {human_time(later.effective_at.astimezone(zone))}, took effect later and applies to every ticket "
+            "logged from then on"
         )
 
 

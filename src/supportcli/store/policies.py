@@ -99,6 +99,23 @@ def version_in_effect(session: Session, at: datetime) -> PolicyVersion:
     return version_for_ticket(session, at, at)
 
 
+def overshadowed_by(session: Session, row: PolicyVersion) -> PolicyVersion | None:
+    """A version that leaves ``row`` no ticket to apply to, or None: one that applies to every ticket logged
+    from an effective time after ``row``'s (so it took effect later for every ticket ``row`` could take).
+    ``policy set --effective`` with a time before such a version says so."""
+    statement = (
+        select(PolicyVersion)
+        .where(
+            col(PolicyVersion.applies_by) == BY_LOGGED,
+            col(PolicyVersion.effective_at) > row.effective_at,
+            col(PolicyVersion.version) != row.version,
+        )
+        .order_by(col(PolicyVersion.effective_at).desc())
+        .limit(1)
+    )
+    return session.exec(statement).first()
+
+
 def newest_version(session: Session) -> PolicyVersion:
     """The most recently set version, whatever its effective date."""
     return session.exec(select(PolicyVersion).order_by(col(PolicyVersion.version).desc()).limit(1)).one()

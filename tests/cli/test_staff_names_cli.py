@@ -36,6 +36,7 @@ def owned_policy(tmp_path: Path, owner: str) -> str:
 
 
 def test_an_empty_directory_keeps_free_form_names(cli: Cli, tmp_path: Path) -> None:
+    assert refused(cli("staff", "back", "priya", env=NOW), 3) == "supportcli: error: no staff member priya"
     ticket_id = log(cli, "Boiler", "--owner", "csm")
     ok(cli("assign", str(ticket_id), "anyone@example.com", env=NOW))
     assert show(cli, ticket_id)["owner"] == "anyone@example.com"

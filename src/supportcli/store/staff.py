@@ -43,7 +43,7 @@ def _unknown(session: Session, name: str, role: str = "") -> str:
     if near:
         hint = f" (did you mean {' or '.join(near)}?)"
     else:
-        hint = f" (staff: {', '.join(names)})" if len(names) <= LISTED_NAMES else ""
+        hint = f" (staff: {', '.join(names)})" if 0 < len(names) <= LISTED_NAMES else ""
     return (f"{role} {name!r} is not a staff member" if role else f"no staff member {name}") + hint
 
 

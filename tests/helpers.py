@@ -104,3 +104,11 @@ def undo_search_index(connection: Any) -> None:
         "DROP TABLE IF EXISTS ticket_search",
     ):
         connection.execute(text(statement))
+
+
+def undo_policy_applies_by(connection: Any) -> None:
+    """Undo schema version 6 (how each policy version applies) on a new store, as a store made by an older
+    program: what tests that downgrade a store to version 5 or earlier must take away too."""
+    from sqlalchemy import text
+
+    connection.execute(text("ALTER TABLE policy_versions DROP COLUMN applies_by"))

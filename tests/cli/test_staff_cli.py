@@ -171,7 +171,7 @@ def test_away_with_a_missing_cover_exits_3(cli: Cli) -> None:
     add(cli, "priya")
     result = cli("staff", "away", "priya", "--until", "+1wd", "--cover", "nobody", env=MONDAY)
     assert result.exit_code == 3
-    assert result.stderr.strip() == "supportcli: error: no staff member nobody"
+    assert result.stderr.strip() == "supportcli: error: cover 'nobody' is not a staff member (staff: priya)"
 
 
 def test_away_covering_for_oneself_exits_2(cli: Cli) -> None:
@@ -204,7 +204,7 @@ def test_unknown_name_exits_3(cli: Cli, args: tuple[str, ...]) -> None:
     add(cli, "priya")
     result = cli(*args, env=MONDAY)
     assert result.exit_code == 3
-    assert result.stderr.strip() == "supportcli: error: no staff member nobody"
+    assert result.stderr.strip() == "supportcli: error: no staff member nobody (staff: priya)"
     assert "Traceback" not in result.output
 
 

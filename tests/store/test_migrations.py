@@ -284,3 +284,34 @@ def test_a_version_5_store_upgrades_with_nothing_lost_and_stays_searchable(tmp_p
     fresh = tmp_path / "fresh.db"
     assert run(fresh)("list").exit_code == 0
     assert _schema(store_path) == _schema(fresh)
+
+
+def test_a_version_5_store_learns_how_each_policy_version_applies(tmp_path: Path) -> None:
+    """Migration 6 on the released store: a version set without --effective (effective when set) applies to
+    every ticket logged from then on; a scheduled one, like the built-in one, to the tickets received from its
+    effective time. Nothing else changes (the test above), and old tickets keep their version."""
+    store_path = tmp_path / "v5.db"
+    shutil.copyfile(V5_FIXTURE, store_path)
+    team = default_policy_source().replace('name = "Default (UK, England & Wales)"', 'name = "Team"')
+    with sqlite3.connect(store_path) as connection:
+        connection.executemany(
+            "INSERT INTO policy_versions (version, name, source, effective_at, set_at, set_by, note)"
+            " VALUES (?, ?, ?, ?, ?, ?, '')",
+            [
+                (2, "Team", team, "2026-11-24 09:00:00.000000", "2026-11-24 09:00:00.000000", "priya"),
+                (3, "Later", team, "2027-01-01 00:00:00.000000", "2026-11-24 09:30:00.000000", "priya"),
+            ],
+        )
+    connection.close()
+    cli = run(store_path)
+    assert cli("db", "upgrade").exit_code == 0
+    history = json.loads(cli("policy", "history", "--json").stdout)
+    assert [(row["version"], row["applies_to"], row["state"]) for row in history] == [
+        (1, "received", "superseded"),
+        (2, "logged", "in effect"),
+        (3, "received", "scheduled"),
+    ]
+    logged = cli("log", "Letter of last week", "--channel", "letter", "--received", "2026-11-20 10:00", "--json")
+    assert logged.exit_code == 0, logged.output
+    assert json.loads(logged.stdout)["policy_version"] == 2  # received before version 2 was set, logged after
+    assert [t["policy_version"] for t in json.loads(cli("list", "--json").stdout)[:4]] == [1, 1, 1, 1]

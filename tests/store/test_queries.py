@@ -10,7 +10,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.dialects import sqlite
 
 from helpers import MONDAY_10 as NOW
-from helpers import undo_search_index
+from helpers import undo_policy_applies_by, undo_search_index
 from supportcli.core.policy import default_policy_source
 from supportcli.locations import StoreLocation, sqlite_location
 from supportcli.store.database import open_store
@@ -74,6 +74,8 @@ def _downgrade(store_location: StoreLocation, to_version: int) -> None:
     store = open_store(store_location, {}, default_policy_source, NOW, "alice")
     undo = {3: "DROP INDEX ix_events_kind_at", 4: "ALTER TABLE tickets DROP COLUMN next_target"}
     with store.write() as session:
+        if to_version < 6:
+            undo_policy_applies_by(session.connection())
         if to_version < 5:
             undo_search_index(session.connection())
         for version in sorted(undo, reverse=True):
@@ -103,3 +105,28 @@ def test_schema_version_3_adds_the_events_index_to_an_older_store(store_location
     assert {"name": "ix_events_kind_at", "column_names": ["kind", "at"]} in [
         {"name": index["name"], "column_names": index["column_names"]} for index in indexes
     ]
+
+
+def test_schema_version_6_derives_how_each_policy_version_applies(store_location: StoreLocation) -> None:
+    """Migration 6 on each backend: a version whose effective time is its set time (set without --effective by
+    an older program) applies by logging time; a scheduled one, and the built-in one from 1970, by received time."""
+    from supportcli.core.policy import load_policy
+    from supportcli.store.policies import add_version
+
+    store = open_store(store_location, {}, default_policy_source, NOW, "alice")
+    policy = load_policy(default_policy_source(), "built-in")
+    with store.write() as session:
+        add_version(session, policy, default_policy_source(), None, NOW, "alice", "set now")
+        add_version(session, policy, default_policy_source(), datetime(2027, 1, 1, tzinfo=UTC), NOW, "alice", "")
+    store.close()
+    _downgrade(store_location, 5)
+    store = open_store(store_location, {}, default_policy_source, NOW, "alice")
+    try:
+        with store.read() as session:
+            rows = session.connection().execute(
+                text("SELECT version, applies_by FROM policy_versions ORDER BY version")
+            )
+            assert list(rows) == [(1, "received"), (2, "logged"), (3, "received")]
+            assert _stored_version(session) == str(schema_version())
+    finally:
+        store.close()

@@ -76,13 +76,15 @@ def emit_ticket_json(obj: AppContext, ticket_id: int) -> None:
     """Write one ticket as its JSON record, with its body and history (``show --json``, ``log --json``)."""
     from supportcli.render.tickets import event_record, ticket_record
     from supportcli.store.policies import PolicyBook
+    from supportcli.store.staff import covered_by
     from supportcli.store.tickets import events_of, get_ticket, targets_of
 
     now = obj.now()
     with obj.store().read() as session:
         ticket = get_ticket(session, ticket_id)
         policy, calendar = PolicyBook(session, now.year).get(ticket.policy_version)
-        record = ticket_record(ticket, targets_of(session, ticket_id), calendar, policy.tiers, now)
+        covering = covered_by(session, obj.actor, now)
+        record = ticket_record(ticket, targets_of(session, ticket_id), calendar, policy.tiers, now, covering)
         record["body"] = ticket.body
         record["history"] = [event_record(event, calendar) for event in events_of(session, ticket_id)]
     obj.output.json(record)

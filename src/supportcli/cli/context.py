@@ -117,11 +117,12 @@ class AppContext:
             return parsed(newest_version(session))
 
     def policy_at(self, at: datetime) -> tuple[PolicyVersion, Policy]:
-        """The policy version in effect for something received at ``at``."""
-        from supportcli.store.policies import parsed, version_in_effect
+        """The policy version a ticket received at ``at`` and logged now would take (``at`` = now: the one in
+        effect now)."""
+        from supportcli.store.policies import parsed, version_for_ticket
 
         with self.store().read() as session:
-            row = version_in_effect(session, at)
+            row = version_for_ticket(session, at, self.now())
         return row, parsed(row)
 
     def calendar(self, policy: Policy) -> WorkingCalendar:

@@ -45,15 +45,17 @@ class Filter:
     narrow: Callable[[AppContext, Any], Narrowing]
     repeatable: bool = True
     completion: Callable[..., Any] | None = None
+    switch: bool = False  # an on/off flag that takes no value (``--mine``)
 
     def parameter(self, taken: Sequence[str]) -> inspect.Parameter:
         """The command parameter of this option, without any of its short names in ``taken``."""
-        option = typer.Option(
-            *(flag for flag in self.flags if flag not in taken),
-            metavar=self.metavar,
-            help=self.help,
-            autocompletion=self.completion,
-        )
+        flags = [flag for flag in self.flags if flag not in taken]
+        if self.switch:
+            switch = typer.Option(*flags, help=self.help)
+            return inspect.Parameter(
+                self.name, inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Annotated[bool, switch]
+            )
+        option = typer.Option(*flags, metavar=self.metavar, help=self.help, autocompletion=self.completion)
         kind = list[str] | None if self.repeatable else str | None
         return inspect.Parameter(
             self.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[kind, option]
@@ -77,6 +79,14 @@ def _statuses(_: AppContext, values: list[str]) -> Narrowing:
     for value in values:
         statuses.extend(OPEN_STATUSES if value.strip().lower() == "open" else [check_choice(value, STATUSES, "status")])
     return {"statuses": statuses}
+
+
+def _mine(obj: AppContext, _: bool) -> Narrowing:
+    """The acting user's tickets and those of the absent colleagues they cover (``store.staff.handled_by``)."""
+    from supportcli.store.staff import handled_by
+
+    with obj.store().read() as session:
+        return {"handled": handled_by(session, obj.actor, obj.now())}
 
 
 def _tiers(obj: AppContext, values: list[str]) -> Narrowing:
@@ -105,6 +115,14 @@ FILTERS = (
         "Owner ('-' = unassigned); repeatable.",
         lambda _, values: {"owners": [o for o in values if o != "-"], "unassigned": "-" in values},
         completion=complete.staff_names,
+    ),
+    Filter(
+        "mine",
+        ("--mine",),
+        "",
+        "Only tickets I handle: mine, and those of absent colleagues I cover.",
+        _mine,
+        switch=True,
     ),
     Filter("org", ("--org",), "ORG", "Organisation; repeatable.", lambda _, values: {"orgs": values}),
     Filter("tier", ("--tier",), "TIER", "Tier name or number; repeatable.", _tiers, completion=complete.tiers),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -15,7 +15,10 @@ from supportcli.errors import InvalidInput, NotFound
 from supportcli.render.output import Column, human_time
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from supportcli.core.policy import Policy
+    from supportcli.store.models import PolicyVersion
 
 app = typer.Typer(
     help="Show, check and set the team's policy (calendar, targets, automation).",
@@ -80,8 +83,22 @@ def check(
     obj.output.message(f"{file}: ok")
     for line in policy_summary(policy):
         obj.output.line(line)
-    for warning in policy_warnings(policy):
+    for warning in [*policy_warnings(policy), *_owner_warnings(obj, policy)]:
         obj.output.message(f"{file}: warning: {warning}")
+
+
+def _owner_warnings(obj: AppContext, policy: Any) -> list[str]:
+    """A rule whose ``owner`` is not in the staff directory (``policy set`` refuses it; see
+    ``store.staff.check_staff_name``). Only an existing store is read: ``check`` creates nothing."""
+    from supportcli.store.staff import unknown_staff_name
+
+    owners = [(rule.number, rule.owner) for rule in policy.rules if rule.owner]
+    location = obj.location
+    if not owners or (location.sqlite_path is not None and not location.sqlite_path.exists()):
+        return []
+    with obj.store().read() as session:
+        problems = [(number, unknown_staff_name(session, owner, "owner")) for number, owner in owners]
+    return [f"rule {number}: {problem}; policy set refuses it" for number, problem in problems if problem]
 
 
 @app.command("set")
@@ -90,7 +107,11 @@ def set_policy(
     file: Annotated[str, typer.Argument(metavar="FILE", help="Policy TOML file, or - for stdin.")],
     effective: Annotated[
         str | None,
-        typer.Option("--effective", metavar="WHEN", help="Apply to tickets received from then on (default: now)."),
+        typer.Option(
+            "--effective",
+            metavar="WHEN",
+            help="Apply to tickets received from then on (default: every ticket logged from now on).",
+        ),
     ] = None,
     note: Annotated[str, typer.Option("--note", "-m", help="Why the policy changed, kept in the history.")] = "",
 ) -> None:
@@ -118,18 +139,43 @@ def set_policy(
 def set_policy_source(
     obj: AppContext, source: str, source_name: str, note: str, effective_at: datetime | None = None
 ) -> None:
-    """Validate a policy text and store it as a new version (shared by ``policy set`` and ``init``)."""
+    """Validate a policy text and store it as a new version (shared by ``policy set`` and ``init``).
+
+    Without ``effective_at`` the version applies to every ticket logged from now on, whatever its received
+    time; with it, to the tickets received from then on (docs/policy.md, "Versions and --effective"). A rule's
+    ``owner`` must name a staff member once the directory has anyone in it (``store.staff.check_staff_name``).
+    """
     from supportcli.core.policy import load_policy
-    from supportcli.store.policies import add_version
+    from supportcli.store.policies import add_version, overshadowed_by
+    from supportcli.store.staff import check_staff_name
 
     policy = load_policy(source, source_name)
     now = obj.now()
-    effective_at = effective_at or now
-    row = obj.store().run_write(
-        lambda session: add_version(session, policy, source, effective_at, now, obj.actor, note)
+
+    def store_version(session: Session) -> tuple[PolicyVersion, PolicyVersion | None]:
+        for rule in policy.rules:
+            if rule.owner:
+                check_staff_name(session, rule.owner, f"rule {rule.number}: owner")
+        row = add_version(session, policy, source, effective_at, now, obj.actor, note)
+        return row, overshadowed_by(session, row)
+
+    row, later = obj.store().run_write(store_version)
+    if effective_at is None:
+        obj.output.message(
+            f"policy version {row.version} ({policy.name}) set: it applies to every ticket logged from now on"
+        )
+        return
+    zone = obj.calendar(policy).zone
+    obj.output.message(
+        f"policy version {row.version} ({policy.name}) set: it applies to tickets received from "
+        f"{human_time(effective_at.astimezone(zone))} on"
     )
-    when = "now" if effective_at == now else human_time(effective_at.astimezone(obj.calendar(policy).zone))
-    obj.output.message(f"policy version {row.version} ({policy.name}) set, effective {when}")
+    if later is not None:
+        obj.output.message(
+            f"note: no ticket will take version {row.version}: version {later.version}, set without --effective "
+            f"at {human_time(later.effective_at.astimezone(zone))}, took effect later and applies to every ticket "
+            "logged from then on"
+        )
 
 
 @app.command("show")
@@ -174,7 +220,8 @@ def show(
 @app.command("history")
 @output_options()
 def history(ctx: typer.Context, *, listing: Listing) -> None:
-    """List every policy version, oldest first, marking the one in effect now."""
+    """List every policy version, oldest first: in effect now, scheduled, or superseded, and whether it applies
+    to tickets logged or received from its effective time (docs/policy.md, "Versions and --effective")."""
     from supportcli.store.policies import all_versions, version_in_effect
 
     obj: AppContext = ctx.obj
@@ -188,6 +235,7 @@ def history(ctx: typer.Context, *, listing: Listing) -> None:
             "version": row.version,
             "name": row.name,
             "effective_at": row.effective_at.astimezone(zone),
+            "applies_to": row.applies_by,
             "set_at": row.set_at.astimezone(zone),
             "set_by": row.set_by,
             "state": "in effect"
@@ -204,6 +252,7 @@ def history(ctx: typer.Context, *, listing: Listing) -> None:
         Column("Set", "set_at"),
         Column("By", "set_by"),
         Column("State", "state"),
+        Column("Applies to", "applies_to", human=lambda by: f"tickets {by}"),
         Column("Note", "note", wrap=True),
     ]
     obj.output.listing(columns, records, listing.format(obj.output))

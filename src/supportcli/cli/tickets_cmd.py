@@ -63,6 +63,7 @@ def log(
       supportcli log "Engineer never came" --kind complaint --org Acme --tag visit -q
     """
     from supportcli.core.tickets import NewTicket
+    from supportcli.store.staff import check_staff_name
     from supportcli.store.tickets import log_ticket
 
     obj: AppContext = ctx.obj
@@ -88,7 +89,13 @@ def log(
     )
     actor = acting(obj, None)
     default_owner = obj.config.get("default_owner") if isinstance(obj.config.get("default_owner"), str) else None
-    ticket = write(obj, lambda session: log_ticket(session, new, actor, default_owner))
+
+    def work(session: Session) -> Ticket:
+        if owner is not None:
+            check_staff_name(session, owner)
+        return log_ticket(session, new, actor, default_owner)
+
+    ticket = write(obj, work)
     if json_output:
         emit_ticket_json(obj, ticket.id or 0)
     elif quiet or not obj.output.is_terminal:
@@ -173,12 +180,19 @@ def assign(
 
     Example: supportcli assign 12 priya
     """
+    from supportcli.store.staff import check_staff_name
     from supportcli.store.tickets import assign as assign_ticket
 
     obj: AppContext = ctx.obj
     owner = None if name.strip() in ("-", "") else name.strip()
     actor = acting(obj, None)
-    confirm(obj, write(obj, lambda s: assign_ticket(s, ticket_id, actor, owner)), f"assigned to {owner or 'nobody'}")
+
+    def work(session: Session) -> Ticket:
+        if owner is not None:
+            check_staff_name(session, owner)
+        return assign_ticket(session, ticket_id, actor, owner)
+
+    confirm(obj, write(obj, work), f"assigned to {owner or 'nobody'}")
 
 
 def escalate(

@@ -324,6 +324,7 @@ def _emit_tickets(
     from supportcli.render.tickets import ticket_record
     from supportcli.store.policies import PolicyBook
     from supportcli.store.queries import listing_rows, targets_for, ticket_ids
+    from supportcli.store.staff import covered_by
 
     if listing.quiet:
         for ticket_id in ticket_ids(session, statement.limit(listing.limit)):
@@ -332,18 +333,19 @@ def _emit_tickets(
     now = obj.now()
     policies = PolicyBook(session, now.year)
     fmt = listing.format(obj.output)
+    covering = frozenset(covered_by(session, obj.actor, now))
     if fmt.writes_records:
         tickets = list(session.exec(statement.limit(listing.limit)))
         targets = targets_for(session, [t.id for t in tickets if t.id is not None])
 
         def whole(ticket: Ticket) -> dict[str, Any]:
             policy, calendar = policies.get(ticket.policy_version)
-            return ticket_record(ticket, targets.get(ticket.id or 0, []), calendar, policy.tiers, now)
+            return ticket_record(ticket, targets.get(ticket.id or 0, []), calendar, policy.tiers, now, covering)
 
         obj.output.records(fmt, (whole(ticket) for ticket in tickets))
         return
     rows = listing_rows(session, statement, now, listing.limit, wide=fmt is Format.CSV)
-    records = _listing_records(rows, policies, now, fmt)
+    records = _listing_records(rows, policies, now, fmt, covering)
     obj.output.listing(
         _listing_columns(fmt), records, fmt, row_style=lambda r: r["style"], capped=listing.limit is None
     )
@@ -417,7 +419,7 @@ class DueTimes:
 
 
 def _listing_records(
-    rows: Iterable[Sequence[Any]], policies: PolicyBook, now: datetime, fmt: Format
+    rows: Iterable[Sequence[Any]], policies: PolicyBook, now: datetime, fmt: Format, covering: frozenset[str]
 ) -> Iterator[dict[str, Any]]:
     """The records of ``listing_rows`` rows, made as they are written (each policy version's looked up once)."""
     versions: dict[int, DueTimes] = {}
@@ -426,15 +428,18 @@ def _listing_records(
         due_times = versions.get(version)
         if due_times is None:
             due_times = versions[version] = DueTimes(*policies.get(version), now)
-        yield _listing_record(row, due_times, fmt)
+        yield _listing_record(row, due_times, fmt, covering)
 
 
-def _listing_record(row: Sequence[Any], due_times: DueTimes, fmt: Format) -> dict[str, Any]:
+def _listing_record(
+    row: Sequence[Any], due_times: DueTimes, fmt: Format, covering: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """One ticket of a table, plain or CSV listing (a ``listing_rows`` row) with its next pending target.
 
     A table's record has the row's colour (red when breached, yellow when due today, as
-    ``render.tickets.urgency_style``); a CSV one the ticket's ``CSV_COLUMNS``. Plain rows get the due
-    time as the text they write (the same for every ticket due then, so it is made once).
+    ``render.tickets.urgency_style``) and marks an owner the acting user covers for ("priya (cover)"); a CSV
+    one the ticket's ``CSV_COLUMNS``. Plain rows get the due time as the text they write (the same for every
+    ticket due then, so it is made once) and the owner as stored.
     """
     ticket_id, subject, status, owner, _, name, due_epoch, overdue = row[:8]
     due_at: datetime | str | None = None
@@ -445,6 +450,8 @@ def _listing_record(row: Sequence[Any], due_times: DueTimes, fmt: Format) -> dic
             due_at = due_text
         elif fmt is Format.TABLE:
             style = "red" if overdue else "yellow" if today else None
+    if fmt is Format.TABLE and owner in covering:
+        owner = f"{owner} (cover)"
     record = {
         "id": ticket_id,
         "subject": subject,
@@ -479,7 +486,9 @@ def due(
         list[str] | None,
         typer.Option("--owner", "-o", help="Only these owners; repeatable.", autocompletion=complete.staff_names),
     ] = None,
-    mine: Annotated[bool, typer.Option("--mine", help="Only tickets I own.")] = False,
+    mine: Annotated[
+        bool, typer.Option("--mine", help="Only tickets I handle: mine, and those of absent colleagues I cover.")
+    ] = False,
     *,
     listing: Listing,
 ) -> None:
@@ -492,8 +501,9 @@ def due(
       supportcli due --mine --limit 10
     """
     from supportcli.store.queries import due_statement
+    from supportcli.store.staff import handled_by
 
     obj: AppContext = ctx.obj
-    owners = list(owner or []) + ([obj.actor] if mine else [])
     with obj.store().read() as session:
+        owners = list(owner or []) + (handled_by(session, obj.actor, obj.now()) if mine else [])
         _emit_tickets(obj, session, due_statement(owners), listing)

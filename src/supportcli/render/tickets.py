@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -35,9 +36,15 @@ def target_record(target: Target, calendar: WorkingCalendar, now: datetime) -> d
 
 
 def ticket_record(
-    ticket: Ticket, targets: list[Target], calendar: WorkingCalendar, tiers: tuple[str, ...], now: datetime
+    ticket: Ticket,
+    targets: list[Target],
+    calendar: WorkingCalendar,
+    tiers: tuple[str, ...],
+    now: datetime,
+    covering: Collection[str] = (),
 ) -> dict[str, Any]:
-    """A ticket with its targets, for ``show --json`` and ``list --json``."""
+    """A ticket with its targets, for ``show --json`` and ``list --json``; ``covering``: the absent owners the
+    acting user covers for (``store.staff.covered_by``), whose tickets are marked ``cover``."""
     return {
         "id": ticket.id,
         "subject": ticket.subject,
@@ -46,6 +53,7 @@ def ticket_record(
         "priority": ticket.priority,
         "status": ticket.status,
         "owner": ticket.owner,
+        "cover": ticket.owner is not None and ticket.owner in covering,
         "tier": ticket.tier,
         "tier_name": tier_name(tiers, ticket.tier),
         "org": ticket.org,

@@ -142,6 +142,7 @@ class DumpImporter:
     def _policy_version(self, where: str, record: dict[str, Any]) -> None:
         values = load_row(record, POLICY_FIELDS, where)
         _check_policy_source(values, where)
+        _check_applies_by(values, where)
         number = values["version"]
         existing = self.session.get(PolicyVersion, number)
         if existing is None:
@@ -260,6 +261,17 @@ class DumpImporter:
         keys = [row["key"] for row in rows]
         taken = set(self.session.exec(select(AutomationMark.key).where(col(AutomationMark.key).in_(keys))))
         return [row for row in rows if row["key"] not in taken]
+
+
+def _check_applies_by(values: dict[str, Any], where: str) -> None:
+    """A version keeps how it applies (``logged`` or ``received``); a dump written before schema 6 has no
+    ``applies_by`` and gets what migration 6 derives for a stored version (docs/policy.md)."""
+    from supportcli.store.policies import APPLIES_BY, BY_LOGGED, BY_RECEIVED
+
+    if values["applies_by"] is None:
+        values["applies_by"] = BY_LOGGED if values["effective_at"] == values["set_at"] else BY_RECEIVED
+    elif values["applies_by"] not in APPLIES_BY:
+        raise InvalidInput(f"{where}: applies_by: must be one of {', '.join(APPLIES_BY)}")
 
 
 def _check_policy_source(values: dict[str, Any], where: str) -> None:

@@ -35,6 +35,7 @@ POLICY_FIELDS: dict[str, tuple[str, Any]] = {
     "version": ("int", REQUIRED),
     "name": ("str", REQUIRED),
     "effective_at": ("at", REQUIRED),
+    "applies_by": ("str?", None),  # missing from dumps of schema 5 and before: derived as migration 6 does
     "set_at": ("at", REQUIRED),
     "set_by": ("str", REQUIRED),
     "note": ("str", ""),

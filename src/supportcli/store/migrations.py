@@ -76,12 +76,26 @@ def _full_text_search(connection: Connection) -> None:
     search.rebuild(connection)
 
 
+def _policy_applies_by(connection: Connection) -> None:
+    """Version 6: each policy version says whether it applies to tickets by their logging or their received
+    time (``store.policies.version_for_ticket``; docs/policy.md, "Versions and --effective").
+
+    Until now a version set without ``--effective`` stored the moment it was set as its effective time, so
+    a version whose effective time equals its set time was set that way and applies by logging time; any
+    other (a scheduled or back-dated ``--effective``, and the built-in version effective from 1970) applies
+    by received time, as every version did before. Tickets keep the version they recorded.
+    """
+    connection.execute(text("ALTER TABLE policy_versions ADD COLUMN applies_by VARCHAR DEFAULT 'received' NOT NULL"))
+    connection.execute(text("UPDATE policy_versions SET applies_by = 'logged' WHERE effective_at = set_at"))
+
+
 # Append new steps here, numbered from 2; never edit one that has been released.
 MIGRATIONS: list[Migration] = [
     Migration(2, "mail gateway: ticket watchers, notices by Message-ID", _mail_gateway),
     Migration(3, "events by kind and time, for report", _events_by_kind),
     Migration(4, "tickets name their next pending target", _next_target),
     Migration(5, "full-text search index", _full_text_search),
+    Migration(6, "policy versions apply by logging or by received time", _policy_applies_by),
 ]
 
 

@@ -45,6 +45,9 @@ class PolicyVersion(SQLModel, table=True):
     name: str
     source: str
     effective_at: datetime = Field(sa_column=instant_column(index=True))
+    # "logged": applies to tickets logged from effective_at on; "received": to tickets received from then on
+    # (store.policies decides with it; docs/policy.md).
+    applies_by: str = "received"
     set_at: datetime = Field(sa_column=instant_column())
     set_by: str
     note: str = ""

@@ -1,16 +1,30 @@
-"""Policy versions in the store: every version kept, the one in effect chosen by date."""
+"""Policy versions in the store: every version kept; which one a ticket takes is decided here (docs/policy.md,
+"Versions and --effective").
+
+A version applies either to the tickets **logged** from its effective time on (set without ``--effective``:
+the moment it was set), or to the tickets **received** from it on (set with ``--effective WHEN``). Of the
+versions that apply to a ticket, the one that took effect last wins.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from supportcli.core.calendar import WorkingCalendar, calendar_for
 from supportcli.core.policy import Policy, load_policy
 from supportcli.errors import NotFound
 from supportcli.store.models import PolicyVersion
+
+# ``PolicyVersion.applies_by``: which of a ticket's instants is compared with the version's effective time.
+BY_LOGGED = "logged"
+"""Set without ``--effective``: every ticket logged from then on, whatever its received time."""
+BY_RECEIVED = "received"
+"""Set with ``--effective WHEN``: the tickets received from WHEN on (customers can be told in advance)."""
+APPLIES_BY = (BY_LOGGED, BY_RECEIVED)
 
 
 @lru_cache(maxsize=32)
@@ -55,19 +69,51 @@ class PolicyBook:
         return self.get(version)[1]
 
 
-def version_in_effect(session: Session, at: datetime) -> PolicyVersion:
-    """The version that applies to something received at ``at`` (docs/policy.md, ``--effective``)."""
+def version_for_ticket(session: Session, received_at: datetime, logged_at: datetime) -> PolicyVersion:
+    """The version a ticket received at ``received_at`` and logged at ``logged_at`` takes: the one place that
+    decides (``log``, ``import``, ``calendar due`` and everything about "now" ask here; docs/policy.md).
+
+    A version applies when its effective time is at or before the ticket's logging time (``logged`` versions)
+    or its received time (``received`` versions); of those, the latest effective time wins, then the higher
+    version number. A ticket older than every version that could apply takes the earliest version.
+    """
+    applies = or_(
+        and_(col(PolicyVersion.applies_by) == BY_LOGGED, col(PolicyVersion.effective_at) <= logged_at),
+        and_(col(PolicyVersion.applies_by) != BY_LOGGED, col(PolicyVersion.effective_at) <= received_at),
+    )
     statement = (
         select(PolicyVersion)
-        .where(PolicyVersion.effective_at <= at)
+        .where(applies)
         .order_by(col(PolicyVersion.effective_at).desc(), col(PolicyVersion.version).desc())
         .limit(1)
     )
     row = session.exec(statement).first()
     if row is None:
-        # Only when every version takes effect in the future: the earliest one serves.
         row = session.exec(select(PolicyVersion).order_by(col(PolicyVersion.version)).limit(1)).one()
     return row
+
+
+def version_in_effect(session: Session, at: datetime) -> PolicyVersion:
+    """The version in effect at ``at`` for a ticket received and logged then (``policy show``, ``purge``, the
+    cron run's sender, ``policy history``'s "in effect")."""
+    return version_for_ticket(session, at, at)
+
+
+def overshadowed_by(session: Session, row: PolicyVersion) -> PolicyVersion | None:
+    """A version that leaves ``row`` no ticket to apply to, or None: one that applies to every ticket logged
+    from an effective time after ``row``'s (so it took effect later for every ticket ``row`` could take).
+    ``policy set --effective`` with a time before such a version says so."""
+    statement = (
+        select(PolicyVersion)
+        .where(
+            col(PolicyVersion.applies_by) == BY_LOGGED,
+            col(PolicyVersion.effective_at) > row.effective_at,
+            col(PolicyVersion.version) != row.version,
+        )
+        .order_by(col(PolicyVersion.effective_at).desc())
+        .limit(1)
+    )
+    return session.exec(statement).first()
 
 
 def newest_version(session: Session) -> PolicyVersion:
@@ -86,11 +132,25 @@ def all_versions(session: Session) -> list[PolicyVersion]:
 
 
 def add_version(
-    session: Session, policy: Policy, source: str, effective_at: datetime, set_at: datetime, set_by: str, note: str
+    session: Session,
+    policy: Policy,
+    source: str,
+    effective_at: datetime | None,
+    set_at: datetime,
+    set_by: str,
+    note: str,
 ) -> PolicyVersion:
-    """Record a new version (call inside a write transaction)."""
+    """Record a new version (call inside a write transaction): without an effective time it applies to every
+    ticket logged from ``set_at`` on; with one, to the tickets received from then on."""
+    applies_by = BY_LOGGED if effective_at is None else BY_RECEIVED
     row = PolicyVersion(
-        name=policy.name, source=source, effective_at=effective_at, set_at=set_at, set_by=set_by, note=note
+        name=policy.name,
+        source=source,
+        effective_at=set_at if effective_at is None else effective_at,
+        applies_by=applies_by,
+        set_at=set_at,
+        set_by=set_by,
+        note=note,
     )
     session.add(row)
     session.flush()

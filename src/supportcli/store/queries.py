@@ -48,6 +48,9 @@ class TicketFilter:
     until: datetime | None = None
     sort: str = "id"
     unassigned: bool = False
+    # ``--mine``: the owners whose tickets the acting user handles (``store.staff.handled_by``); a ticket of
+    # any of them is listed beside those of ``owners``.
+    handled: Sequence[str] = ()
 
 
 def ticket_statement(wanted: TicketFilter) -> SelectOfScalar[Ticket]:
@@ -64,8 +67,8 @@ def ticket_statement(wanted: TicketFilter) -> SelectOfScalar[Ticket]:
     ):
         if values:
             statement = statement.where(col(column).in_(list(values)))
-    if wanted.owners or wanted.unassigned:
-        owner_clause: ColumnElement[bool] = col(Ticket.owner).in_(list(wanted.owners))
+    if wanted.owners or wanted.unassigned or wanted.handled:
+        owner_clause: ColumnElement[bool] = col(Ticket.owner).in_([*wanted.owners, *wanted.handled])
         if wanted.unassigned:
             owner_clause = owner_clause | col(Ticket.owner).is_(None)
         statement = statement.where(owner_clause)

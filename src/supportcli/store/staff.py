@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from difflib import get_close_matches
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -17,6 +18,9 @@ from supportcli.store.models import Staff
 
 # A chain of covers longer than this is a mistake in the rota, not a plan; stop and use who we reached.
 MAX_COVER_STEPS = 5
+
+# A refused name lists the whole directory when nothing is near and it has at most this many people.
+LISTED_NAMES = 10
 
 # Loose on purpose: the mail server is the judge of an address; this only catches typos like a missing @.
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
@@ -31,12 +35,49 @@ def _find(session: Session, name: str) -> Staff | None:
     return session.exec(select(Staff).where(Staff.name == name)).first()
 
 
+def _unknown(session: Session, name: str, role: str = "") -> str:
+    """What is wrong with a name the directory lacks, with the nearest names for a typo ("did you mean priya?")
+    or, in a small directory with nothing near, everyone's."""
+    names = sorted(session.exec(select(Staff.name)))
+    near = get_close_matches(name, names, n=3)
+    if near:
+        hint = f" (did you mean {' or '.join(near)}?)"
+    else:
+        hint = f" (staff: {', '.join(names)})" if 0 < len(names) <= LISTED_NAMES else ""
+    return (f"{role} {name!r} is not a staff member" if role else f"no staff member {name}") + hint
+
+
 def get_staff(session: Session, name: str) -> Staff:
-    """A staff member by name, or NotFound (exit 3)."""
+    """A staff member by name, or NotFound (exit 3) naming the nearest names."""
     member = _find(session, name)
     if member is None:
-        raise NotFound(f"no staff member {name}")
+        raise NotFound(_unknown(session, name))
     return member
+
+
+def unknown_staff_name(session: Session, name: str, role: str = "owner") -> str | None:
+    """Why ``name`` cannot be written as an owner or a cover, or None when it can: any name while the
+    directory is empty (a team that keeps no directory types free-form names), else only a staff member's.
+
+    ``policy check`` warns with it; ``check_staff_name`` refuses with it.
+    """
+    if _find(session, name) is not None or session.exec(select(Staff.id).limit(1)).first() is None:
+        return None
+    return _unknown(session, name, role)
+
+
+def check_staff_name(session: Session, name: str, role: str = "owner") -> str:
+    """Refuse (NotFound, exit 3) a name written as an owner or a cover (``log --owner``, ``assign``, ``staff
+    away --cover``, a policy rule's ``owner``) that is not in a non-empty directory; return the name.
+
+    The one place that decides (docs/tickets.md, "Owners and cover"). The acting user (``--as``, the login
+    name) is never checked, so cron runs and ``mail-in`` work under any system account, and neither are the
+    names list filters look for.
+    """
+    problem = unknown_staff_name(session, name, role)
+    if problem is not None:
+        raise NotFound(problem)
+    return name
 
 
 def email_of(session: Session, name: str) -> str | None:
@@ -80,7 +121,7 @@ def set_away(session: Session, name: str, until: datetime, cover: str, now: date
     member = get_staff(session, name)
     if cover == member.name:
         raise InvalidInput(f"{name} cannot cover for themselves; name a colleague with --cover")
-    get_staff(session, cover)
+    check_staff_name(session, cover, "cover")
     if until <= now:
         raise InvalidInput("--until must be in the future")
     member.away_until, member.cover = until, cover
@@ -114,3 +155,17 @@ def responsible_for(session: Session, owner: str | None, now: datetime) -> str |
         current = member.cover
         seen.add(current)
     return current
+
+
+def covered_by(session: Session, name: str, now: datetime) -> list[str]:
+    """The absent colleagues whose tickets ``name`` handles at ``now`` as their cover (directly, or further
+    along a chain of covers, as ``responsible_for`` follows it), by name: what ``--mine`` adds to one's own."""
+    away = session.exec(
+        select(Staff.name).where(col(Staff.away_until) > now, col(Staff.cover).is_not(None)).order_by(col(Staff.name))
+    )
+    return [owner for owner in away if owner != name and responsible_for(session, owner, now) == name]
+
+
+def handled_by(session: Session, name: str, now: datetime) -> list[str]:
+    """The owners whose tickets ``name`` handles at ``now``: their own, then those they cover (``--mine``)."""
+    return [name, *covered_by(session, name, now)]

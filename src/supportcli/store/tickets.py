@@ -90,7 +90,7 @@ def log_ticket(session: Session, new: NewTicket, actor: Actor, default_owner: st
     received_at = new.received_at or actor.at
     if received_at > actor.at:
         raise InvalidInput("--received is in the future")
-    version_row = policies.version_in_effect(session, received_at)
+    version_row = policies.version_for_ticket(session, received_at, actor.at)
     policy = policies.parsed(version_row)
     calendar = calendar_for(policy.calendar, actor.at.year)
     rule = policy.rule_for(new.kind, new.channel, new.priority, new.org)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -47,6 +48,7 @@ def overdue_records(
             versions[version] = (policy.tiers, CountdownClock(calendar, now))
         tiers, clock = versions[version]
         calendar = clock.calendar
+        left = clock.remaining_minutes(math.floor(due_at.timestamp()))
         records.append(
             {
                 "id": ticket_id,
@@ -56,7 +58,7 @@ def overdue_records(
                 "tier_name": tier_name(tiers, tier),
                 "target": target,
                 "due_at": due_at.astimezone(calendar.zone),
-                "overdue_working_minutes": -clock.remaining_minutes(calendar.to_epoch(due_at)),
+                "overdue_working_minutes": None if left is None else -left,
                 "day_length": calendar.day_length_seconds,
             }
         )
@@ -105,7 +107,7 @@ def overdue(
 
       supportcli overdue --notify --dry-run
     """
-    from supportcli.core.tickets import format_working_time
+    from supportcli.core.countdown import countdown_text
 
     obj: AppContext = ctx.obj
     if target:
@@ -129,7 +131,7 @@ def overdue(
         obj.output.records(fmt, ({key: record[key] for key in fields} for record in records))
     else:
         for record in records:
-            record["overdue"] = format_working_time(record["overdue_working_minutes"] * 60, record["day_length"])
+            record["overdue"] = countdown_text(record["overdue_working_minutes"], record["day_length"])
         columns = [  # on a narrow terminal the tier goes first, then the due time
             Column("ID", "id", justify="right", human=lambda v: f"#{v}"),
             Column("Subject", "subject", wrap=True, min_width=SUBJECT_MIN_WIDTH),

@@ -99,7 +99,7 @@ def set_policy(
 
       supportcli policy set team.toml --effective 2027-01-01   # customers told 30 days ahead
     """
-    from supportcli.core.timeparse import parse_when
+    from supportcli.core.timeparse import Looking, parse_when
 
     obj: AppContext = ctx.obj
     source, name = read_policy_file(file)
@@ -108,7 +108,7 @@ def set_policy(
         from supportcli.core.policy import load_policy
 
         calendar = obj.calendar(load_policy(source, name))
-        effective_at = parse_when(effective, obj.now().astimezone(calendar.zone), calendar)
+        effective_at = parse_when(effective, obj.now().astimezone(calendar.zone), calendar, Looking.BACK)
     set_policy_source(obj, source, name, note, effective_at)
 
 

@@ -12,6 +12,7 @@ from supportcli.cli.context import AppContext
 from supportcli.cli.customer_mail_out import NoMail, customer_mailer, send_customer_mail
 from supportcli.cli.output_options import json_flag, quiet_flag
 from supportcli.core.tickets import CHANNELS, KINDS, PRIORITIES, check_choice, check_rating
+from supportcli.core.timeparse import Looking
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -76,7 +77,7 @@ def log(
         category=category,
         tags=tags,
         owner=owner,
-        received_at=parse_time(obj, received) if received else None,
+        received_at=parse_time(obj, received, Looking.BACK) if received else None,
     )
     actor = acting(obj, None)
     default_owner = obj.config.get("default_owner") if isinstance(obj.config.get("default_owner"), str) else None
@@ -150,7 +151,7 @@ def update(
 
     obj: AppContext = ctx.obj
     actor = acting(obj, at)
-    next_at = parse_time(obj, next_update) if next_update else None
+    next_at = parse_time(obj, next_update, Looking.AHEAD) if next_update else None
     mailer = customer_mailer(obj, no_mail or internal)
 
     def work(session: Session) -> Ticket:
@@ -258,7 +259,7 @@ def extend(
 
     obj: AppContext = ctx.obj
     actor = acting(obj, None)
-    until_at = parse_time(obj, until)
+    until_at = parse_time(obj, until, Looking.AHEAD)
     confirm(obj, write(obj, lambda s: extend_ticket(s, ticket_id, actor, until_at, reason)), "extended")
 
 

@@ -166,7 +166,7 @@ def _cron_run(obj: AppContext, dry_run: bool) -> None:
             waiting = pending_count(session)
             summary = run_automation(session, now, channels)
             session.rollback()
-        _print_summary(obj, messages.dry_run_summary(summary, waiting), [])
+        _print_summary(obj, messages.dry_run_summary(summary, waiting), messages.skipped_tickets(summary))
         return
     summary = store.run_write(lambda session: run_automation(session, now, channels))
     from supportcli.notify.delivery import deliver
@@ -175,12 +175,14 @@ def _cron_run(obj: AppContext, dry_run: bool) -> None:
     with store.read() as session:
         waiting = pending_count(session)
     _print_summary(
-        obj, messages.run_summary(summary, report, waiting, smtp is not None), messages.delivery_failures(report)
+        obj,
+        messages.run_summary(summary, report, waiting, smtp is not None),
+        messages.skipped_tickets(summary) + messages.delivery_failures(report),
     )
 
 
 def _print_summary(obj: AppContext, lines: list[str], failures: list[str]) -> None:
-    """The summary on stdout, for cron to mail; each notice that failed, on stderr."""
+    """The summary on stdout, for cron to mail; each ticket skipped and each notice that failed, on stderr."""
     for line in lines:
         obj.output.line(line)
     for failure in failures:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -13,6 +13,14 @@ from supportcli.cli.context import AppContext
 from supportcli.cli.output_options import JsonOption, Listing, output_options
 from supportcli.errors import InvalidInput, NotFound
 from supportcli.render.output import Column, human_time
+
+if TYPE_CHECKING:
+    from supportcli.core.policy import Policy
+
+AllowEmpty = Annotated[
+    bool,
+    typer.Option("--allow-empty", help="Accept a policy that sets no targets at all (docs/policy.md)."),
+]
 
 app = typer.Typer(
     help="Show, check and set the team's policy (calendar, targets, automation).",
@@ -65,15 +73,20 @@ def policy_summary(policy: Any) -> list[str]:
 def check(
     ctx: typer.Context,
     file: Annotated[str, typer.Argument(metavar="FILE", help="Policy TOML file, or - for stdin.")],
+    allow_empty: AllowEmpty = False,
 ) -> None:
     """Validate a policy file without changing anything; every problem is listed.
 
+    A policy with no targets at all is refused, as `policy set` refuses it, unless --allow-empty.
+
     Example: supportcli policy check examples/policies/004_customer_support.toml
     """
-    from supportcli.core.policy import policy_warnings
+    from supportcli.core.policy import policy_warnings, refuse_empty
 
     obj: AppContext = ctx.obj
     _, policy = _load(file)
+    if not allow_empty:
+        refuse_empty(policy, file)
     obj.output.message(f"{file}: ok")
     for line in policy_summary(policy):
         obj.output.line(line)
@@ -90,8 +103,11 @@ def set_policy(
         typer.Option("--effective", metavar="WHEN", help="Apply to tickets received from then on (default: now)."),
     ] = None,
     note: Annotated[str, typer.Option("--note", "-m", help="Why the policy changed, kept in the history.")] = "",
+    allow_empty: AllowEmpty = False,
 ) -> None:
     """Store a new policy version; the previous versions are kept.
+
+    A policy with no targets at all (an empty file, say) is refused unless --allow-empty.
 
     Examples:
 
@@ -109,17 +125,32 @@ def set_policy(
 
         calendar = obj.calendar(load_policy(source, name))
         effective_at = parse_when(effective, obj.now().astimezone(calendar.zone), calendar, Looking.BACK)
-    set_policy_source(obj, source, name, note, effective_at)
+    set_policy_source(obj, source, name, note, effective_at, allow_empty)
+
+
+def checked_policy(source: str, source_name: str, allow_empty: bool = False) -> Policy:
+    """A policy text parsed and validated as ``policy set`` and ``init --policy`` require, before anything is
+    stored: every problem listed, and no policy without targets unless ``allow_empty``."""
+    from supportcli.core.policy import load_policy, refuse_empty
+
+    policy = load_policy(source, source_name)
+    if not allow_empty:
+        refuse_empty(policy, source_name)
+    return policy
 
 
 def set_policy_source(
-    obj: AppContext, source: str, source_name: str, note: str, effective_at: datetime | None = None
+    obj: AppContext,
+    source: str,
+    source_name: str,
+    note: str,
+    effective_at: datetime | None = None,
+    allow_empty: bool = False,
 ) -> None:
     """Validate a policy text and store it as a new version (shared by ``policy set`` and ``init``)."""
-    from supportcli.core.policy import load_policy
     from supportcli.store.policies import add_version
 
-    policy = load_policy(source, source_name)
+    policy = checked_policy(source, source_name, allow_empty)
     now = obj.now()
     effective_at = effective_at or now
     row = obj.store().run_write(

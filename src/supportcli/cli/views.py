@@ -34,6 +34,9 @@ def init(
         str | None,
         typer.Option("--subdivision", metavar="CODE", help="Region for holidays, e.g. ENG, SCT, WLS, NIR."),
     ] = None,
+    allow_empty: Annotated[
+        bool, typer.Option("--allow-empty", help="Accept a --policy that sets no targets at all (docs/policy.md).")
+    ] = False,
 ) -> None:
     """Create the store (optional: any command creates it on first use).
 
@@ -48,17 +51,20 @@ def init(
 
       supportcli --db team.db init --policy examples/policies/004_cfh_docmail.toml
     """
-    from supportcli.cli.policy_cmd import set_policy, set_policy_source
+    from supportcli.cli.policy_cmd import checked_policy, read_policy_file, set_policy_source
 
     obj: AppContext = ctx.obj
     if policy_file and (country or subdivision):
         from supportcli.errors import InvalidInput
 
         raise InvalidInput("give either --policy or --country/--subdivision, not both")
+    if policy_file:  # checked before the store is made: a refused policy leaves nothing behind
+        source, name = read_policy_file(policy_file)
+        checked_policy(source, name, allow_empty)
     store = obj.store()
     obj.output.message(f"store ready: {store.location.display}")
     if policy_file:
-        set_policy(ctx, policy_file, None, "set by init")
+        set_policy_source(obj, source, name, "set by init", allow_empty=allow_empty)
     elif country or subdivision:
         from supportcli.core.policy import default_policy_with_region
 

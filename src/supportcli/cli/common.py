@@ -47,7 +47,7 @@ def parse_time(obj: AppContext, text: str, looking: Looking) -> datetime:
     calendar = obj.calendar(obj.newest_policy())
     when = read_when(text, obj.now().astimezone(calendar.zone), calendar, looking)
     if when.note:
-        obj.output.message(f"note: {text!r}: {when.note}")
+        obj.note(f"{text!r}: {when.note}")
     return when.instant
 
 

@@ -62,7 +62,10 @@ def overdue_records(
                 "day_length": calendar.day_length_seconds,
             }
         )
-    records.sort(key=lambda r: (-r["overdue_working_minutes"], r["id"]))
+    # Worst first; a lateness that cannot be counted is of a due time before the calendar's span: the oldest.
+    records.sort(
+        key=lambda r: (r["overdue_working_minutes"] is not None, -(r["overdue_working_minutes"] or 0), r["id"])
+    )
     return records
 
 

@@ -261,7 +261,7 @@ def _parse_weekday(text: str, now: datetime, calendar: WorkingCalendar, looking:
     elif match["direction"] == "last":
         day = today - timedelta(days=days_back or 7)
     elif looking is Looking.AHEAD:
-        return _still_to_come(today + timedelta(days=-days_back % 7), match["clock"], now, calendar, timedelta(7))
+        return _still_to_come(today + timedelta(days=-days_back % 7), match["clock"], now, calendar, timedelta(days=7))
     else:
         day = today - timedelta(days=days_back)
     return _day_or_time(day, match["clock"], calendar)

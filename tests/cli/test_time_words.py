@@ -112,6 +112,14 @@ def test_every_action_refuses_a_time_before_the_latest_event(
     ok(cli(command, str(ticket), *options, "--at", "11:30", env=at(MON_1200)))  # after it: recorded
 
 
+def test_an_action_at_the_clocks_now_is_not_refused_for_a_later_event(cli: Cli) -> None:
+    """Machines sharing a store (and the cron run) may have clocks a moment apart: only a stated --at is held
+    to the history's order."""
+    ticket = log(cli, "Line dead", "--channel", "phone")
+    ok(cli("escalate", str(ticket), "--reason", "Director's client", env=at("2026-11-23T11:00:05+00:00")))
+    ok(cli("ack", str(ticket), env=at("2026-11-23T11:00:03+00:00")))
+
+
 def test_an_action_between_receipt_and_logging_is_in_order(cli: Cli) -> None:
     """Logging a letter received yesterday records when it was typed in; what happened since receipt may come
     before that (the logged event does not bound the history)."""

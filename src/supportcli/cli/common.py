@@ -55,7 +55,9 @@ def acting(obj: AppContext, at: str | None) -> Actor:
     """The acting person and the instant of the action."""
     from supportcli.store.tickets import Actor
 
-    return Actor(obj.actor, parse_time(obj, at, Looking.BACK) if at else obj.now())
+    if at:
+        return Actor(obj.actor, parse_time(obj, at, Looking.BACK), stated=True)
+    return Actor(obj.actor, obj.now())
 
 
 def write(obj: AppContext, work: Callable[[Session], T]) -> T:

@@ -32,10 +32,12 @@ from supportcli.store.models import Event, Target, Ticket, encode_list
 
 @dataclass
 class Actor:
-    """Who acts, and when the action happened."""
+    """Who acts, and when the action happened: ``stated`` when a person gave that time (``--at``), rather than
+    the clock (then clocks of machines sharing a store may differ by a little, and that is no one's mistake)."""
 
     name: str
     at: datetime
+    stated: bool = False
 
 
 def get_ticket(session: Session, ticket_id: int) -> Ticket:
@@ -183,10 +185,14 @@ def _start(session: Session, ticket_id: int, action: str, actor: Actor) -> tuple
 
 
 def _check_in_order(session: Session, ticket: Ticket, actor: Actor) -> None:
-    """History stays in order (README, "Time words"): nothing is recorded before the ticket was received or
-    before its latest event, so a back-dated ``wait`` cannot hand back working time already spent."""
+    """History stays in order (README, "Time words"): nothing is recorded before the ticket was received, nor
+    at a stated time before its latest event, so a back-dated ``wait`` cannot hand back working time already
+    spent. An action at the clock's now is never refused for an event a moment later (another machine's clock,
+    the cron run)."""
     if actor.at < ticket.received_at:
         raise InvalidInput(f"--at is before ticket #{ticket.id} was received ({ticket.received_at.isoformat()})")
+    if not actor.stated:
+        return
     latest = session.exec(
         select(Event.kind, Event.at)
         .where(Event.ticket_id == ticket.id, col(Event.kind).not_in(ENTRY_EVENTS))

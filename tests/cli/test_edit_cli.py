@@ -301,6 +301,16 @@ def test_at_and_as_say_when_and_who(cli: Cli, policy: None) -> None:
     assert (event["actor"], event["at"]) == ("priya", "2026-11-23T10:30:00+00:00")
 
 
+def test_an_edit_at_a_time_before_the_latest_event_is_refused_and_changes_nothing(cli: Cli, policy: None) -> None:
+    ticket_id = log(cli, "Printer")
+    ok(cli("ack", str(ticket_id), "--at", "2026-11-23 10:30", env=at(MON_1100)))
+    before = show(cli, ticket_id)
+    refused(
+        cli("edit", str(ticket_id), "--category", "x", "--at", "2026-11-23 10:15", env=at(MON_1100)), 2, "latest event"
+    )
+    assert show(cli, ticket_id) == before
+
+
 # -- re-planning ----------------------------------------------------------------------------------------------------------
 
 

@@ -132,9 +132,10 @@ def test_away_and_back_change_the_status(cli: Cli) -> None:
     away = cli("staff", "away", "priya", "--until", "2026-12-01", "--cover", "sam", env=MONDAY)
     assert away.exit_code == 0, away.output
     assert away.stdout == ""
-    assert away.stderr.strip() == "priya is away until Tue 2026-12-01 00:00 GMT; sam covers"
+    # A date alone looks ahead to that day's closing time (README, "Time words").
+    assert away.stderr.strip() == "priya is away until Tue 2026-12-01 17:00 GMT; sam covers"
     row = listed(cli, FRIDAY)["priya"]
-    assert (row["status"], row["away_until"], row["cover"]) == ("away", "2026-12-01T00:00:00+00:00", "sam")
+    assert (row["status"], row["away_until"], row["cover"]) == ("away", "2026-12-01T17:00:00+00:00", "sam")
     assert listed(cli, NEXT_WEEK)["priya"]["status"] == "in"
     back = cli("staff", "back", "priya", env=FRIDAY)
     assert back.exit_code == 0 and back.stderr.strip() == "priya is back"

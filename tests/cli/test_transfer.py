@@ -351,7 +351,7 @@ def test_csv_export_flattens_targets_and_uses_list_filters(cli: Cli, full_store:
     [row] = list(csv.DictReader(io.StringIO(text, newline="")))
     assert row["subject"] == "Engineer never came"
     assert (row["acknowledge_state"], row["acknowledge_met_at"]) == ("met", "2026-11-23T11:00:00+00:00")
-    assert row["update_due_at"] == "2026-11-26T00:00:00+00:00"  # the time agreed with the customer
+    assert row["update_due_at"] == "2026-11-26T17:00:00+00:00"  # the day agreed with the customer: its closing time
     assert (row["tier"], row["tier_name"]) == ("1", "Customer Success Manager")
 
 

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from supportcli.core.calendar import CalendarSpec, WorkingCalendar, calendar_for
-from supportcli.core.timeparse import parse_when
+from supportcli.core.timeparse import Looking, parse_clock_setting, parse_when, read_when
 from supportcli.errors import InvalidInput
 
 LONDON = ZoneInfo("Europe/London")
@@ -276,7 +276,8 @@ offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(lambda minutes:
 
 
 @given(
-    moment=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2060, 12, 31)),
+    # Within the calendar's span (2016 to 2036 around 2026), a day in from each end for any offset.
+    moment=st.datetimes(min_value=datetime(2016, 1, 2), max_value=datetime(2036, 12, 30)),
     zone=st.none() | offsets,
 )
 def test_isoformat_parses_back_to_the_same_instant(moment: datetime, zone: timezone | None) -> None:
@@ -285,3 +286,78 @@ def test_isoformat_parses_back_to_the_same_instant(moment: datetime, zone: timez
     result = parse_when(written.isoformat(), TUESDAY_NOW, CALENDAR)
     assert result.tzinfo == LONDON
     assert result.timestamp() == expected.timestamp()
+
+
+# The calendar's span: an instant no countdown could use is refused where it is typed.
+
+
+@pytest.mark.parametrize("text", ["2062-06-01", "2062-06-01 12:00", "2015-12-31T23:59:59+00:00", "+9000d"])
+@pytest.mark.parametrize("looking", list(Looking))
+def test_an_instant_outside_the_calendars_span_is_refused_naming_the_span(text: str, looking: Looking) -> None:
+    with pytest.raises(InvalidInput, match="outside the working calendar's span 2016-01-01 to 2036-12-31"):
+        parse_when(text, TUESDAY_NOW, CALENDAR, looking)
+
+
+def test_the_first_and_last_instants_of_the_span_are_accepted() -> None:
+    assert parse_when("2016-01-01T00:00", TUESDAY_NOW, CALENDAR) == london(2016, 1, 1, 0, 0)
+    assert parse_when("2036-12-31T23:59:59", TUESDAY_NOW, CALENDAR) == london(2036, 12, 31, 23, 59, 59)
+
+
+@pytest.mark.parametrize("text", ["9999-12-31T23:00:00+00:00", "1969-12-31T23:00:00+00:00", "0001-01-01"])
+def test_a_clock_setting_the_calendar_cannot_be_built_around_is_refused(text: str) -> None:
+    with pytest.raises(InvalidInput, match=r"SUPPORTCLI_NOW .* the year must be 1970 to 9988"):
+        parse_clock_setting(text)
+
+
+def test_a_clock_setting_is_an_iso_instant_perhaps_naive() -> None:
+    assert parse_clock_setting("2026-11-23T10:00Z") == datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    assert parse_clock_setting("2026-11-23T10:00").tzinfo is None
+
+
+# Looking ahead (--until, --next, staff away --until): the next one to come; a date alone is its closing time.
+# Now is Tue 2026-11-24 11:20.
+
+
+def ahead(text: str, now: datetime = TUESDAY_NOW) -> datetime:
+    return parse_when(text, now, CALENDAR, Looking.AHEAD)
+
+
+@pytest.mark.parametrize(
+    ("text", "back", "forward"),
+    [
+        ("fri 12:00", london(2026, 11, 20, 12, 0), london(2026, 11, 27, 12, 0)),
+        ("mon 09:30", london(2026, 11, 23, 9, 30), london(2026, 11, 30, 9, 30)),
+        ("tue 14:00", london(2026, 11, 24, 14, 0), london(2026, 11, 24, 14, 0)),  # later today
+        ("tue 10:00", london(2026, 11, 24, 10, 0), london(2026, 12, 1, 10, 0)),  # passed today: next week
+        ("fri", london(2026, 11, 20, 0, 0), london(2026, 11, 27, 17, 0)),  # a day alone: its closing time
+        ("tue", london(2026, 11, 24, 0, 0), london(2026, 11, 24, 17, 0)),  # still open today
+        ("10:00", london(2026, 11, 24, 10, 0), london(2026, 11, 25, 10, 0)),  # passed today: tomorrow
+        ("15:00", london(2026, 11, 24, 15, 0), london(2026, 11, 24, 15, 0)),
+        ("tomorrow", london(2026, 11, 25, 0, 0), london(2026, 11, 25, 17, 0)),
+        ("2026-12-18", london(2026, 12, 18, 0, 0), london(2026, 12, 18, 17, 0)),
+        ("next fri", london(2026, 11, 27, 0, 0), london(2026, 11, 27, 17, 0)),
+        ("2026-12-18 12:00", london(2026, 12, 18, 12, 0), london(2026, 12, 18, 12, 0)),  # a time: as typed
+        ("+3wd", london(2026, 11, 27, 17, 0), london(2026, 11, 27, 17, 0)),
+    ],
+)
+def test_each_direction_reads_the_same_words_its_own_way(text: str, back: datetime, forward: datetime) -> None:
+    assert parse_when(text, TUESDAY_NOW, CALENDAR, Looking.BACK) == back
+    assert ahead(text) == forward
+
+
+def test_a_day_alone_ahead_after_closing_today_is_next_week() -> None:
+    evening = london(2026, 11, 24, 18, 0)
+    assert ahead("tue", evening) == london(2026, 12, 1, 17, 0)
+
+
+def test_a_closed_day_ahead_is_the_end_of_that_day_with_a_note() -> None:
+    when = read_when("2026-12-25", TUESDAY_NOW, CALENDAR, Looking.AHEAD)
+    assert when.instant == london(2026, 12, 26, 0, 0)
+    assert when.note is not None and "Christmas Day" in when.note and "end of that day" in when.note
+    saturday = read_when("sat", TUESDAY_NOW, CALENDAR, Looking.AHEAD)
+    assert saturday.instant == london(2026, 11, 29, 0, 0)
+    assert saturday.note is not None and "weekend" in saturday.note
+
+
+def test_looking_back_makes_no_note() -> None:
+    assert read_when("2026-12-25", TUESDAY_NOW, CALENDAR, Looking.BACK).note is None

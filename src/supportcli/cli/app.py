@@ -36,7 +36,10 @@ class SupportcliGroup(LazyGroup):
         from supportcli.cli.context import AppContext  # here, not at the top: `--help` never needs it
 
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            if isinstance(ctx.obj, AppContext):
+                ctx.obj.say_notes()
+            return result
         except SupportcliError as exc:
             _debug_traceback(ctx)
             for line in _error_lines(exc):

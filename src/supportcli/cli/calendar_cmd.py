@@ -41,9 +41,9 @@ def _calendar_for(obj: AppContext, policy_file: str | None) -> WorkingCalendar:
 
 
 def _parse_date(text: str, calendar: WorkingCalendar, obj: AppContext) -> date:
-    from supportcli.core.timeparse import parse_when
+    from supportcli.core.timeparse import Looking, parse_when
 
-    return parse_when(text, obj.now().astimezone(calendar.zone), calendar).date()
+    return parse_when(text, obj.now().astimezone(calendar.zone), calendar, Looking.BACK).date()
 
 
 @app.callback()
@@ -118,13 +118,13 @@ def due(
       supportcli calendar due "fri 16:00" 4wh --json
     """
     from supportcli.core.durations import parse_duration
-    from supportcli.core.timeparse import parse_when
+    from supportcli.core.timeparse import Looking, parse_when
 
     obj: AppContext = ctx.obj
     duration = parse_duration(target)
     chosen = _policy_from_file(policy_file) if policy_file else None
     cal = obj.calendar(chosen or obj.newest_policy())
-    start = parse_when(when, obj.now().astimezone(cal.zone), cal)
+    start = parse_when(when, obj.now().astimezone(cal.zone), cal, Looking.BACK)
     # Without --policy, the version in effect when the clock starts decides, as for a ticket.
     policy = chosen or obj.policy_at(start)[1]
     cal = obj.calendar(policy)

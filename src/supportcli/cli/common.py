@@ -16,6 +16,7 @@ import typer
 
 from supportcli.cli import complete
 from supportcli.cli.context import AppContext
+from supportcli.core.timeparse import Looking
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -37,19 +38,26 @@ At = Annotated[
 ]
 
 
-def parse_time(obj: AppContext, text: str) -> datetime:
-    """A time option in the current policy's calendar (naive = its timezone)."""
-    from supportcli.core.timeparse import parse_when
+def parse_time(obj: AppContext, text: str, looking: Looking) -> datetime:
+    """A time option in the current policy's calendar (naive = its timezone), read the way the option looks:
+    back for what happened, ahead for what is planned (README, "Time words"). Every time option comes here, so
+    each declares its direction once, and a time outside the calendar's span is refused where it is typed."""
+    from supportcli.core.timeparse import read_when
 
     calendar = obj.calendar(obj.newest_policy())
-    return parse_when(text, obj.now().astimezone(calendar.zone), calendar)
+    when = read_when(text, obj.now().astimezone(calendar.zone), calendar, looking)
+    if when.note:
+        obj.note(f"{text!r}: {when.note}")
+    return when.instant
 
 
 def acting(obj: AppContext, at: str | None) -> Actor:
     """The acting person and the instant of the action."""
     from supportcli.store.tickets import Actor
 
-    return Actor(obj.actor, parse_time(obj, at) if at else obj.now())
+    if at:
+        return Actor(obj.actor, parse_time(obj, at, Looking.BACK), stated=True)
+    return Actor(obj.actor, obj.now())
 
 
 def write(obj: AppContext, work: Callable[[Session], T]) -> T:

@@ -36,6 +36,18 @@ class AppContext:
     _store: Store | None = None
     _config: dict[str, Any] | None = None
     _now: datetime | None = None
+    _notes: list[str] = field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        """A note for the user on how their input was read, said on stderr once the command has succeeded (a
+        refused command says only its one error line, README "Exit codes")."""
+        self._notes.append(text)
+
+    def say_notes(self) -> None:
+        """Say the notes of a command that succeeded."""
+        for text in self._notes:
+            self.output.message(f"note: {text}")
+        self._notes.clear()
 
     def __post_init__(self) -> None:
         environment = self.environment

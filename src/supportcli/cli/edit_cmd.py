@@ -12,6 +12,7 @@ from supportcli.cli.common import MAX_ID, At, acting, parse_time, write
 from supportcli.cli.context import AppContext
 from supportcli.cli.output_options import json_flag
 from supportcli.core.tickets import CHANNELS, KINDS, PRIORITIES
+from supportcli.core.timeparse import Looking
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -175,7 +176,7 @@ def _received(obj: AppContext, text: str) -> datetime:
     """A new received time: like ``log --received``, never in the future."""
     from supportcli.errors import InvalidInput
 
-    when = parse_time(obj, text)
+    when = parse_time(obj, text, Looking.BACK)
     if when > obj.now():
         raise InvalidInput("--received is in the future")
     return when

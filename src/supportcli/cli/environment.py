@@ -19,8 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from supportcli.errors import InvalidInput
-
 Clock = Callable[[], datetime]
 
 DEFAULT_COLUMNS = 80
@@ -115,12 +113,9 @@ class Environment:
         text = self.variables.get("SUPPORTCLI_NOW", "").strip()
         if not text:
             return datetime.now(UTC)
-        try:
-            return datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise InvalidInput(
-                f"bad SUPPORTCLI_NOW {text!r}: use an ISO 8601 instant like 2026-11-23T10:00+00:00"
-            ) from exc
+        from supportcli.core.timeparse import parse_clock_setting  # the one place times are read
+
+        return parse_clock_setting(text)
 
     @contextmanager
     def as_standard_streams(self) -> Iterator[None]:

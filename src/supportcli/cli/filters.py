@@ -20,6 +20,7 @@ from supportcli.cli import complete
 from supportcli.cli.common import options_in_place_of, parse_time
 from supportcli.cli.context import AppContext
 from supportcli.core.tickets import CHANNELS, KINDS, OPEN_STATUSES, PRIORITIES, STATUSES, check_choice
+from supportcli.core.timeparse import Looking
 
 if TYPE_CHECKING:
     from supportcli.store.queries import TicketFilter
@@ -135,7 +136,7 @@ FILTERS = (
         ("--since",),
         "WHEN",
         "Received at or after.",
-        lambda obj, value: {"since": parse_time(obj, value)},
+        lambda obj, value: {"since": parse_time(obj, value, Looking.BACK)},
         repeatable=False,
     ),
     Filter(
@@ -143,7 +144,7 @@ FILTERS = (
         ("--until",),
         "WHEN",
         "Received before.",
-        lambda obj, value: {"until": parse_time(obj, value)},
+        lambda obj, value: {"until": parse_time(obj, value, Looking.BACK)},
         repeatable=False,
     ),
 )

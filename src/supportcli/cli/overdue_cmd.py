@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -47,6 +48,7 @@ def overdue_records(
             versions[version] = (policy.tiers, CountdownClock(calendar, now))
         tiers, clock = versions[version]
         calendar = clock.calendar
+        left = clock.remaining_minutes(math.floor(due_at.timestamp()))
         records.append(
             {
                 "id": ticket_id,
@@ -56,11 +58,14 @@ def overdue_records(
                 "tier_name": tier_name(tiers, tier),
                 "target": target,
                 "due_at": due_at.astimezone(calendar.zone),
-                "overdue_working_minutes": -clock.remaining_minutes(calendar.to_epoch(due_at)),
+                "overdue_working_minutes": None if left is None else -left,
                 "day_length": calendar.day_length_seconds,
             }
         )
-    records.sort(key=lambda r: (-r["overdue_working_minutes"], r["id"]))
+    # Worst first; a lateness that cannot be counted is of a due time before the calendar's span: the oldest.
+    records.sort(
+        key=lambda r: (r["overdue_working_minutes"] is not None, -(r["overdue_working_minutes"] or 0), r["id"])
+    )
     return records
 
 
@@ -105,7 +110,7 @@ def overdue(
 
       supportcli overdue --notify --dry-run
     """
-    from supportcli.core.tickets import format_working_time
+    from supportcli.core.countdown import countdown_text
 
     obj: AppContext = ctx.obj
     if target:
@@ -129,7 +134,7 @@ def overdue(
         obj.output.records(fmt, ({key: record[key] for key in fields} for record in records))
     else:
         for record in records:
-            record["overdue"] = format_working_time(record["overdue_working_minutes"] * 60, record["day_length"])
+            record["overdue"] = countdown_text(record["overdue_working_minutes"], record["day_length"])
         columns = [  # on a narrow terminal the tier goes first, then the due time
             Column("ID", "id", justify="right", human=lambda v: f"#{v}"),
             Column("Subject", "subject", wrap=True, min_width=SUBJECT_MIN_WIDTH),
@@ -164,7 +169,7 @@ def _cron_run(obj: AppContext, dry_run: bool) -> None:
             waiting = pending_count(session)
             summary = run_automation(session, now, channels)
             session.rollback()
-        _print_summary(obj, messages.dry_run_summary(summary, waiting), [])
+        _print_summary(obj, messages.dry_run_summary(summary, waiting), messages.skipped_tickets(summary))
         return
     summary = store.run_write(lambda session: run_automation(session, now, channels))
     from supportcli.notify.delivery import deliver
@@ -173,12 +178,14 @@ def _cron_run(obj: AppContext, dry_run: bool) -> None:
     with store.read() as session:
         waiting = pending_count(session)
     _print_summary(
-        obj, messages.run_summary(summary, report, waiting, smtp is not None), messages.delivery_failures(report)
+        obj,
+        messages.run_summary(summary, report, waiting, smtp is not None),
+        messages.skipped_tickets(summary) + messages.delivery_failures(report),
     )
 
 
 def _print_summary(obj: AppContext, lines: list[str], failures: list[str]) -> None:
-    """The summary on stdout, for cron to mail; each notice that failed, on stderr."""
+    """The summary on stdout, for cron to mail; each ticket skipped and each notice that failed, on stderr."""
     for line in lines:
         obj.output.line(line)
     for failure in failures:

@@ -20,6 +20,11 @@ if TYPE_CHECKING:
     from supportcli.core.policy import Policy
     from supportcli.store.models import PolicyVersion
 
+AllowEmpty = Annotated[
+    bool,
+    typer.Option("--allow-empty", help="Accept a policy that sets no targets at all (docs/policy.md)."),
+]
+
 app = typer.Typer(
     help="Show, check and set the team's policy (calendar, targets, automation).",
     no_args_is_help=True,
@@ -71,15 +76,20 @@ def policy_summary(policy: Policy) -> list[str]:
 def check(
     ctx: typer.Context,
     file: Annotated[str, typer.Argument(metavar="FILE", help="Policy TOML file, or - for stdin.")],
+    allow_empty: AllowEmpty = False,
 ) -> None:
     """Validate a policy file without changing anything; every problem is listed.
 
+    A policy with no targets at all is refused, as `policy set` refuses it, unless --allow-empty.
+
     Example: supportcli policy check examples/policies/004_customer_support.toml
     """
-    from supportcli.core.policy import policy_warnings
+    from supportcli.core.policy import policy_warnings, refuse_empty
 
     obj: AppContext = ctx.obj
     _, policy = _load(file)
+    if not allow_empty:
+        refuse_empty(policy, file)
     obj.output.message(f"{file}: ok")
     for line in policy_summary(policy):
         obj.output.line(line)
@@ -114,8 +124,11 @@ def set_policy(
         ),
     ] = None,
     note: Annotated[str, typer.Option("--note", "-m", help="Why the policy changed, kept in the history.")] = "",
+    allow_empty: AllowEmpty = False,
 ) -> None:
     """Store a new policy version; the previous versions are kept.
+
+    A policy with no targets at all (an empty file, say) is refused unless --allow-empty.
 
     Examples:
 
@@ -123,7 +136,7 @@ def set_policy(
 
       supportcli policy set team.toml --effective 2027-01-01   # customers told 30 days ahead
     """
-    from supportcli.core.timeparse import parse_when
+    from supportcli.core.timeparse import Looking, parse_when
 
     obj: AppContext = ctx.obj
     source, name = read_policy_file(file)
@@ -132,12 +145,28 @@ def set_policy(
         from supportcli.core.policy import load_policy
 
         calendar = obj.calendar(load_policy(source, name))
-        effective_at = parse_when(effective, obj.now().astimezone(calendar.zone), calendar)
-    set_policy_source(obj, source, name, note, effective_at)
+        effective_at = parse_when(effective, obj.now().astimezone(calendar.zone), calendar, Looking.BACK)
+    set_policy_source(obj, source, name, note, effective_at, allow_empty)
+
+
+def checked_policy(source: str, source_name: str, allow_empty: bool = False) -> Policy:
+    """A policy text parsed and validated as ``policy set`` and ``init --policy`` require, before anything is
+    stored: every problem listed, and no policy without targets unless ``allow_empty``."""
+    from supportcli.core.policy import load_policy, refuse_empty
+
+    policy = load_policy(source, source_name)
+    if not allow_empty:
+        refuse_empty(policy, source_name)
+    return policy
 
 
 def set_policy_source(
-    obj: AppContext, source: str, source_name: str, note: str, effective_at: datetime | None = None
+    obj: AppContext,
+    source: str,
+    source_name: str,
+    note: str,
+    effective_at: datetime | None = None,
+    allow_empty: bool = False,
 ) -> None:
     """Validate a policy text and store it as a new version (shared by ``policy set`` and ``init``).
 
@@ -145,11 +174,10 @@ def set_policy_source(
     time; with it, to the tickets received from then on (docs/policy.md, "Versions and --effective"). A rule's
     ``owner`` must name a staff member once the directory has anyone in it (``store.staff.check_staff_name``).
     """
-    from supportcli.core.policy import load_policy
     from supportcli.store.policies import add_version, overshadowed_by
     from supportcli.store.staff import check_staff_name
 
-    policy = load_policy(source, source_name)
+    policy = checked_policy(source, source_name, allow_empty)
     now = obj.now()
 
     def store_version(session: Session) -> tuple[PolicyVersion, PolicyVersion | None]:

@@ -12,6 +12,7 @@ from supportcli.cli.common import parse_time
 from supportcli.cli.context import AppContext
 from supportcli.cli.output_options import format_option, json_flag, parse_format
 from supportcli.core.reporting import GROUPINGS
+from supportcli.core.timeparse import Looking
 from supportcli.errors import InvalidInput
 from supportcli.render.output import Format
 
@@ -80,8 +81,8 @@ def report(
     if since is None and until is None:
         period = last_full_month(now, calendar.zone)
     else:
-        end = parse_time(obj, until) if until else now
-        start = parse_time(obj, since) if since else month_before(end, calendar.zone)
+        end = parse_time(obj, until, Looking.BACK) if until else now
+        start = parse_time(obj, since, Looking.BACK) if since else month_before(end, calendar.zone)
         period = Period(start, end)
     weeks = week_starts(period, calendar.zone) if grouping == "week" else ()
     query = ReportQuery(period=period, now=now, orgs=tuple(org or ()), by=grouping, weeks=weeks)

@@ -12,6 +12,7 @@ from supportcli.cli.common import parse_time, write
 from supportcli.cli.context import AppContext
 from supportcli.cli.output_options import Listing, output_options
 from supportcli.core.tickets import tier_name
+from supportcli.core.timeparse import Looking
 from supportcli.render.output import Column, human_time
 
 if TYPE_CHECKING:
@@ -139,7 +140,7 @@ def away(
     from supportcli.store.staff import responsible_for, set_away
 
     obj: AppContext = ctx.obj
-    until_at = parse_time(obj, until)
+    until_at = parse_time(obj, until, Looking.AHEAD)
     now = obj.now()
 
     def work(session: Session) -> tuple[Staff, str | None]:

@@ -21,6 +21,7 @@ from supportcli.core.tickets import (
     check_rating,
     check_tags,
 )
+from supportcli.core.timeparse import Looking
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -85,7 +86,7 @@ def log(
         category=category,
         tags=tags,
         owner=owner,
-        received_at=parse_time(obj, received) if received else None,
+        received_at=parse_time(obj, received, Looking.BACK) if received else None,
     )
     actor = acting(obj, None)
     default_owner = obj.config.get("default_owner") if isinstance(obj.config.get("default_owner"), str) else None
@@ -157,7 +158,7 @@ def update(
 
     obj: AppContext = ctx.obj
     actor = acting(obj, at)
-    next_at = parse_time(obj, next_update) if next_update else None
+    next_at = parse_time(obj, next_update, Looking.AHEAD) if next_update else None
     mailer = customer_mailer(obj, no_mail or internal)
 
     def work(session: Session) -> Ticket:
@@ -272,7 +273,7 @@ def extend(
 
     obj: AppContext = ctx.obj
     actor = acting(obj, None)
-    until_at = parse_time(obj, until)
+    until_at = parse_time(obj, until, Looking.AHEAD)
     confirm(obj, write(obj, lambda s: extend_ticket(s, ticket_id, actor, until_at, reason)), "extended")
 
 

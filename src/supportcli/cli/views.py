@@ -35,6 +35,9 @@ def init(
         str | None,
         typer.Option("--subdivision", metavar="CODE", help="Region for holidays, e.g. ENG, SCT, WLS, NIR."),
     ] = None,
+    allow_empty: Annotated[
+        bool, typer.Option("--allow-empty", help="Accept a --policy that sets no targets at all (docs/policy.md).")
+    ] = False,
 ) -> None:
     """Create the store (optional: any command creates it on first use).
 
@@ -49,17 +52,21 @@ def init(
 
       supportcli --db team.db init --policy examples/policies/004_cfh_docmail.toml
     """
-    from supportcli.cli.policy_cmd import set_policy, set_policy_source
+    from supportcli.cli.policy_cmd import checked_policy, read_policy_file, set_policy_source
 
     obj: AppContext = ctx.obj
     if policy_file and (country or subdivision):
         from supportcli.errors import InvalidInput
 
         raise InvalidInput("give either --policy or --country/--subdivision, not both")
+    policy_text: tuple[str, str] | None = None
+    if policy_file:  # checked before the store is made: a refused policy leaves nothing behind
+        policy_text = read_policy_file(policy_file)
+        checked_policy(*policy_text, allow_empty)
     store = obj.store()
     obj.output.message(f"store ready: {store.location.display}")
-    if policy_file:
-        set_policy(ctx, policy_file, None, "set by init")
+    if policy_text is not None:
+        set_policy_source(obj, *policy_text, "set by init", allow_empty=allow_empty)
     elif country or subdivision:
         from supportcli.core.policy import default_policy_with_region
 
@@ -224,8 +231,14 @@ def _explain_target(target: Any, calendar: Any, policy: Any, ticket: Any, waits:
             f"due time agreed with the customer at the update of {human_time(local(target.started_at, calendar))}"
         )
         return result
+    from supportcli.core.calendar import OutsideCalendarSpan
+
     duration = parse_duration(target.duration)
-    explanation = calendar.explain(target.started_at, duration)
+    try:
+        explanation = calendar.explain(target.started_at, duration)
+    except OutsideCalendarSpan as exc:  # a stored time beyond the span: said, not an error (docs/working-time.md)
+        lines.append(f"cannot be recounted: {exc}")
+        return result
     restarted = target_kind(target.name).recurring and target.started_at != ticket.received_at
     started = f"{target.name} clock restarted" if restarted else "received"
     lines.append(f"{started} {human_time(explanation.start)}; clock starts {human_time(explanation.clock_start)}")
@@ -400,20 +413,20 @@ class DueTimes:
         self.policy, self.calendar = policy, calendar
         self._clock = CountdownClock(calendar, now)
         self._today = now.astimezone(calendar.zone).date()
-        self._shown: dict[int, tuple[datetime, str, int, str, bool]] = {}
+        self._shown: dict[int, tuple[datetime, str, int | None, str, bool]] = {}
 
-    def shown(self, due_epoch: int) -> tuple[datetime, str, int, str, bool]:
-        """(local due time, the same as plain rows write it, working minutes left, the countdown as text,
-        due today by the local date)."""
+    def shown(self, due_epoch: int) -> tuple[datetime, str, int | None, str, bool]:
+        """(local due time, the same as plain rows write it, working minutes left (None: unknown, outside the
+        calendar's span), the countdown as text, due today by the local date)."""
         shown = self._shown.get(due_epoch)
         if shown is None:
-            from supportcli.core.tickets import format_working_time
+            from supportcli.core.countdown import countdown_text
             from supportcli.render.output import plain_value
 
             calendar = self.calendar
             due = calendar.to_local(due_epoch)
             minutes = self._clock.remaining_minutes(due_epoch)
-            left = format_working_time(minutes * 60, calendar.day_length_seconds)
+            left = countdown_text(minutes, calendar.day_length_seconds)
             shown = self._shown[due_epoch] = (due, plain_value(due), minutes, left, due.date() == self._today)
         return shown
 

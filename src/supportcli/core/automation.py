@@ -53,6 +53,9 @@ class AutomationSummary:
 
     events: list[AutomationEvent] = field(default_factory=list)
     queued: int = 0
+    # Tickets left alone because a stored time lies outside the working calendar's span: one line each,
+    # said on stderr, so one odd ticket never stops the run for the rest (docs/cron.md).
+    skipped: list[str] = field(default_factory=list)
 
     def of(self, kind: EventKind) -> list[AutomationEvent]:
         """The events of one kind, in the order the run met them."""

@@ -192,13 +192,19 @@ class WorkingCalendar:
         """An aware datetime in the calendar's timezone."""
         return datetime.fromtimestamp(seconds, self.zone)
 
+    @property
+    def span(self) -> str:
+        """The dates the calendar covers, as messages name them: ``2016-01-01 to 2036-12-31``."""
+        return f"{self.first_day.isoformat()} to {self.last_day.isoformat()}"
+
+    def covers(self, instant: datetime) -> bool:
+        """Whether working time can be counted at an aware instant (it falls within the span)."""
+        return self._midnights[0] <= instant.timestamp() < self._midnights[-1]
+
     def _check_span(self, seconds: float) -> None:
         if not self._midnights[0] <= seconds < self._midnights[-1]:
             shown = datetime.fromtimestamp(seconds, UTC).isoformat()
-            raise OutsideCalendarSpan(
-                f"{shown} is outside the working calendar's span "
-                f"{self.first_day.isoformat()} to {self.last_day.isoformat()}"
-            )
+            raise OutsideCalendarSpan(f"{shown} is outside the working calendar's span {self.span}")
 
     def local_date(self, seconds: float) -> date:
         """The date of an instant in the calendar's timezone."""

@@ -224,11 +224,24 @@ def load_policy(source: str, source_name: str = "policy") -> Policy:
     except tomllib.TOMLDecodeError as exc:
         line = _line_of_decode_error(str(exc), source)
         raise PolicyError(source_name, [Problem("toml", f"not valid TOML: {exc}", line)]) from exc
+    except RecursionError:
+        # tomllib reads nested arrays and tables recursively: thousands of levels exhaust the stack.
+        raise InvalidInput(f"{source_name}: not valid TOML: arrays or tables nested too deeply") from None
     checker = _Checker(_KeyLines(source))
     policy = checker.policy(document)
     if checker.problems or policy is None:
         raise PolicyError(source_name, sorted(checker.problems, key=lambda p: p.line or 0))
     return policy
+
+
+def refuse_empty(policy: Policy, source_name: str) -> None:
+    """Refuse a policy that sets no target at all (an empty file is valid TOML and a valid policy): stored,
+    no ticket would ever fall due, which is almost never meant (docs/policy.md; ``--allow-empty`` when it is)."""
+    if not any(rule.targets for rule in policy.rules):
+        raise InvalidInput(
+            f"{source_name}: the policy sets no targets at all ([[targets]] rules with due times), so no ticket "
+            "would ever fall due; give --allow-empty if that is meant"
+        )
 
 
 def policy_warnings(policy: Policy) -> list[str]:

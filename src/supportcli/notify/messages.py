@@ -133,6 +133,11 @@ def run_summary(summary: AutomationSummary, report: DeliveryCounts, waiting: int
     return lines
 
 
+def skipped_tickets(summary: AutomationSummary) -> list[str]:
+    """One stderr line per ticket the run left alone (a stored time it cannot count from, docs/cron.md)."""
+    return [f"supportcli: warning: {line}" for line in summary.skipped]
+
+
 def delivery_failures(report: DeliveryCounts) -> list[str]:
     """One stderr line per notice that failed in this run."""
     return [f"supportcli: notice failed: {error}" for error in report.errors]

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from supportcli.core.calendar import WorkingCalendar
-from supportcli.core.countdown import target_remaining_minutes
-from supportcli.core.tickets import TargetState, format_working_time, shown_state, tier_name
+from supportcli.core.countdown import countdown_text, target_remaining_minutes
+from supportcli.core.tickets import TargetState, shown_state, tier_name
 from supportcli.store.models import Event, Target, Ticket
 
 
@@ -79,9 +79,10 @@ def countdown(target: Target | None, calendar: WorkingCalendar, now: datetime) -
     if target is None:
         return ""
     minutes = remaining_minutes(target, calendar, now)
-    if minutes is None:
+    counting = target.due_at is not None and target.state in (TargetState.PENDING, TargetState.PAUSED)
+    if minutes is None and not counting:
         return shown_state(target.state, target.due_at, now).value
-    text = format_working_time(minutes * 60, calendar.day_length_seconds)
+    text = countdown_text(minutes, calendar.day_length_seconds)
     return f"paused ({text} left)" if target.state == TargetState.PAUSED else text
 
 

@@ -67,6 +67,18 @@ class _Run:
         found.update((ticket_id, ticket) for ticket_id, ticket in self._changed.items() if ticket_id in found)
         return found
 
+    def outside_span(self, summary: AutomationSummary, ticket_id: int, version: int, instant: datetime) -> bool:
+        """Whether a stored time of a ticket lies beyond its calendar's span, so nothing can be counted from it:
+        then the ticket is skipped this run, with a line in the summary saying why (docs/cron.md)."""
+        calendar = self.policies.calendar(version)
+        if calendar.covers(instant):
+            return False
+        summary.skipped.append(
+            f"#{ticket_id} skipped: {instant.astimezone(calendar.zone).isoformat()} is outside the working "
+            f"calendar's span {calendar.span}"
+        )
+        return True
+
     def changed(self, ticket: Ticket) -> None:
         """Remember a ticket this run changed, for what it reads of it later."""
         self._changed[ticket.id or 0] = ticket
@@ -170,6 +182,8 @@ def _breaches(run: _Run, channels: Channels, summary: AutomationSummary) -> None
         ticket = tickets.get(target.ticket_id)
         if ticket is None or ticket.status not in OPEN_STATUSES or target.due_at is None:
             continue
+        if run.outside_span(summary, target.ticket_id, ticket.policy_version, target.due_at):
+            continue
         if not run.mark(key, ticket.id):
             continue
         policy, _ = run.policies.get(ticket.policy_version)
@@ -211,7 +225,9 @@ def _auto_close(run: _Run, channels: Channels, summary: AutomationSummary) -> No
             continue
         policy = run.policies.policy(version)
         after = policy.automation.auto_close_waiting_after
-        if after is None or _waited_until(waiting_since, after, policy, now) > now:
+        if after is None or (after.is_working_time and run.outside_span(summary, ticket_id, version, waiting_since)):
+            continue
+        if _waited_until(waiting_since, after, policy, now) > now:
             continue
         key = f"auto-close:{ticket_id}:{waiting_since.isoformat()}"
         if not run.mark(key, ticket_id):

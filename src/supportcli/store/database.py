@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Connection, Engine
@@ -222,26 +222,65 @@ def _indexed_columns(table: type) -> frozenset[str]:
 event.listen(Session, "before_flush", _check_texts)
 
 
+SQLITE_FULL = 13  # SQLite's result code for "database or disk is full"
+POSTGRES_DISK_FULL = "53100"  # PostgreSQL's SQLSTATE disk_full
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """Whether a failure is, or was caused by, a full disk: SQLite's "database or disk is full" or
+    PostgreSQL's SQLSTATE 53100. The chain is followed because the error that surfaces is often a later one:
+    SQLite rolls the whole transaction back on a full disk, so releasing or rolling back a savepoint (an
+    import's row, say) then fails with "no such savepoint", which says nothing of the cause."""
+    seen: set[int] = set()
+    found: BaseException | None = error
+    while found is not None and id(found) not in seen:
+        seen.add(id(found))
+        driver_error = getattr(found, "orig", None) or found
+        text = str(driver_error).lower()
+        if getattr(driver_error, "sqlite_errorcode", None) == SQLITE_FULL or "database or disk is full" in text:
+            return True
+        if getattr(driver_error, "sqlstate", None) == POSTGRES_DISK_FULL:
+            return True
+        found = found.__cause__ or found.__context__
+    return False
+
+
+def disk_full(location: StoreLocation) -> StoreUnavailable:
+    """The one line every write that meets a full disk ends with (exit 5)."""
+    return StoreUnavailable(f"store {location.display} is full (disk full); nothing was written")
+
+
 @contextmanager
 def translate_errors(location: StoreLocation) -> Iterator[None]:
-    """Turn database failures into one clear StoreUnavailable line (exit 5), with no password in it."""
+    """Turn database failures into one clear StoreUnavailable line (exit 5), with no password in it.
+
+    Every read and write of the store runs inside this, so a full disk is reported the same way whichever
+    write meets it (``log``, ``import``, the cron run), also when it surfaces as a later failure.
+    """
     try:
         yield
-    except OperationalError as exc:
+    except SQLAlchemyError as exc:
+        if is_disk_full(exc):
+            raise disk_full(location) from exc
+        if not isinstance(exc, DatabaseError):
+            raise
+        _translate_database_error(location, exc)
+
+
+def _translate_database_error(location: StoreLocation, exc: DatabaseError) -> NoReturn:
+    """A database failure as one StoreUnavailable line: locked, read-only, corrupt or otherwise unavailable."""
+    if isinstance(exc, OperationalError):
         text = str(exc.orig).lower()
         if "locked" in text or "busy" in text or "lock timeout" in text:
             raise StoreUnavailable(f"store {location.display} is locked by another process; try again") from exc
-        if "disk" in text and "full" in text:
-            raise StoreUnavailable(f"store {location.display} is full (disk full); nothing was written") from exc
         if "readonly" in text or "read-only" in text:
             raise StoreUnavailable(f"store {location.display} is read-only; nothing was written") from exc
         if "not a database" in text or "malformed" in text:
             raise StoreUnavailable(f"store {location.display} is corrupt or not an SQLite database") from exc
         reason = location.scrub(_first_line(exc.orig))
         raise StoreUnavailable(f"store {location.display} is unavailable: {reason}") from exc
-    except DatabaseError as exc:
-        reason = location.scrub(_first_line(exc.orig))
-        raise StoreUnavailable(f"store {location.display} is unreadable: {reason}") from exc
+    reason = location.scrub(_first_line(exc.orig))
+    raise StoreUnavailable(f"store {location.display} is unreadable: {reason}") from exc
 
 
 def _first_line(error: object) -> str:
@@ -530,6 +569,8 @@ def _enable_wal(store: Store) -> None:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 return
             except sqlite3.OperationalError as exc:
+                if is_disk_full(exc):
+                    raise disk_full(store.location) from exc
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     raise StoreUnavailable(f"store {store.location.display} is unavailable: {exc}") from exc
                 if time.monotonic() >= deadline:

@@ -23,7 +23,7 @@ from supportcli.core.tickets import TargetState, met_state, plan_targets
 from supportcli.errors import InvalidInput
 from supportcli.store.models import Event, Target, Ticket, encode_list
 from supportcli.store.policies import PolicyBook
-from supportcli.store.tickets import Actor, changeable, record, refresh_next_due, targets_of
+from supportcli.store.tickets import Actor, changeable, check_in_order, record, refresh_next_due, targets_of
 
 
 @dataclass
@@ -44,6 +44,7 @@ def edit_tickets(session: Session, ticket_ids: list[int], actor: Actor, edit: Ti
 
 def _edit_one(session: Session, ticket_id: int, actor: Actor, edit: TicketEdit, book: PolicyBook) -> EditOutcome:
     ticket = changeable(session, ticket_id)
+    check_in_order(session, ticket, actor)
     current: dict[str, FieldValue] = {name: getattr(ticket, attribute) for name, attribute in FIELDS.items()}
     changes = edit.changes(current, ticket.tag_list)
     outcome = EditOutcome(ticket)

@@ -32,10 +32,12 @@ from supportcli.store.models import Event, Target, Ticket, encode_list
 
 @dataclass
 class Actor:
-    """Who acts, and when the action happened."""
+    """Who acts, and when the action happened: ``stated`` when a person gave that time (``--at``), rather than
+    the clock (then clocks of machines sharing a store may differ by a little, and that is no one's mistake)."""
 
     name: str
     at: datetime
+    stated: bool = False
 
 
 def get_ticket(session: Session, ticket_id: int) -> Ticket:
@@ -168,20 +170,45 @@ def changeable(session: Session, ticket_id: int) -> Ticket:
     return ticket
 
 
-def _start(session: Session, ticket_id: int, action: str) -> tuple[Ticket, list[Target], str]:
+# Events that record a ticket's entry into the store, at the time it was typed in or imported: that may be
+# later than what the history records (``log --received yesterday``, then ``ack --at yesterday``).
+ENTRY_EVENTS = ("logged", "imported", "received-by-mail")
+
+
+def _start(session: Session, ticket_id: int, action: str, actor: Actor) -> tuple[Ticket, list[Target], str]:
+    """The start of every action on a ticket: it may change, the action is allowed now, and it keeps the
+    history in order."""
     ticket = changeable(session, ticket_id)
-    return ticket, targets_of(session, ticket_id), next_status(action, ticket.status)
+    status = next_status(action, ticket.status)
+    check_in_order(session, ticket, actor)
+    return ticket, targets_of(session, ticket_id), status
 
 
-def _check_not_before_received(ticket: Ticket, actor: Actor) -> None:
+def check_in_order(session: Session, ticket: Ticket, actor: Actor) -> None:
+    """History stays in order (README, "Time words"): nothing is recorded before the ticket was received, nor
+    at a stated time before its latest event, so a back-dated ``wait`` cannot hand back working time already
+    spent. An action at the clock's now is never refused for an event a moment later (another machine's clock,
+    the cron run)."""
     if actor.at < ticket.received_at:
         raise InvalidInput(f"--at is before ticket #{ticket.id} was received ({ticket.received_at.isoformat()})")
+    if not actor.stated:
+        return
+    latest = session.exec(
+        select(Event.kind, Event.at)
+        .where(Event.ticket_id == ticket.id, col(Event.kind).not_in(ENTRY_EVENTS))
+        .order_by(col(Event.at).desc())
+        .limit(1)
+    ).first()
+    if latest is not None and actor.at < latest[1]:
+        raise InvalidInput(
+            f"--at is before ticket #{ticket.id}'s latest event ({latest[0]} at {latest[1].isoformat()}): "
+            "its history is kept in order"
+        )
 
 
 def acknowledge(session: Session, ticket_id: int, actor: Actor, text: str = "") -> Ticket:
     """Acknowledge receipt: meets the acknowledge target."""
-    ticket, targets, status = _start(session, ticket_id, "ack")
-    _check_not_before_received(ticket, actor)
+    ticket, targets, status = _start(session, ticket_id, "ack", actor)
     ticket.status = status
     calendar = policies.PolicyBook(session, actor.at.year).calendar(ticket.policy_version)
     met = _meet(targets, targets_met_by("ack"), actor.at, calendar)
@@ -199,14 +226,12 @@ def add_update(
     if internal:
         if next_at is not None:
             raise InvalidInput("--next is agreed with the customer, so it needs a customer-facing update")
-        ticket = changeable(session, ticket_id)
-        next_status("note", ticket.status)
+        ticket, _, _ = _start(session, ticket_id, "note", actor)
         record(session, ticket, actor, "note", text)
         ticket.updated_at = actor.at
         session.add(ticket)
         return ticket
-    ticket, targets, status = _start(session, ticket_id, "update")
-    _check_not_before_received(ticket, actor)
+    ticket, targets, status = _start(session, ticket_id, "update", actor)
     if next_at is not None and next_at <= actor.at:
         raise InvalidInput("--next must be later than the update")
     ticket.status = status
@@ -253,7 +278,7 @@ def _restart_update_clock(
 
 def assign(session: Session, ticket_id: int, actor: Actor, owner: str | None) -> Ticket:
     """Change the single point of contact (docs/tickets.md: the owner)."""
-    ticket, targets, _ = _start(session, ticket_id, "assign")
+    ticket, targets, _ = _start(session, ticket_id, "assign", actor)
     previous, ticket.owner = ticket.owner, owner
     record(session, ticket, actor, "assigned", owner or "(unassigned)", previous=previous, owner=owner)
     _refresh(session, ticket, targets, actor)
@@ -266,7 +291,7 @@ def escalate(
     """Move a ticket up one tier, or to a named tier; exit 4 at the top."""
     if not reason.strip():
         raise InvalidInput("--reason is required to escalate")
-    ticket, targets, _ = _start(session, ticket_id, "escalate")
+    ticket, targets, _ = _start(session, ticket_id, "escalate", actor)
     new_tier = ticket.tier + 1 if tier is None else tier
     if tier is None and ticket.tier >= len(tiers) - 1:
         raise NotAllowed(f"ticket #{ticket.id} is already at the top tier ({tiers[-1]})")
@@ -284,8 +309,7 @@ def escalate(
 
 def wait(session: Session, ticket_id: int, actor: Actor, text: str = "") -> Ticket:
     """Waiting on the customer: pending targets pause (their time left is kept)."""
-    ticket, targets, status = _start(session, ticket_id, "wait")
-    _check_not_before_received(ticket, actor)
+    ticket, targets, status = _start(session, ticket_id, "wait", actor)
     ticket.status, ticket.waiting_since = status, actor.at
     paused = []
     for target in targets:
@@ -299,7 +323,7 @@ def wait(session: Session, ticket_id: int, actor: Actor, text: str = "") -> Tick
 
 def resume(session: Session, ticket_id: int, actor: Actor, text: str = "") -> Ticket:
     """The customer replied: each paused target gets the working time it had left, from now."""
-    ticket, targets, status = _start(session, ticket_id, "resume")
+    ticket, targets, status = _start(session, ticket_id, "resume", actor)
     if ticket.waiting_since and actor.at < ticket.waiting_since:
         raise InvalidInput("--at is before the ticket started waiting")
     calendar = policies.PolicyBook(session, actor.at.year).calendar(ticket.policy_version)
@@ -324,7 +348,7 @@ def extend(session: Session, ticket_id: int, actor: Actor, until: datetime, reas
     """Record an expected completion beyond the target, with why; the target and any breach stay as they are."""
     if not reason.strip():
         raise InvalidInput("--reason is required to extend")
-    ticket, targets, _ = _start(session, ticket_id, "extend")
+    ticket, targets, _ = _start(session, ticket_id, "extend", actor)
     if until <= actor.at:
         raise InvalidInput("--until must be in the future")
     resolve_target = next((t for t in targets if t.name == RESOLVE.name and t.due_at is not None), None)
@@ -344,8 +368,7 @@ def resolve(session: Session, ticket_id: int, actor: Actor, text: str) -> Ticket
     """Resolve: meets every target still open."""
     if not text.strip():
         raise InvalidInput("say how it was resolved (-m TEXT)")
-    ticket, targets, status = _start(session, ticket_id, "resolve")
-    _check_not_before_received(ticket, actor)
+    ticket, targets, status = _start(session, ticket_id, "resolve", actor)
     ticket.status, ticket.resolved_at, ticket.waiting_since = status, actor.at, None
     calendar = policies.PolicyBook(session, actor.at.year).calendar(ticket.policy_version)
     met = _meet(targets, targets_met_by("resolve"), actor.at, calendar)
@@ -356,7 +379,7 @@ def resolve(session: Session, ticket_id: int, actor: Actor, text: str) -> Ticket
 
 def close(session: Session, ticket_id: int, actor: Actor, text: str = "", automatic: bool = False) -> Ticket:
     """Close a resolved ticket (or one left waiting on the customer)."""
-    ticket, targets, status = _start(session, ticket_id, "close")
+    ticket, targets, status = _start(session, ticket_id, "close", actor)
     was_waiting = ticket.status == "waiting"
     ticket.status, ticket.closed_at, ticket.waiting_since = status, actor.at, None
     if was_waiting:
@@ -373,7 +396,7 @@ def reopen(session: Session, ticket_id: int, actor: Actor, text: str) -> Ticket:
     """Reopen: the resolve target is pending again with its original due time; updates restart."""
     if not text.strip():
         raise InvalidInput("say why it is reopened (-m TEXT)")
-    ticket, targets, status = _start(session, ticket_id, "reopen")
+    ticket, targets, status = _start(session, ticket_id, "reopen", actor)
     ticket.status, ticket.resolved_at, ticket.closed_at = status, None, None
     calendar = policies.PolicyBook(session, actor.at.year).calendar(ticket.policy_version)
     for target in targets:
@@ -398,7 +421,7 @@ def customer_message(session: Session, ticket: Ticket, actor: Actor, text: str, 
 
 def add_feedback(session: Session, ticket_id: int, actor: Actor, rating: int, text: str = "") -> Ticket:
     """Customer satisfaction after resolution (1–5)."""
-    ticket, targets, _ = _start(session, ticket_id, "feedback")
+    ticket, targets, _ = _start(session, ticket_id, "feedback", actor)
     ticket.rating = rating
     record(session, ticket, actor, "feedback", text, rating=rating)
     _refresh(session, ticket, targets, actor)

@@ -21,11 +21,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from typer.testing import CliRunner, Result
 
 from helpers import Snapshot, isolated_directories, snapshot_of
 from supportcli.cli.app import app
 from supportcli.locations import StoreLocation, sqlite_location
+
+# Hypothesis's timing checks (a deadline per example, "too slow" data generation) measure the machine, not the
+# code: on a loaded CI runner they fail tests that are right. Every property test runs under this profile; a
+# test's own @settings adds to it.
+settings.register_profile("supportcli", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("supportcli")
 
 BACKENDS = ("sqlite", "postgresql")
 POSTGRES_SERVER = "host=127.0.0.1 port=5432 user=postgres"

@@ -455,7 +455,9 @@ def expected_log_exit(case: dict) -> int:
     return 0
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(case=LOG_INPUT)
 def test_any_text_logs_and_updates_exactly_or_is_refused_cleanly(store_url: str, case: dict) -> None:
     if case["wild"] is not None:
@@ -497,7 +499,9 @@ def test_any_text_logs_and_updates_exactly_or_is_refused_cleanly(store_url: str,
         assert [e["event"] for e in history] == ["logged"]
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(text=st.text(max_size=30), where=st.sampled_from(["subject", "body", "name", "org", "category", "message"]))
 def test_nul_in_any_field_is_refused_cleanly(store_url: str, text: str, where: str) -> None:
     """NUL cannot be kept on every database (PostgreSQL refuses it), so every store refuses it the same way."""
@@ -547,7 +551,9 @@ def two_tickets(store_url: str) -> str:
     return db
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(ticket_id=IDS, received=WHEN)
 def test_random_ids_and_dates_are_refused_cleanly(two_tickets: str, ticket_id: str, received: str) -> None:
     shown = invoke(two_tickets, "show", ticket_id, "--json")

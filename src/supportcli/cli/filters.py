@@ -109,6 +109,13 @@ FILTERS = (
     Filter("tier", ("--tier",), "TIER", "Tier name or number; repeatable.", _tiers, completion=complete.tiers),
     Filter("category", ("--category",), "CATEGORY", "Category; repeatable.", lambda _, values: {"categories": values}),
     Filter(
+        "reference",
+        ("--reference",),
+        "REF",
+        "Imported with this reference; repeatable.",
+        lambda _, v: {"references": v},
+    ),
+    Filter(
         "tag", ("--tag", "-t"), "TAG", "Has this tag; repeat for all of several.", lambda _, values: {"tags": values}
     ),
     Filter(

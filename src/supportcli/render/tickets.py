@@ -40,6 +40,7 @@ def ticket_record(
     """A ticket with its targets, for ``show --json`` and ``list --json``."""
     return {
         "id": ticket.id,
+        "reference": ticket.reference,
         "subject": ticket.subject,
         "kind": ticket.kind,
         "channel": ticket.channel,

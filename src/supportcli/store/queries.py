@@ -39,6 +39,7 @@ class TicketFilter:
     owners: Sequence[str] = ()
     orgs: Sequence[str] = ()
     categories: Sequence[str] = ()
+    references: Sequence[str] = ()
     tags: Sequence[str] = ()
     tiers: Sequence[int] = ()
     since: datetime | None = None
@@ -57,6 +58,7 @@ def ticket_statement(wanted: TicketFilter) -> Select:  # type: ignore[type-arg]
         (Ticket.priority, wanted.priorities),
         (Ticket.org, wanted.orgs),
         (Ticket.category, wanted.categories),
+        (Ticket.reference, wanted.references),
         (Ticket.tier, wanted.tiers),
     ):
         if values:

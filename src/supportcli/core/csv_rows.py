@@ -299,6 +299,16 @@ class RowRules:
     ticket_id_problem: Callable[[int], str | None] = lambda _number: None
 
 
+# ``export --format csv`` prefixes a cell a spreadsheet would run as a formula with ``'`` (render.csv_writer);
+# a spreadsheet shows such a cell as text the same way. Read back, the quote goes.
+_QUOTED_FORMULA = ("'=", "'+", "'-", "'@", "'\t", "'\r", "'\n")
+
+
+def unquoted(cell: str) -> str:
+    """A cell as it was before it was protected from running as a formula (``'+44 20…`` is ``+44 20…``)."""
+    return cell[1:] if cell.startswith(_QUOTED_FORMULA) else cell
+
+
 def record_label(record: int, reference: str | None) -> str:
     """How messages name a row: by its record number (header excluded) and its reference when it has one."""
     return f"record {record} ({reference})" if reference else f"record {record}"

@@ -27,6 +27,7 @@ from supportcli.core.csv_rows import (
     parse_row,
     plan_life,
     read_header,
+    unquoted,
 )
 from supportcli.core.tickets import next_pending, tier_index
 from supportcli.errors import InvalidInput
@@ -184,7 +185,7 @@ class CsvImport:
             if len(cells) > len(columns):
                 self._bad([f"record {record}: has {len(cells)} cells, the header names {len(columns)}"])
                 continue
-            values = {column: cell for column, cell in zip(columns, cells, strict=False) if column is not None}
+            values = {column: unquoted(cell) for column, cell in zip(columns, cells, strict=False) if column}
             parsed = parse_row(record, values, self.rules)
             if isinstance(parsed, list):
                 self._bad(parsed)

@@ -362,7 +362,7 @@ def parse_row(record: int, row: Mapping[str, str], rules: RowRules) -> CsvTicket
     times = {column: value for column in TIME_COLUMNS if (value := instant(column)) is not None}
     new = NewTicket(
         subject=(subject or "").splitlines()[0] if subject else "",
-        body=(row.get("body") or "").strip(),
+        body=(row.get("body") or "").replace("\r\n", "\n").strip(),
         kind=choice("kind", KINDS, "enquiry"),
         channel=choice("channel", CHANNELS, "email"),
         priority=choice("priority", PRIORITIES, "normal"),

@@ -15,6 +15,8 @@ from supportcli.errors import InvalidInput
 if TYPE_CHECKING:
     from supportcli.store.dump_schema import Located, Record
 
+# Python's parser gives up on JSON nested a few thousand levels deep; no export is nested more than four.
+TOO_DEEP = "not a supportcli export: JSON nested too deeply"
 # The sections of a JSON dump after its meta record, in order, and the type of the records each holds.
 SECTIONS = {"policy_versions": "policy_version", "staff": "staff", "tickets": "ticket"}
 
@@ -62,6 +64,8 @@ def read_ndjson(stream: IO[str]) -> Iterator[Located]:
             record = json.loads(line)
         except ValueError as exc:
             raise InvalidInput(f"{where}: not JSON ({exc.msg})") from exc
+        except RecursionError as exc:
+            raise InvalidInput(f"{where}: {TOO_DEEP}") from exc
         if not isinstance(record, dict) or not isinstance(record.get("type"), str):
             raise InvalidInput(f'{where}: expected an object with a "type"')
         kind = record.pop("type")
@@ -74,6 +78,8 @@ def read_json(stream: IO[str]) -> Iterator[Located]:
         document = json.load(stream)
     except ValueError as exc:
         raise InvalidInput(f"not a JSON document ({exc})") from exc
+    except RecursionError as exc:
+        raise InvalidInput(TOO_DEEP) from exc
     if not isinstance(document, dict) or "meta" not in document:
         raise InvalidInput('expected a supportcli export: an object with "meta", "policy_versions", "staff", "tickets"')
     unknown = [key for key in document if key != "meta" and key not in SECTIONS]

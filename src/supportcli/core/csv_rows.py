@@ -319,8 +319,12 @@ def parse_row(record: int, row: Mapping[str, str], rules: RowRules) -> CsvTicket
     problems: list[str] = []
 
     def text(column: str) -> str | None:
-        value = (row.get(column) or "").strip()
-        mapped = rules.maps.values.get(column, {}).get(fold(value)) if value else None
+        value = row.get(column)
+        if not value:
+            return None
+        value = value.strip()
+        values = rules.maps.values.get(column)
+        mapped = values.get(fold(value)) if values and value else None
         return (mapped if mapped is not None else value) or None
 
     reference = text("reference")

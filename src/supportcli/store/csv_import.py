@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -422,15 +422,31 @@ def insert_rows(connection: Connection, model: type[SQLModel], rows: list[dict[s
     dialect = connection.dialect
     keys = list(rows[0])
     compiled = insert(table).compile(dialect=dialect, column_keys=keys)
-    processors = {key: table.c[key].type._cached_bind_processor(dialect) for key in keys}
-    converted = [
-        {key: (processor(row[key]) if processor else row[key]) for key, processor in processors.items()} for row in rows
-    ]
+    order = list(compiled.positiontup or []) if compiled.positional else keys
+    processors = [_converter(table.c[key].type._cached_bind_processor(dialect)) for key in order]
+    converted = [tuple(convert(row[key]) for key, convert in zip(order, processors, strict=True)) for row in rows]
     if compiled.positional:
-        order = compiled.positiontup or []
-        connection.exec_driver_sql(str(compiled), [tuple(row[key] for key in order) for row in converted])
+        connection.exec_driver_sql(str(compiled), converted)
     else:
-        connection.exec_driver_sql(str(compiled), converted)  # type: ignore[arg-type]
+        connection.exec_driver_sql(str(compiled), [dict(zip(order, values, strict=True)) for values in converted])
+
+
+def _converter(processor: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    """A column's bind processor, skipping nulls and converting each distinct value once (an import's times
+    repeat: every ticket is logged at the same instant)."""
+    if processor is None:
+        return lambda value: value
+    done: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        if value is None:
+            return None
+        found = done.get(value, done)
+        if found is done:
+            found = done[value] = processor(value)
+        return found
+
+    return convert
 
 
 def _csv_error(exc: csv.Error) -> str:

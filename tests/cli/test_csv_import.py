@@ -134,8 +134,9 @@ def test_maps_given_as_options_rename_columns_and_values(cli: Cli, tmp_path: Pat
     sheet = write(
         tmp_path,
         "export.csv",
-        "Ticket Subject,Customer Email,Ticket Channel,Ticket Priority,Ticket Status,Opened,Case\r\n"
-        "Where is my order,ann@example.com,Social media,Critical,Pending Customer Response,2026-11-23 10:00,C-9\r\n",
+        "Ticket Subject,Customer Email,Ticket Channel,Ticket Priority,Ticket Status,Opened,Case,Agent,Level\r\n"
+        "Where is my order,ann@example.com,Social media,Critical,Pending Customer Response,2026-11-23 10:00,C-9,"
+        "priya,customer success manager\r\n",
     )
     ok(
         cli(
@@ -148,6 +149,8 @@ def test_maps_given_as_options_rename_columns_and_values(cli: Cli, tmp_path: Pat
             "--map", "Ticket Status=status",
             "--map", "Opened=received_at",
             "--map", "Case=reference",
+            "--map", "Agent=owner",
+            "--map", "Level=tier",
             "--map-value", "channel:Social media=social",
             "--map-value", "priority:Critical=urgent",
             "--map-value", "status:Pending Customer Response=waiting",
@@ -163,6 +166,19 @@ def test_maps_given_as_options_rename_columns_and_values(cli: Cli, tmp_path: Pat
         "C-9",
     )
     assert ticket["customer"]["email"] == "ann@example.com"
+    assert (ticket["owner"], ticket["tier"], ticket["tier_name"]) == ("priya", 1, "Customer Success Manager")
+
+
+def test_references_travel_in_the_json_dump(cli: Cli, tmp_path: Path, new_store: Callable[[], str]) -> None:
+    ok(cli("import", str(HELPDESK), "--map-file", str(HELPDESK_MAP), "--fix-order", env=at(NOW)))
+    dump = tmp_path / "all.json"
+    ok(cli("export", "-o", str(dump), env=at(NOW)))
+    other = ("--db", new_store())
+    ok(cli(*other, "import", str(dump), env=at(NOW)))
+    moved = json.loads(ok(cli(*other, "show", "4", "--json", env=at(NOW))).stdout)
+    assert (moved["reference"], moved["rating"]) == ("TKT-1004", 2)
+    hits = json.loads(ok(cli(*other, "search", "--json", "TKT-1004", env=at(NOW))).stdout)
+    assert [hit["id"] for hit in hits] == [4]
 
 
 def test_an_unmapped_value_names_the_record_its_reference_and_the_map_to_give(cli: Cli, tmp_path: Path) -> None:

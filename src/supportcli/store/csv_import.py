@@ -89,7 +89,9 @@ class CsvSummary:
 
 
 @dataclass
-class _Planned:
+class PlannedRow:
+    """A valid record with its plan, the policy it was planned under, and the store's ticket it updates, if any."""
+
     row: CsvTicket
     plan: TicketPlan
     policy_version: int
@@ -121,7 +123,7 @@ class CsvImport:
         )
         self.summary = CsvSummary()
 
-    def check(self, lines: Iterable[str]) -> tuple[CsvSummary, list[_Planned]]:
+    def check(self, lines: Iterable[str]) -> tuple[CsvSummary, list[PlannedRow]]:
         """Read and plan every record, report what would clash; write nothing."""
         rows = self._read(lines)
         planned = [p for p in (self._plan(row) for row in rows) if p is not None]
@@ -226,7 +228,7 @@ class CsvImport:
                 return version
         return min(self.versions, key=lambda v: v.version or 0)  # only future versions: the earliest serves
 
-    def _plan(self, row: CsvTicket) -> _Planned | None:
+    def _plan(self, row: CsvTicket) -> PlannedRow | None:
         version = self._version_for(row.received_at)
         policy, calendar = self.book.get(version.version or 0)
         new = row.new
@@ -238,7 +240,7 @@ class CsvImport:
             except InvalidInput as exc:
                 self._bad([f"{row.label}: tier: {exc}"])
                 return None
-        return _Planned(
+        return PlannedRow(
             row=row,
             plan=plan_life(row, rule, calendar),
             policy_version=version.version or 0,
@@ -247,13 +249,13 @@ class CsvImport:
             tier=tier,
         )
 
-    def _resolve_clashes(self, planned: list[_Planned]) -> list[_Planned]:
+    def _resolve_clashes(self, planned: list[PlannedRow]) -> list[PlannedRow]:
         """Rows whose reference (else id) the store has: skipped, updated or refused; ids taken otherwise refused."""
         by_reference = self._existing(Ticket.reference, [p.row.reference for p in planned if p.row.reference])
         by_id = self._existing(Ticket.id, [p.row.ticket_id for p in planned if p.row.ticket_id])
         seen_references: dict[str, int] = {}
         seen_ids: dict[int, int] = {}
-        kept: list[_Planned] = []
+        kept: list[PlannedRow] = []
         for item in planned:
             row = item.row
             problems = []
@@ -296,7 +298,7 @@ class CsvImport:
 
     # -- writing -------------------------------------------------------------------------------------------------------
 
-    def _write(self, planned: list[_Planned]) -> None:
+    def _write(self, planned: list[PlannedRow]) -> None:
         largest = self.session.exec(select(func.max(Ticket.id))).one() or 0
         wanted = [p.row.ticket_id for p in planned if p.row.ticket_id and p.existing is None]
         next_id = max([largest, *wanted]) + 1
@@ -308,7 +310,7 @@ class CsvImport:
             self._write_batch(batch)
         bump_sequences(self.session)
 
-    def _write_batch(self, batch: list[_Planned]) -> None:
+    def _write_batch(self, batch: list[PlannedRow]) -> None:
         connection = self.session.connection()
         new = [item for item in batch if item.existing is None]
         updated = [item for item in batch if item.existing is not None]
@@ -343,7 +345,7 @@ class CsvImport:
         self.summary.updated.extend(item.existing or 0 for item in updated)
         search.reindex(self.session, [item.existing or item.row.ticket_id or 0 for item in batch])
 
-    def _ticket_row(self, item: _Planned, ticket_id: int) -> dict[str, Any]:
+    def _ticket_row(self, item: PlannedRow, ticket_id: int) -> dict[str, Any]:
         new, plan = item.row.new, item.plan
         upcoming = next_pending((t.name, t.state, t.due_at) for t in plan.targets)
         changed_at = max(event.at for event in plan.events) if plan.events else item.row.received_at
@@ -382,7 +384,7 @@ class CsvImport:
             "reference": item.row.reference,
         }
 
-    def _events(self, item: _Planned, ticket_id: int) -> list[dict[str, Any]]:
+    def _events(self, item: PlannedRow, ticket_id: int) -> list[dict[str, Any]]:
         row = item.row
 
         def event(at: datetime, kind: str, text: str, data: dict[str, Any]) -> dict[str, Any]:

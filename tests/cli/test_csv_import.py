@@ -364,3 +364,15 @@ def test_csv_only_options_are_refused_for_an_export(cli: Cli, tmp_path: Path) ->
     ok(cli("export", "-o", str(dump), env=at(NOW)))
     refused(cli("import", str(dump), "--map", "a=subject", env=at(NOW)), 2, "--map is for CSV files")
     refused(cli("import", str(HELPDESK), "--map", "Nope=subjekt", env=at(NOW)), 2, "unknown column 'subjekt'")
+
+
+def test_a_dry_run_writes_nothing_not_even_the_files_hash(
+    cli: Cli, tmp_path: Path, snapshot: Callable[[], Any]
+) -> None:
+    ok(cli("log", "Before the import", env=at(NOW)))
+    before = snapshot()
+    sheet = write(tmp_path, "plain.csv", "subject,channel\r\nOne,phone\r\n")
+    result = ok(cli("import", str(sheet), "--dry-run", env=at(NOW)))
+    assert "would import 1 ticket" in result.stderr and "dry run: nothing was written" in result.stderr
+    assert snapshot() == before
+    assert "imported 1 ticket" in ok(cli("import", str(sheet), env=at(NOW))).stderr  # not "imported already"

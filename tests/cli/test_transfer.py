@@ -350,7 +350,8 @@ def test_csv_export_flattens_targets_and_uses_list_filters(cli: Cli, full_store:
     text = run(cli, EXPORTED, "export", "-f", "csv", "--kind", "complaint").stdout
     [row] = list(csv.DictReader(io.StringIO(text, newline="")))
     assert row["subject"] == "Engineer never came"
-    assert (row["acknowledge_state"], row["acknowledge_met_at"]) == ("met", "2026-11-23T11:00:00+00:00")
+    assert (row["acknowledge_state"], row["acknowledged_at"]) == ("met", "2026-11-23T11:00:00+00:00")
+    assert row["responded_at"] == "2026-11-23T12:00:00+00:00"  # the first customer-facing update
     assert row["update_due_at"] == "2026-11-26T17:00:00+00:00"  # the day agreed with the customer: its closing time
     assert (row["tier"], row["tier_name"]) == ("1", "Customer Success Manager")
 
@@ -370,7 +371,7 @@ def test_csv_import_computes_due_times_under_the_active_policy(cli: Cli, tmp_pat
     sheet.write_text(SPREADSHEET, encoding="utf-8", newline="")
     result = run(cli, "2026-11-24T09:00:00+00:00", "import", str(sheet))
     assert "imported 3 tickets from" in result.stderr and "(#1–#3)" in result.stderr
-    assert "ignored column: old system id" in result.stderr
+    assert "ignored column: Old system id" in result.stderr
     show = {i: json.loads(run(cli, "2026-11-24T09:00:00+00:00", "show", str(i), "--json").stdout) for i in (1, 2, 3)}
     phone = show[1]
     assert (phone["channel"], phone["priority"], phone["tags"], phone["status"]) == (
@@ -415,9 +416,9 @@ def test_csv_import_with_a_bad_row_changes_nothing(cli: Cli, snapshot: Callable[
     assert result.stdout == "" and "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()
     assert "3 problems" in lines[0] and "nothing imported" in lines[0]
-    assert "line 3: kind: unknown kind 'bogus' (allowed: enquiry, request, complaint, compliment)" in lines[1]
-    assert "line 4: subject: is empty" in lines[2]
-    assert "line 4: channel: unknown channel 'fax'" in lines[3]
+    assert "record 2: kind: unknown kind 'bogus' (allowed: enquiry, request, complaint, compliment)" in lines[1]
+    assert "record 3: subject: is empty" in lines[2]
+    assert "record 3: channel: unknown channel 'fax'" in lines[3]
     assert snapshot() == before
 
 
@@ -425,8 +426,8 @@ def test_csv_import_skip_invalid_writes_the_good_rows(cli: Cli, tmp_path: Path) 
     sheet = tmp_path / "bad.csv"
     sheet.write_text(BAD_SHEET, encoding="utf-8", newline="")
     result = run(cli, MON_1000, "import", str(sheet), "--skip-invalid")
-    assert "skipped line 3: kind: unknown kind 'bogus'" in result.stderr
-    assert "imported 2 tickets" in result.stderr and "skipped 2 bad rows" in result.stderr
+    assert "skipped record 2: kind: unknown kind 'bogus'" in result.stderr
+    assert "imported 2 tickets" in result.stderr and "skipped 2 bad records" in result.stderr
     listed = json.loads(run(cli, MON_1000, "list", "--json").stdout)
     assert [(t["id"], t["subject"], t["channel"]) for t in listed] == [(1, "Fine", "phone"), (2, "Also fine", "email")]
 
@@ -434,17 +435,19 @@ def test_csv_import_skip_invalid_writes_the_good_rows(cli: Cli, tmp_path: Path) 
 @pytest.mark.parametrize(
     ("row", "message"),
     [
-        ("x,2026-11-23 10:00,resolved,,2026-11-23 09:00", "line 2: resolved_at: is before received_at"),
-        ("x,2026-11-30 10:00,,,", "line 2: received_at: 2026-11-30 10:00 is in the future"),
-        ("x,23/11/2026,,,", "line 2: received_at: bad time '23/11/2026'"),
-        ("x,2026-11-23 09:00,waiting,,", "line 2: status: waiting cannot be imported"),
-        ("x,2026-11-23 09:00,new,2026-11-23 09:30,", "line 2: status: new, but acknowledged_at is given"),
-        ("x,,,2026-11-23 09:30,", "line 2: received_at: is required with acknowledged_at or resolved_at"),
+        ("x,2026-11-23 10:00,resolved,,2026-11-23 09:00", "record 1: resolved_at: 2026-11-23T09:00:00+00:00 is before"),
+        ("x,2026-11-30 10:00,,,", "record 1: received_at: 2026-11-30 10:00 is in the future"),
+        ("x,23.11.2026 25:00,,,", "record 1: received_at: bad time '23.11.2026 25:00'"),
+        ("x,2026-11-23 09:00,resolved,,,,4.5", "record 1: rating: '4.5' is not a rating from 1 to 5"),
+        ("x,2026-11-23 09:00,new,2026-11-23 09:30,", "record 1: status: new, but acknowledged_at is given"),
+        ("x,,,2026-11-23 09:30,", "record 1: received_at: is required with acknowledged_at"),
     ],
 )
 def test_csv_rows_are_checked_column_by_column(cli: Cli, tmp_path: Path, row: str, message: str) -> None:
     sheet = tmp_path / "rows.csv"
-    sheet.write_text(f"subject,received_at,status,acknowledged_at,resolved_at\n{row}\n", encoding="utf-8")
+    sheet.write_text(
+        f"subject,received_at,status,acknowledged_at,resolved_at,closed_at,rating\n{row}\n", encoding="utf-8"
+    )
     result = cli("import", str(sheet), env=at(MON_1000))
     assert result.exit_code == 2
     assert message in result.stderr
@@ -454,7 +457,8 @@ def test_csv_without_a_subject_column_is_refused(cli: Cli, tmp_path: Path) -> No
     sheet = tmp_path / "rows.csv"
     sheet.write_text("title,kind\nHello,enquiry\n", encoding="utf-8")
     result = cli("import", str(sheet), env=at(MON_1000))
-    assert result.exit_code == 2 and "line 1: subject: the required column is missing" in result.stderr
+    assert result.exit_code == 2
+    assert "header: subject: the required column is missing (columns found: 'title', 'kind'" in result.stderr
 
 
 def test_large_imports_show_a_progress_bar_on_a_terminal(

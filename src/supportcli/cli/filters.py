@@ -128,6 +128,7 @@ FILTERS = (
     Filter("org", ("--org",), "ORG", "Organisation; repeatable.", lambda _, values: {"orgs": values}),
     Filter("tier", ("--tier",), "TIER", "Tier name or number; repeatable.", _tiers, completion=complete.tiers),
     Filter("category", ("--category",), "CATEGORY", "Category; repeatable.", lambda _, values: {"categories": values}),
+    Filter("reference", ("--reference",), "REF", "Imported reference; repeatable.", lambda _, v: {"references": v}),
     Filter(
         "tag", ("--tag", "-t"), "TAG", "Has this tag; repeat for all of several.", lambda _, values: {"tags": values}
     ),

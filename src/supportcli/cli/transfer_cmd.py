@@ -9,6 +9,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -24,6 +25,7 @@ from supportcli.render.output import Format
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from supportcli.store.csv_import import CsvOptions
     from supportcli.store.dump_import import ConflictMode
     from supportcli.store.queries import TicketFilter
 
@@ -104,19 +106,52 @@ def import_(
     file: Annotated[str, typer.Argument(metavar="FILE", help="A json, ndjson or csv file, or - for stdin.")],
     format_: FormatOption = None,
     on_conflict: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--on-conflict",
             metavar="MODE",
-            help="When a ticket id is taken: fail (nothing written), skip it, or renumber it.",
+            help="Export: when a ticket id is taken, fail (the default: nothing written), skip or renumber. "
+            "CSV: when a row's reference (else id) is in the store, skip it (the default), update it, or fail.",
         ),
-    ] = "fail",
+    ] = None,
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="CSV: import the valid rows and report the bad ones.")
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the file and report; write nothing.")] = False,
+    column_maps: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map", metavar="SOURCE=COLUMN", help="CSV: read the file's column SOURCE as COLUMN; repeatable."
+        ),
+    ] = None,
+    value_maps: Annotated[
+        list[str] | None,
+        typer.Option("--map-value", metavar="COLUMN:VALUE=NEW", help="CSV: read VALUE in COLUMN as NEW; repeatable."),
+    ] = None,
+    map_file: Annotated[
+        str | None,
+        typer.Option("--map-file", metavar="FILE", help="CSV: column and value maps from a TOML file."),
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="CSV: list the columns found, how each maps, and the problems; write nothing."),
+    ] = False,
+    dayfirst: Annotated[
+        bool | None,
+        typer.Option(
+            "--dayfirst/--monthfirst",
+            help="CSV: read 01/06/2023 as 1 June or as January 6 (default: as the calendar's country writes dates).",
+        ),
+    ] = None,
+    fix_order: Annotated[
+        bool,
+        typer.Option("--fix-order", help="CSV: a time before an earlier step of the ticket's life is moved to it."),
+    ] = False,
+    again: Annotated[
+        bool, typer.Option("--again", help="CSV: import a file imported before even though it has no references.")
+    ] = False,
 ) -> None:
-    """Import an export (JSON/NDJSON) exactly, or new tickets from a spreadsheet (CSV).
+    """Import an export (JSON/NDJSON) exactly, or tickets from a spreadsheet or another helpdesk (CSV).
 
     A JSON or NDJSON export keeps its ids, due times, met times, states and history. A ticket
     id already in the store is a clash: the import is refused (exit 2, nothing written) unless
@@ -124,13 +159,17 @@ def import_(
     number). A policy version with the same number and text is reused; a different one is
     refused, or added under a new number with skip/renumber. Staff are matched by name.
 
-    CSV: a header row, then one ticket per row; due times are computed under the policy in
-    effect when it was received, as `log` does. Columns (any order, only subject required):
+    CSV (README "Moving in from a spreadsheet"): a header row, then one ticket per record, the
+    columns `export --format csv` writes, in any order, only subject required: id, reference,
     subject, body, kind, channel, priority, name, email, phone, org, category, tags (separated
-    by ;), owner, received_at (ISO 8601; naive = the calendar's timezone; default now), status
-    (new, acknowledged, resolved or closed), acknowledged_at, resolved_at. Bad rows are
-    reported as "line N: column: why" and nothing is written unless every row is valid
-    (or --skip-invalid).
+    by ;), owner, tier, status, received_at, acknowledged_at, responded_at, waiting_since,
+    resolved_at, closed_at, resolution, rating, feedback. Targets are planned from received_at
+    under the policy version log would give the ticket now, and met by the times given. Times: ISO 8601, DD/MM/YYYY HH:MM
+    or Excel serial numbers; naive ones in the calendar's timezone. Other names and values are
+    mapped with --map, --map-value or --map-file. Problems are reported as "record N (REF):
+    column: why" and nothing is written unless every record is valid (or --skip-invalid). Rows
+    whose reference is in the store are skipped (or --on-conflict update); a file without
+    references that was imported before is refused unless --again.
 
     Everything is written in one transaction. Large files show a progress bar on a terminal.
 
@@ -138,28 +177,145 @@ def import_(
 
       supportcli --db new.db import backup.json
 
-      supportcli import old-helpdesk.csv --skip-invalid
+      supportcli import tickets.csv --map "Ticket ID=reference" --map-value "priority:Critical=urgent" --check
 
-      supportcli import --on-conflict renumber other-team.ndjson
+      supportcli import old-helpdesk.csv --map-file helpdesk.toml --fix-order --skip-invalid
 
       zcat backup.ndjson.gz | supportcli import - --format ndjson
     """
     obj: AppContext = ctx.obj
-    mode = check_choice(on_conflict, CONFLICT_MODES, "--on-conflict")
     name = "stdin" if file == "-" else file
+    csv_options = {
+        "--map": bool(column_maps),
+        "--map-value": bool(value_maps),
+        "--map-file": map_file is not None,
+        "--check": check,
+        "--dayfirst/--monthfirst": dayfirst is not None,
+        "--fix-order": fix_order,
+        "--again": again,
+        "--skip-invalid": skip_invalid,
+    }
     with _source(file) as (stream, position, size):
         try:
             first = stream.readline()
             fmt = _format(format_, None if file == "-" else file, default=None) or _sniff(first)
-            if skip_invalid and fmt != "csv":
-                raise InvalidInput("--skip-invalid is for CSV files; an export is imported whole or not at all")
+            given = [option for option, used in csv_options.items() if used]
+            if given and fmt != "csv":
+                raise InvalidInput(f"{given[0]} is for CSV files; an export is imported whole or not at all")
+            if fmt == "csv":
+                options = _csv_options(obj, on_conflict, column_maps, value_maps, map_file, dayfirst)
+                options = replace(options, fix_order=fix_order, skip_invalid=skip_invalid, again=again)
+                mode: ConflictMode = "fail"  # unused: a CSV's conflicts are its options' on_conflict
+            else:
+                mode = check_choice(on_conflict or "fail", CONFLICT_MODES, "--on-conflict")
+                options = None
             lines = itertools.chain([first], stream)
             with progress_bar(obj, size, PROGRESS_MIN_BYTES, f"Importing {Path(name).name}") as advance:
                 tracked = _tracked(lines, lambda: advance(position()))
-                summary = _run_import(obj, fmt, mode, name, tracked, skip_invalid, dry_run)
+                if check and options is not None:
+                    _check_csv(obj, name, tracked, options)
+                    return
+                summary = _run_import(obj, fmt, mode, name, tracked, options, dry_run)
         except UnicodeDecodeError as exc:
             raise InvalidInput(f"{name} is not UTF-8 text") from exc
     _report(obj, name, fmt, summary, dry_run)
+
+
+def _csv_options(
+    obj: AppContext,
+    on_conflict: str | None,
+    column_maps: list[str] | None,
+    value_maps: list[str] | None,
+    map_file: str | None,
+    dayfirst: bool | None,
+) -> CsvOptions:
+    """The reading options of a CSV import: maps (options over the map file), date order, clash mode."""
+    import tomllib
+
+    from supportcli.core.csv_rows import (
+        CsvMaps,
+        is_day_first,
+        maps_from_document,
+        merged,
+        parse_column_map,
+        parse_value_map,
+    )
+    from supportcli.store.csv_import import CONFLICT_MODES as CSV_CONFLICT_MODES
+    from supportcli.store.csv_import import CsvOptions
+
+    maps = CsvMaps()
+    if map_file is not None:
+        try:
+            document = tomllib.loads(Path(map_file).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {map_file}: {exc.strerror or exc}") from exc
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"{map_file}: not TOML ({exc})") from exc
+        maps = maps_from_document(document, map_file)
+    maps = merged(maps, CsvMaps(parse_column_map(column_maps or []), parse_value_map(value_maps or [])))
+    calendar = obj.newest_policy().calendar
+    default_owner = obj.config.get("default_owner")
+    return CsvOptions(
+        maps=maps,
+        dayfirst=is_day_first(calendar.country) if dayfirst is None else dayfirst,
+        on_conflict=check_choice(on_conflict or "skip", CSV_CONFLICT_MODES, "--on-conflict"),
+        default_owner=default_owner if isinstance(default_owner, str) else None,
+    )
+
+
+def _check_csv(obj: AppContext, name: str, lines: Iterable[str], options: CsvOptions) -> None:
+    """``import --check``: the columns found and how each maps, the first problems, what an import would do."""
+    from zoneinfo import ZoneInfo
+
+    from supportcli.core.csv_rows import CSV_COLUMNS, DERIVED_COLUMNS, fold
+    from supportcli.store.csv_import import CHECK_PROBLEMS, CsvImport
+
+    zone = ZoneInfo(obj.newest_policy().calendar.timezone)
+    with obj.store().read() as session:
+        importer = CsvImport(session, obj.actor, obj.now(), zone, name, options)
+        try:
+            summary, planned = importer.check(lines)
+        except InvalidInput as exc:
+            problems = getattr(exc, "problems", None)
+            if not problems:
+                raise
+            summary, planned = importer.summary, []
+            summary.problems = problems
+    out = obj.output.line
+    header = summary.header
+    out(f"{name}: {summary.records} record{'s' if summary.records != 1 else ''}")
+    if header is not None:
+        out("columns:")
+        width = max((len(found) for found in header.found), default=0)
+        for found, column in zip(header.found, header.columns, strict=True):
+            if column is not None:
+                meaning = f"-> {column}" + ("" if fold(found) == column else " (mapped)")
+            elif fold(found) in DERIVED_COLUMNS:
+                meaning = "(derived: planned again from the policy)"
+            else:
+                meaning = "(ignored)"
+            out(f"  {found:<{width}}  {meaning}")
+        missing = [column for column in CSV_COLUMNS if not header.has(column)]
+        if missing:
+            out("not in the file: " + ", ".join(missing))
+    if summary.problems:
+        shown = summary.problems[:CHECK_PROBLEMS]
+        more = f", the first {len(shown)}" if len(shown) < len(summary.problems) else ""
+        out(f"problems ({len(summary.problems)}{more}):")
+        for problem in shown:
+            out(f"  {problem}")
+    if summary.reordered:
+        out(f"--fix-order moves the times of {summary.reordered} record{'s' if summary.reordered != 1 else ''}")
+    updating = sum(1 for item in planned if item.existing is not None)
+    out(
+        f"would import {len(planned) - updating} ticket{'s' if len(planned) - updating != 1 else ''}"
+        + (f", update {updating}" if updating else "")
+        + (f", skip {len(summary.skipped)} already in the store" if summary.skipped else "")
+        + ("" if not summary.problems else f", leave out {summary.bad_rows} bad record(s) with --skip-invalid")
+    )
+    if summary.problems:
+        count = len(summary.problems)
+        raise InvalidInput(f"{name}: {count} problem{'s' if count != 1 else ''} (listed above); nothing was written")
 
 
 class _DryRun(Exception):
@@ -170,7 +326,13 @@ class _DryRun(Exception):
 
 
 def _run_import(
-    obj: AppContext, fmt: str, mode: ConflictMode, name: str, lines: Iterable[str], skip_invalid: bool, dry_run: bool
+    obj: AppContext,
+    fmt: str,
+    mode: ConflictMode,
+    name: str,
+    lines: Iterable[str],
+    options: CsvOptions | None,
+    dry_run: bool,
 ) -> Any:
     from zoneinfo import ZoneInfo
 
@@ -180,12 +342,10 @@ def _run_import(
 
     now = obj.now()
     zone = ZoneInfo(obj.newest_policy().calendar.timezone)
-    default_owner = obj.config.get("default_owner") if isinstance(obj.config.get("default_owner"), str) else None
 
     def work(session: Session) -> Any:
-        if fmt == "csv":
-            rows = CsvImport(session, obj.actor, now, zone, name, skip_invalid, default_owner)
-            summary: Any = rows.run(lines)
+        if options is not None:
+            summary: Any = CsvImport(session, obj.actor, now, zone, name, options).run(lines)
         else:
             before = _policy_in_effect(session, now)
             reader = read_json(io.StringIO("".join(lines))) if fmt == "json" else read_ndjson(lines)
@@ -225,11 +385,26 @@ def _report(obj: AppContext, name: str, fmt: str, summary: Any, dry_run: bool) -
                 f"{name}: ignored column{'s' if len(summary.ignored_columns) != 1 else ''}: "
                 + ", ".join(summary.ignored_columns)
             )
-        ids = [ticket_id for _, ticket_id in summary.created]
+        if summary.skipped:
+            shown = ", ".join(summary.skipped[:10]) + (
+                f" and {len(summary.skipped) - 10} more" if len(summary.skipped) > 10 else ""
+            )
+            say(
+                f"skipped {len(summary.skipped)} row{'s' if len(summary.skipped) != 1 else ''} already in the store: {shown}"
+            )
+        if summary.reordered:
+            say(
+                f"moved the times of {summary.reordered} record{'s' if summary.reordered != 1 else ''} into order (--fix-order)"
+            )
+        ids = summary.created
         span = f" (#{ids[0]}–#{ids[-1]})" if len(ids) > 1 else f" (#{ids[0]})" if ids else ""
         say(f"{verb} {len(ids)} ticket{'s' if len(ids) != 1 else ''} from {name}{span}")
+        if summary.updated:
+            say(
+                f"{'would update' if dry_run else 'updated'} {len(summary.updated)} ticket(s): " + _ids(summary.updated)
+            )
         if summary.bad_rows:
-            say(f"skipped {summary.bad_rows} bad row{'s' if summary.bad_rows != 1 else ''}")
+            say(f"skipped {summary.bad_rows} bad record{'s' if summary.bad_rows != 1 else ''}")
     else:
         for old, new in summary.renumbered_policies.items():
             say(f"policy version {old} of {name} differs from the store's: {verb} as version {new}")

@@ -104,6 +104,7 @@ def _show_human(session: Session, obj: AppContext, ticket_id: int) -> None:
         ("kind", f"{ticket.kind} by {ticket.channel}, priority {ticket.priority}"),
         ("customer", ", ".join(p for p in (ticket.customer_name, ticket.customer_email, ticket.customer_phone) if p)),
         ("org", ticket.org),
+        ("reference", ticket.reference),
         ("category", ticket.category),
         ("tags", ", ".join(ticket.tag_list)),
         ("watchers", ", ".join(ticket.watcher_list)),

@@ -15,6 +15,8 @@ from supportcli.errors import InvalidInput
 if TYPE_CHECKING:
     from supportcli.store.dump_schema import Located, Record
 
+# Python's parser gives up on JSON nested a few thousand levels deep; no export is nested more than four.
+TOO_DEEP = "not a supportcli export: JSON nested too deeply"
 # The sections of a JSON dump after its meta record, in order, and the type of the records each holds.
 SECTIONS = {"policy_versions": "policy_version", "staff": "staff", "tickets": "ticket"}
 
@@ -63,6 +65,8 @@ def read_ndjson(stream: Iterable[str]) -> Iterator[Located]:
         except ValueError as exc:  # not JSON, or JSON Python will not read (an integer of over 4300 digits)
             reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
             raise InvalidInput(f"{where}: not JSON ({reason})") from exc
+        except RecursionError as exc:
+            raise InvalidInput(f"{where}: {TOO_DEEP}") from exc
         if not isinstance(record, dict) or not isinstance(record.get("type"), str):
             raise InvalidInput(f'{where}: expected an object with a "type"')
         kind = record.pop("type")
@@ -75,6 +79,8 @@ def read_json(stream: IO[str]) -> Iterator[Located]:
         document = json.load(stream)
     except ValueError as exc:
         raise InvalidInput(f"not a JSON document ({exc})") from exc
+    except RecursionError as exc:
+        raise InvalidInput(TOO_DEEP) from exc
     if not isinstance(document, dict) or "meta" not in document:
         raise InvalidInput('expected a supportcli export: an object with "meta", "policy_versions", "staff", "tickets"')
     unknown = [key for key in document if key != "meta" and key not in SECTIONS]

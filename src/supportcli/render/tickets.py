@@ -47,6 +47,7 @@ def ticket_record(
     acting user covers for (``store.staff.covered_by``), whose tickets are marked ``cover``."""
     return {
         "id": ticket.id,
+        "reference": ticket.reference,
         "subject": ticket.subject,
         "kind": ticket.kind,
         "channel": ticket.channel,

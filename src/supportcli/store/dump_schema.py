@@ -80,6 +80,7 @@ TICKET_FIELDS: dict[str, tuple[str, Any]] = {
     "next_due_at": ("at?", None),
     "next_target": ("str?", None),
     "purged_at": ("at?", None),
+    "reference": ("str?", None),
 }
 TARGET_FIELDS: dict[str, tuple[str, Any]] = {
     "name": ("str", REQUIRED),
@@ -241,11 +242,25 @@ def load_row(
 
 # -- tickets ----------------------------------------------------------------------------------------------------------
 
+# Ticket numbers both stores can hold and every later command can use: PostgreSQL's INTEGER (and SQLite's
+# rowid past it would leave the next number unusable on PostgreSQL after a move), never 0 or negative.
+MAX_TICKET_ID = 2**31 - 1
+
+
+def ticket_id_problem(ticket_id: int) -> str | None:
+    """Why a ticket number from a file cannot be stored, or None: one rule for dumps and CSV."""
+    if 1 <= ticket_id <= MAX_TICKET_ID:
+        return None
+    return f"{ticket_id} is outside 1…{MAX_TICKET_ID}"
+
 
 def load_ticket(record: Mapping[str, Any], where: str) -> dict[str, Any]:
     """A ticket record and its nested rows, checked and converted to stored values."""
     nested = [key for key, _, _ in CHILDREN]
     ticket = load_row(record, TICKET_FIELDS, where, nested)
+    id_problem = ticket_id_problem(ticket["id"])
+    if id_problem:
+        raise InvalidInput(f"{where}: id: {id_problem}")
     where = f"{where} (ticket #{ticket['id']})"
     for name, allowed in (("kind", KINDS), ("channel", CHANNELS), ("priority", PRIORITIES), ("status", STATUSES)):
         if ticket[name] not in allowed:

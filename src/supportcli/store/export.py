@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from supportcli.core.csv_rows import CSV_COLUMNS, DERIVED_COLUMNS, TIME_COLUMNS
 from supportcli.core.targets import TARGET_NAMES
 from supportcli.core.tickets import shown_state
 from supportcli.store.database import SCHEMA_VERSION
@@ -132,50 +133,29 @@ def _ticket_records(session: Session, batch: list[Ticket], zone: tzinfo) -> Iter
 
 # -- CSV export -------------------------------------------------------------------------------------------------------
 
-CSV_TICKET_COLUMNS = (
-    "id",
-    "subject",
-    "body",
-    "kind",
-    "channel",
-    "priority",
-    "name",
-    "email",
-    "phone",
-    "org",
-    "category",
-    "tags",
-    "owner",
-    "tier",
-    "tier_name",
-    "status",
-    "received_at",
-    "logged_at",
-    "updated_at",
-    "resolved_at",
-    "closed_at",
-    "expected_by",
-    "expected_reason",
-    "rating",
-    "policy_version",
-)
-CSV_EXPORT_COLUMNS = CSV_TICKET_COLUMNS + tuple(
-    f"{target}_{part}" for target in TARGET_NAMES for part in ("due_at", "met_at", "state")
-)
+# The columns ``import`` reads (``core.csv_rows.CSV_COLUMNS``), then the derived ones it plans again: one table
+# both ways, so export → import → export of a CSV is the same file (README "Moving in from a spreadsheet").
+CSV_EXPORT_COLUMNS = (*CSV_COLUMNS, *DERIVED_COLUMNS)
+# History events whose time (the first) or text (the last) a CSV column carries.
+_FIRST_AT = {"acknowledged": "acknowledged_at", "updated": "responded_at"}
+_LAST_TEXT = {"resolved": "resolution", "feedback": "feedback"}
 
 
 def csv_export_rows(session: Session, wanted: TicketFilter, zone: tzinfo, now: datetime) -> Iterator[list[Any]]:
-    """Tickets as flat spreadsheet rows, cells in the order of ``CSV_EXPORT_COLUMNS``: one per ticket, targets
-    as ``<target>_due_at|met_at|state``."""
+    """Tickets as flat spreadsheet rows, cells in the order of ``CSV_EXPORT_COLUMNS``: one per ticket, with
+    the times of its life (from its history) and its targets as ``<target>_due_at|state``."""
     from supportcli.store.policies import all_versions, parsed
 
     tiers = {row.version: parsed(row).tiers for row in all_versions(session)}
     for batch in ticket_batches(session, ticket_statement(wanted)):
-        targets = targets_for(session, [ticket.id or 0 for ticket in batch])
+        ids = [ticket.id or 0 for ticket in batch]
+        targets = targets_for(session, ids)
+        life = _life_from_history(session, ids)
         for ticket in batch:
             names = tiers.get(ticket.policy_version, ())
             row: dict[str, Any] = {
                 "id": ticket.id,
+                "reference": ticket.reference,
                 "subject": ticket.subject,
                 "body": ticket.body,
                 "kind": ticket.kind,
@@ -192,16 +172,34 @@ def csv_export_rows(session: Session, wanted: TicketFilter, zone: tzinfo, now: d
                 "tier_name": names[ticket.tier] if ticket.tier < len(names) else str(ticket.tier),
                 "status": ticket.status,
                 "rating": ticket.rating,
-                "policy_version": ticket.policy_version,
-                "expected_reason": ticket.expected_reason,
+                **life.get(ticket.id or 0, {}),
             }
-            for name in ("received_at", "logged_at", "updated_at", "resolved_at", "closed_at", "expected_by"):
-                row[name] = _local(getattr(ticket, name), zone)
+            for name in ("received_at", "waiting_since", "resolved_at", "closed_at"):
+                row[name] = getattr(ticket, name)
+            for name in TIME_COLUMNS:
+                row[name] = _local(row.get(name), zone)
+            if ticket.resolved_at is None:
+                row.pop("resolution", None)
             for target in targets.get(ticket.id or 0, []):
                 row[f"{target.name}_due_at"] = _local(target.due_at, zone)
-                row[f"{target.name}_met_at"] = _local(target.met_at, zone)
                 row[f"{target.name}_state"] = shown_state(target.state, target.due_at, now).value
             yield [row.get(name) for name in CSV_EXPORT_COLUMNS]
+
+
+def _life_from_history(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Per ticket: when it was first acknowledged and responded to, and its last resolution and feedback texts."""
+    found: dict[int, dict[str, Any]] = {}
+    kinds = [*_FIRST_AT, *_LAST_TEXT]
+    events = session.exec(
+        select(Event).where(col(Event.ticket_id).in_(ids), col(Event.kind).in_(kinds)).order_by(col(Event.id))
+    )
+    for event in events:
+        values = found.setdefault(event.ticket_id, {})
+        if event.kind in _FIRST_AT:
+            values.setdefault(_FIRST_AT[event.kind], event.at)
+        else:
+            values[_LAST_TEXT[event.kind]] = event.text
+    return found
 
 
 def _local(value: datetime | None, zone: tzinfo) -> datetime | None:

@@ -89,6 +89,20 @@ def _policy_applies_by(connection: Connection) -> None:
     connection.execute(text("UPDATE policy_versions SET applies_by = 'logged' WHERE effective_at = set_at"))
 
 
+def _import_references(connection: Connection) -> None:
+    """Version 7: tickets keep the reference they had in the system they were imported from (README "Moving in
+    from a spreadsheet"), unique so a re-import finds them, and searchable (``store.search`` indexes it).
+
+    The ``imported_files`` table (the content hash of each CSV file imported) is new, so it is created from the
+    models after this step.
+    """
+    from supportcli.store import search
+
+    connection.execute(text("ALTER TABLE tickets ADD COLUMN reference VARCHAR"))
+    connection.execute(text("CREATE UNIQUE INDEX ix_tickets_reference ON tickets (reference)"))
+    search.rebuild(connection)
+
+
 # Append new steps here, numbered from 2; never edit one that has been released.
 MIGRATIONS: list[Migration] = [
     Migration(2, "mail gateway: ticket watchers, notices by Message-ID", _mail_gateway),
@@ -96,6 +110,7 @@ MIGRATIONS: list[Migration] = [
     Migration(4, "tickets name their next pending target", _next_target),
     Migration(5, "full-text search index", _full_text_search),
     Migration(6, "policy versions apply by logging or by received time", _policy_applies_by),
+    Migration(7, "ticket references and imported files", _import_references),
 ]
 
 

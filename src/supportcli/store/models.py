@@ -99,6 +99,9 @@ class Ticket(SQLModel, table=True):
     next_due_at: datetime | None = Field(default=None, sa_column=instant_column(nullable=True))
     next_target: str | None = None
     purged_at: datetime | None = Field(default=None, sa_column=instant_column(nullable=True))
+    # The ticket's id in the system it was imported from (README "Moving in from a spreadsheet"): unique, so a
+    # second import of the same rows finds them (schema version 6).
+    reference: str | None = Field(default=None, unique=True, index=True)
 
     @property
     def tag_list(self) -> list[str]:
@@ -244,3 +247,17 @@ class MailMessage(SQLModel, table=True):
     subject: str = ""
     outcome: str  # "ticket", "reply" or "refused"
     reason: str = ""
+
+
+class ImportedFile(SQLModel, table=True):
+    """One CSV file imported, by the hash of its content, so the same file imported twice is noticed
+    (README "Moving in from a spreadsheet": ``import --again``)."""
+
+    __tablename__ = "imported_files"
+
+    id: int | None = Field(default=None, primary_key=True)
+    content_hash: str = Field(index=True)
+    name: str
+    at: datetime = Field(sa_column=instant_column())
+    actor: str
+    tickets: int = 0

@@ -196,6 +196,7 @@ TICKETS = PersonalTable(
             "next_due_at",
             "next_target",
             "purged_at",
+            "reference",  # the ticket's id in the system it came from, not a person's detail
         }
     ),
     place=lambda _ticket, column: TICKET_PLACES.get(column, column),
@@ -299,6 +300,7 @@ IMPERSONAL_TABLES: Mapping[str, str] = {
     "staff": "the team's own directory (names, work addresses, absences), not customers'",
     "automation_marks": "which automatic actions were taken: ticket ids, target names, due times",
     "purge_log": "when purges ran, by whom, and which ticket ids they anonymised",
+    "imported_files": "the content hash, name and time of each CSV file imported, and how many tickets it made",
 }
 
 # Tables that are not models but copies of tickets' texts kept by the database for searching: they hold personal

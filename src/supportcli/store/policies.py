@@ -8,10 +8,10 @@ versions that apply to a ticket, the one that took effect last wins.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from supportcli.core.calendar import WorkingCalendar, calendar_for
@@ -73,24 +73,28 @@ def version_for_ticket(session: Session, received_at: datetime, logged_at: datet
     """The version a ticket received at ``received_at`` and logged at ``logged_at`` takes: the one place that
     decides (``log``, ``import``, ``calendar due`` and everything about "now" ask here; docs/policy.md).
 
+    A store holds a handful of versions, so they are read whole and ``pick_version`` chooses.
+    """
+    return pick_version(list(session.exec(select(PolicyVersion))), received_at, logged_at)
+
+
+def pick_version(versions: Sequence[PolicyVersion], received_at: datetime, logged_at: datetime) -> PolicyVersion:
+    """Of ``versions`` (every stored one), the version a ticket received at ``received_at`` and logged at
+    ``logged_at`` takes. A CSV import reads the versions once and asks this for each of its rows.
+
     A version applies when its effective time is at or before the ticket's logging time (``logged`` versions)
     or its received time (``received`` versions); of those, the latest effective time wins, then the higher
     version number. A ticket older than every version that could apply takes the earliest version.
     """
-    applies = or_(
-        and_(col(PolicyVersion.applies_by) == BY_LOGGED, col(PolicyVersion.effective_at) <= logged_at),
-        and_(col(PolicyVersion.applies_by) != BY_LOGGED, col(PolicyVersion.effective_at) <= received_at),
-    )
-    statement = (
-        select(PolicyVersion)
-        .where(applies)
-        .order_by(col(PolicyVersion.effective_at).desc(), col(PolicyVersion.version).desc())
-        .limit(1)
-    )
-    row = session.exec(statement).first()
-    if row is None:
-        row = session.exec(select(PolicyVersion).order_by(col(PolicyVersion.version)).limit(1)).one()
-    return row
+
+    def applies(version: PolicyVersion) -> bool:
+        compared = logged_at if version.applies_by == BY_LOGGED else received_at
+        return version.effective_at <= compared
+
+    applying = [version for version in versions if applies(version)]
+    if applying:
+        return max(applying, key=lambda version: (version.effective_at, version.version or 0))
+    return min(versions, key=lambda version: version.version or 0)
 
 
 def version_in_effect(session: Session, at: datetime) -> PolicyVersion:

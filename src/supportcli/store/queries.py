@@ -42,6 +42,7 @@ class TicketFilter:
     owners: Sequence[str] = ()
     orgs: Sequence[str] = ()
     categories: Sequence[str] = ()
+    references: Sequence[str] = ()
     tags: Sequence[str] = ()
     tiers: Sequence[int] = ()
     since: datetime | None = None
@@ -63,6 +64,7 @@ def ticket_statement(wanted: TicketFilter) -> SelectOfScalar[Ticket]:
         (Ticket.priority, wanted.priorities),
         (Ticket.org, wanted.orgs),
         (Ticket.category, wanted.categories),
+        (Ticket.reference, wanted.references),
         (Ticket.tier, wanted.tiers),
     ):
         if values:

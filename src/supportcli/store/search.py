@@ -65,7 +65,7 @@ class Part:
 PARTS: tuple[Part, ...] = (
     Part("subject", ("subject",), 8.0, "A"),
     Part("customer", ("customer_name", "customer_email", "customer_phone"), 4.0, "B"),
-    Part("labels", ("org", "category", "tags"), 4.0, "B"),
+    Part("labels", ("org", "category", "tags", "reference"), 4.0, "B"),
     Part("body", ("body",), 2.0, "C"),
 )
 HISTORY = Part("history", (), 1.0, "D", max_chars=200_000)  # the text of every history event, oldest first

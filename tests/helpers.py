@@ -92,23 +92,34 @@ def snapshot_of(url: str) -> Snapshot:
         engine.dispose()
 
 
-def undo_search_index(connection: Any) -> None:
-    """Undo schema version 5 (the search index and the customer lookups) on a new store, as a store made by
-    an older program: what tests that downgrade a store to an earlier version must take away too."""
-    from sqlalchemy import text
-
-    for statement in (
+# What each schema step of store/migrations.py added, undone: how tests make a store "made by an older program"
+# from a new one. Every migration has an entry (tests/store/test_migrations.py checks), newest last.
+UNDO_MIGRATION: dict[int, tuple[str, ...]] = {
+    2: (),  # the mail gateway's columns and tables: no test downgrades below version 2
+    3: ("DROP INDEX ix_events_kind_at",),
+    4: ("ALTER TABLE tickets DROP COLUMN next_target",),
+    5: (  # the search index and the customer lookups
         "DROP INDEX ix_tickets_customer_phone_key",
         "DROP INDEX ix_tickets_customer_email",
         "ALTER TABLE tickets DROP COLUMN customer_phone_key",
         "DROP TABLE IF EXISTS ticket_search",
-    ):
-        connection.execute(text(statement))
+    ),
+    6: ("ALTER TABLE policy_versions DROP COLUMN applies_by",),
+    7: (  # ticket references and imported files
+        "DROP INDEX ix_tickets_reference",
+        "ALTER TABLE tickets DROP COLUMN reference",
+        "DROP TABLE imported_files",
+    ),
+}
 
 
-def undo_policy_applies_by(connection: Any) -> None:
-    """Undo schema version 6 (how each policy version applies) on a new store, as a store made by an older
-    program: what tests that downgrade a store to version 5 or earlier must take away too."""
+def downgrade(connection: Any, to_version: int) -> None:
+    """Undo every schema step after ``to_version`` on a new store (newest first) and record ``to_version``, as a
+    store made by that older program; the next open must migrate it."""
     from sqlalchemy import text
 
-    connection.execute(text("ALTER TABLE policy_versions DROP COLUMN applies_by"))
+    for version in sorted(UNDO_MIGRATION, reverse=True):
+        if version > to_version:
+            for statement in UNDO_MIGRATION[version]:
+                connection.execute(text(statement))
+    connection.execute(text(f"UPDATE supportcli_meta SET value = '{to_version}' WHERE key = 'schema_version'"))

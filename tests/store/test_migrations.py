@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlmodel import select
 from typer.testing import CliRunner, Result
 
+from helpers import UNDO_MIGRATION
 from supportcli.cli.app import app
 from supportcli.core.policy import default_policy_source
 from supportcli.locations import sqlite_location
@@ -317,3 +318,8 @@ def test_a_version_5_store_learns_how_each_policy_version_applies(tmp_path: Path
     assert logged.exit_code == 0, logged.output
     assert json.loads(logged.stdout)["policy_version"] == 2  # received before version 2 was set, logged after
     assert [t["policy_version"] for t in json.loads(cli("list", "--json").stdout)[:4]] == [1, 1, 1, 1]
+
+
+def test_the_tests_can_undo_every_schema_step() -> None:
+    """tests/helpers.py's UNDO_MIGRATION makes stores "made by an older program"; a new migration needs its entry."""
+    assert sorted(UNDO_MIGRATION) == [step.version for step in migrations.MIGRATIONS]

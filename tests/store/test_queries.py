@@ -10,7 +10,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.dialects import sqlite
 
 from helpers import MONDAY_10 as NOW
-from helpers import undo_policy_applies_by, undo_search_index
+from helpers import downgrade
 from supportcli.core.policy import default_policy_source
 from supportcli.locations import StoreLocation, sqlite_location
 from supportcli.store.database import open_store
@@ -72,18 +72,8 @@ def test_the_due_listing_is_one_pass_over_the_due_index_reading_no_targets(store
 def _downgrade(store_location: StoreLocation, to_version: int) -> None:
     """Undo the schema steps after ``to_version`` on a new store, as a store made by that older program."""
     store = open_store(store_location, {}, default_policy_source, NOW, "alice")
-    undo = {3: "DROP INDEX ix_events_kind_at", 4: "ALTER TABLE tickets DROP COLUMN next_target"}
     with store.write() as session:
-        if to_version < 6:
-            undo_policy_applies_by(session.connection())
-        if to_version < 5:
-            undo_search_index(session.connection())
-        for version in sorted(undo, reverse=True):
-            if version > to_version:
-                session.connection().execute(text(undo[version]))
-        session.connection().execute(
-            text(f"UPDATE supportcli_meta SET value = '{to_version}' WHERE key = 'schema_version'")
-        )
+        downgrade(session.connection(), to_version)
     store.close()
 
 

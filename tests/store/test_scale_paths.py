@@ -29,7 +29,7 @@ from sqlalchemy import literal, select
 from typer.testing import CliRunner, Result
 
 from helpers import MONDAY_10 as NOW
-from helpers import undo_policy_applies_by, undo_search_index
+from helpers import downgrade
 from supportcli.cli.app import app
 from supportcli.core.calendar import CalendarSpec, calendar_for
 from supportcli.core.holiday_dates import public_holidays, supported_subdivisions
@@ -286,7 +286,6 @@ def _next_targets(store: Store) -> dict[int, tuple[str | None, datetime | None]]
 
 def test_schema_version_4_names_the_next_target_of_every_ticket_as_the_program_does(store: Store) -> None:
     """Migration 4 on each backend: a store made before ``next_target`` gets the value each change gives."""
-    from sqlalchemy import text
 
     _fill(store)
     tied = _tie(store, 6)
@@ -294,10 +293,7 @@ def test_schema_version_4_names_the_next_target_of_every_ticket_as_the_program_d
     assert expected[6][0] not in (None, tied)  # the tie went to the earlier target
     assert {name for name, _ in expected.values()} >= {"acknowledge", "respond", "resolve", None}
     with store.write() as session:
-        undo_policy_applies_by(session.connection())
-        undo_search_index(session.connection())
-        session.connection().execute(text("ALTER TABLE tickets DROP COLUMN next_target"))
-        session.connection().execute(text("UPDATE supportcli_meta SET value = '3' WHERE key = 'schema_version'"))
+        downgrade(session.connection(), 3)
     store.close()
     upgraded = open_store(store.location, {}, default_policy_source, NOW, "alice")
     try:

@@ -414,6 +414,7 @@ def insert_rows(connection: Connection, model: type[SQLModel], rows: list[dict[s
     """
     if not rows:
         return
+    # SQLModel gives each table class its ``__table__`` when the class is made; its stubs do not declare it.
     table: Table = model.__table__  # type: ignore[attr-defined]
     dialect = connection.dialect
     keys = list(rows[0])

@@ -123,3 +123,16 @@ def downgrade(connection: Any, to_version: int) -> None:
             for statement in UNDO_MIGRATION[version]:
                 connection.execute(text(statement))
     connection.execute(text(f"UPDATE supportcli_meta SET value = '{to_version}' WHERE key = 'schema_version'"))
+
+
+def execute(url: str, statement: str) -> None:
+    """One SQL statement on a store, as another program would run it (its own connection, committed)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(statement))
+    finally:
+        engine.dispose()

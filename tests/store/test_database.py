@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.pool import NullPool
 
 from helpers import MONDAY_10 as NOW
+from helpers import execute
 from supportcli.core.policy import default_policy_source
 from supportcli.errors import ExitStatus, StoreUnavailable
 from supportcli.locations import StoreLocation, mask_password, resolve_store, sqlite_location
@@ -22,16 +23,6 @@ SQLITE_FILES = pytest.mark.sqlite_only(reason="about the SQLite file itself")
 def open_at(where: Path | StoreLocation):  # type: ignore[no-untyped-def]
     location = sqlite_location(where) if isinstance(where, Path) else where
     return open_store(location, {"SUPPORTCLI_LOCK_TIMEOUT": "1"}, default_policy_source, NOW, "alice")
-
-
-def execute(url: str, statement: str) -> None:
-    """One statement on the store, as another program would run it."""
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text(statement))
-    finally:
-        engine.dispose()
 
 
 @SQLITE_FILES

@@ -15,23 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from helpers import MON_1000, Cli, Snapshot, at, log, ok, refused
+from helpers import MON_1000, Cli, Snapshot, at, execute, log, ok, refused
 
 REAL_SQLITE_CONNECT = sqlite3.connect
 BIG = "Pasted log: " + "x" * 200_000  # far more than one more page
 FULL = "is full (disk full); nothing was written"
-
-
-def _postgres(url: str, statement: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.pool import NullPool
-
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text(statement))
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture
@@ -50,7 +38,7 @@ def full_disk(backend: str, store_url: str, monkeypatch: pytest.MonkeyPatch) -> 
         if backend == "sqlite":
             cap["on"] = on
         elif on:
-            _postgres(
+            execute(
                 store_url,
                 "CREATE FUNCTION test_no_room() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
                 "RAISE EXCEPTION 'could not extend file \"base/16384/16402\": No space left on device' "
@@ -58,7 +46,7 @@ def full_disk(backend: str, store_url: str, monkeypatch: pytest.MonkeyPatch) -> 
                 "CREATE TRIGGER test_no_room BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION test_no_room()",
             )
         else:
-            _postgres(store_url, "DROP TRIGGER test_no_room ON events; DROP FUNCTION test_no_room()")
+            execute(store_url, "DROP TRIGGER test_no_room ON events; DROP FUNCTION test_no_room()")
 
     monkeypatch.setattr(sqlite3, "connect", capped_connect)
     monkeypatch.setattr(sqlite3.dbapi2, "connect", capped_connect)

@@ -272,7 +272,9 @@ def _ticket_count(session: Session, wanted: TicketFilter) -> int:
 
     from supportcli.store.queries import ticket_statement
 
-    return session.exec(select(func.count()).select_from(ticket_statement(wanted).subquery())).one()[0]  # type: ignore[call-overload]
+    return session.exec(
+        select(func.count()).select_from(ticket_statement(wanted, session.connection().dialect.name).subquery())
+    ).one()[0]  # type: ignore[call-overload]
 
 
 def _tracked(lines: Iterable[str], update: Callable[[], None]) -> Iterator[str]:

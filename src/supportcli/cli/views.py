@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from supportcli.core.calendar import WorkingCalendar
     from supportcli.core.policy import Policy
     from supportcli.store.policies import PolicyBook
+    from supportcli.store.search import Snippet
 
 
 def init(
@@ -248,13 +249,23 @@ def _explain_target(target: Any, calendar: Any, policy: Any, ticket: Any, waits:
     return result
 
 
+SortOption = Annotated[
+    str | None,
+    typer.Option(
+        "--sort",
+        help="id, received, updated, due or priority; a search is best first unless sorted so.",
+        autocompletion=complete.fixed(("id", "received", "updated", "due", "priority", "best")),
+    ),
+]
+
+
 @filter_options()
 @output_options(tabular=True, limit=Limit(), quiet=True)
 def list_command(
     ctx: typer.Context,
     *,
     filters: FilterValues,
-    sort: Annotated[str, typer.Option("--sort", help="id, received, updated, due or priority.")] = "id",
+    sort: SortOption = None,
     listing: Listing,
 ) -> None:
     """List tickets, filtered.
@@ -264,20 +275,33 @@ def list_command(
       supportcli list --status open --kind complaint
 
       supportcli list --owner priya --since 2026-11-01 --sort due --json
+
+      supportcli list --phone '07700 900123'
+
+      supportcli list --search 'refund' --status open --tag vip
     """
+    emit_found(ctx.obj, filters, sort, listing)
+
+
+def emit_found(obj: AppContext, filters: FilterValues, sort: str | None, listing: Listing) -> None:
+    """Write the tickets the filters find, in ``sort``'s order (a search best first), as ``listing`` asks:
+    what ``list`` and ``search`` both do."""
     from dataclasses import replace
 
-    from supportcli.store.queries import SORTS, ticket_statement
+    from supportcli.store.queries import BEST, SORTS, ticket_statement
 
-    obj: AppContext = ctx.obj
-    if sort not in SORTS:
+    wanted = ticket_filter(obj, filters)
+    if (sort is not None and sort not in (*SORTS, BEST)) or (sort == BEST and wanted.search is None):
         from supportcli.errors import InvalidInput
 
-        raise InvalidInput(f"unknown sort {sort!r} (allowed: {', '.join(SORTS)})")
-    # The limit is applied by _emit_tickets, which counts tickets rather than joined rows.
-    wanted = replace(ticket_filter(obj, filters), sort=sort)
+        allowed = ", ".join([*SORTS, *([BEST] if wanted.search is not None else [])])
+        raise InvalidInput(f"unknown sort {sort!r} (allowed: {allowed})")
+    wanted = replace(wanted, sort=sort)
     with obj.store().read() as session:
-        _emit_tickets(obj, session, ticket_statement(wanted), listing)
+        dialect = session.connection().dialect.name
+        # The limit is applied by _emit_tickets, which counts tickets rather than joined rows.
+        statement = ticket_statement(wanted, dialect, ranked=listing.limit)
+        _emit_tickets(obj, session, statement, listing, wanted.search)
 
 
 def _emit_tickets(
@@ -285,11 +309,13 @@ def _emit_tickets(
     session: Session,
     statement: Select,  # type: ignore[type-arg]
     listing: Listing,
+    search: str | None = None,
 ) -> None:
     """Write the tickets a ``select(Ticket)`` statement finds (at most ``listing.limit``) as ``listing`` asks.
 
     Only JSON shows whole tickets with every target; tables, rows and CSV stream just the columns they
-    show with each ticket's next pending target, as plain rows rather than ORM objects.
+    show with each ticket's next pending target, as plain rows rather than ORM objects. The tickets of a
+    ``search`` come with how well each matched (``rank``) and the passage that matched (``snippet``).
     """
     from supportcli.render.tickets import ticket_record
     from supportcli.store.policies import PolicyBook
@@ -302,25 +328,72 @@ def _emit_tickets(
     now = obj.now()
     policies = PolicyBook(session, now.year)
     fmt = listing.format(obj.output)
+    dialect = session.connection().dialect.name
+    extra = _search_columns(dialect, search)
     if fmt.writes_records:
-        tickets = list(session.exec(statement.limit(listing.limit)))
+        # Through ``execute``: SQLModel's ``exec`` would return only the first column of each row.
+        rows = list(session.execute(statement.add_columns(*extra).limit(listing.limit)) if extra else ())
+        tickets = [row[0] for row in rows] if extra else list(session.exec(statement.limit(listing.limit)))
         targets = targets_for(session, [t.id for t in tickets if t.id is not None])
 
         def whole(ticket: Any) -> dict[str, Any]:
             policy, calendar = policies.get(ticket.policy_version)
             return ticket_record(ticket, targets.get(ticket.id or 0, []), calendar, policy.tiers, now)
 
-        obj.output.records(fmt, (whole(ticket) for ticket in tickets))
+        records: Iterable[dict[str, Any]] = (whole(ticket) for ticket in tickets)
+        if search is not None:
+            ranked = (whole(row[0]) | {"rank": row[1]} for row in rows)
+            records = (_json_match(record) for record in _with_snippets(session, search, ranked))
+        obj.output.records(fmt, records)
         return
-    rows = listing_rows(session, statement, now, listing.limit, wide=fmt is Format.CSV)
-    records = _listing_records(rows, policies, now, fmt)
+    rows = listing_rows(session, statement, now, listing.limit, wide=fmt is Format.CSV, extra=extra)
+    records = _listing_records(rows, policies, now, fmt, ranked=search is not None)
+    if search is not None:
+        records = _with_snippets(session, search, records)
     obj.output.listing(
-        _listing_columns(fmt), records, fmt, row_style=lambda r: r["style"], capped=listing.limit is None
+        _listing_columns(fmt, search is not None, obj.output.colour),
+        records,
+        fmt,
+        row_style=lambda r: r["style"],
+        capped=listing.limit is None,
     )
 
 
-def _listing_columns(fmt: Format) -> list[Column]:
-    """The columns of a ticket listing: a table's (and plain rows'), or CSV's."""
+def _search_columns(dialect: str, search: str | None) -> list[Any]:
+    """The columns a search's listing selects beside each ticket: how well it matched (higher is better)."""
+    if search is None:
+        return []
+    from supportcli.store.search import match_score
+
+    return [match_score(dialect, search)]
+
+
+SNIPPET_BATCH = 500  # tickets whose snippets are made in one query, as the records are written
+
+
+def _with_snippets(session: Session, search: str, records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The records, each with its ``snippet`` (the passage that matched), a batch of tickets at a time."""
+    from itertools import islice
+
+    from supportcli.store.search import Snippet, snippets
+
+    remaining = iter(records)
+    while batch := list(islice(remaining, SNIPPET_BATCH)):
+        found = snippets(session, search, [record["id"] for record in batch])
+        for record in batch:
+            record["snippet"] = found.get(record["id"], Snippet(""))
+            yield record
+
+
+def _json_match(record: dict[str, Any]) -> dict[str, Any]:
+    """A search's JSON ticket: the snippet as its text, and where the matched words are in it."""
+    snippet = record["snippet"]
+    return record | {"snippet": snippet.text, "matches": [list(span) for span in snippet.marks]}
+
+
+def _listing_columns(fmt: Format, search: bool = False, colour: bool = False) -> list[Column]:
+    """The columns of a ticket listing: a table's (and plain rows'), or CSV's; a search's go on with the
+    passage that matched (highlighted on a terminal with ``colour``), and CSV's with the rank too."""
     if fmt is Format.CSV:
         return [
             Column(k, k)
@@ -339,19 +412,38 @@ def _listing_columns(fmt: Format) -> list[Column]:
                 "next_target",
                 "due_at",
                 "remaining_working_minutes",
+                *(("rank", "snippet") if search else ()),
             )
         ]
     # On a narrow terminal the subject keeps 20 characters: the status goes first, then the due time (the
-    # countdown beside it says the same in working time).
-    return [
+    # countdown beside it says the same in working time); a search's passage keeps 20 too, and the owner and
+    # the next target give way to it before the due time does.
+    columns = [
         Column("ID", "id", justify="right", human=lambda v: f"#{v}"),
         Column("Subject", "subject", wrap=True, min_width=SUBJECT_MIN_WIDTH),
         Column("Status", "status", drop_order=1),
-        Column("Owner", "owner"),
-        Column("Next", "next_target"),
-        Column("Due", "due_at", drop_order=2),
+        Column("Owner", "owner", drop_order=2 if search else None),
+        Column("Next", "next_target", drop_order=3 if search else None),
+        Column("Due", "due_at", drop_order=4 if search else 2),
         Column("Left", "left", justify="right"),
     ]
+    if search:
+        shown = _highlighted if colour and fmt is Format.TABLE else None
+        columns.append(Column("Match", "snippet", human=shown, wrap=True, min_width=SUBJECT_MIN_WIDTH))
+    return columns
+
+
+MATCH_STYLE = "bold yellow"
+
+
+def _highlighted(snippet: Snippet) -> Any:
+    """The snippet as Rich text with the matched words styled (terminals with colour only)."""
+    from rich.text import Text
+
+    shown = Text(snippet.text)
+    for start, end in snippet.marks:
+        shown.stylize(MATCH_STYLE, start, end)
+    return shown
 
 
 class DueTimes:
@@ -387,16 +479,21 @@ class DueTimes:
 
 
 def _listing_records(
-    rows: Iterable[Sequence[Any]], policies: PolicyBook, now: datetime, fmt: Format
+    rows: Iterable[Sequence[Any]], policies: PolicyBook, now: datetime, fmt: Format, ranked: bool = False
 ) -> Iterator[dict[str, Any]]:
-    """The records of ``listing_rows`` rows, made as they are written (each policy version's looked up once)."""
+    """The records of ``listing_rows`` rows, made as they are written (each policy version's looked up once).
+
+    ``ranked``: the rows end with a search's ``match_score``, which each record keeps as ``rank``."""
     versions: dict[int, DueTimes] = {}
     for row in rows:
         version = row[4]  # LISTING_COLUMNS: the policy version
         due_times = versions.get(version)
         if due_times is None:
             due_times = versions[version] = DueTimes(*policies.get(version), now)
-        yield _listing_record(row, due_times, fmt)
+        record = _listing_record(row, due_times, fmt)
+        if ranked:
+            record["rank"] = row[-1]
+        yield record
 
 
 def _listing_record(row: Sequence[Any], due_times: DueTimes, fmt: Format) -> dict[str, Any]:
@@ -429,7 +526,7 @@ def _listing_record(row: Sequence[Any], due_times: DueTimes, fmt: Format) -> dic
     if fmt is Format.CSV:
         from supportcli.core.tickets import tier_name
 
-        kind, channel, priority, org, tier, received_epoch = row[8:]
+        kind, channel, priority, org, tier, received_epoch = row[8:14]
         record.update(
             kind=kind,
             channel=channel,

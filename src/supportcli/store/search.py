@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, event, inspect, text
+from sqlalchemy import ColumnElement, bindparam, column, event, inspect, literal_column, table, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -258,35 +258,50 @@ def search_ticket_ids(session: Session, text: str, limit: int | None = None, sni
     return [SearchHit(ticket_id, rank, found.get(ticket_id, Snippet(""))) for ticket_id, rank in rows]
 
 
-def matching(session: Session, statement: Select, text: str) -> Select:  # type: ignore[type-arg]
-    """A ``select(Ticket)`` statement narrowed to the tickets matching ``text`` and ordered best first.
+def matching(dialect: str, statement: Select, text: str, ranked: int | None = None) -> Select:  # type: ignore[type-arg]
+    """A ``select(Ticket)`` statement narrowed to the tickets matching ``text`` and ordered best first (ties:
+    the newer ticket first), on the engine ``dialect`` names (``"sqlite"``, ``"postgresql"``).
 
     Its other filters stay; its order is replaced (re-order it afterwards to sort differently). Text with
-    no words matches nothing.
+    no words matches nothing (the index is joined all the same, so ``match_score`` can be selected). ``ranked``: the listing shows at most this many, so only the most recent
+    ``max(ranked, RANKED_MATCHES)`` tickets the statement finds are ranked, as ``search_ticket_ids`` does.
     """
-    from sqlalchemy import Float, column, false, func, literal_column, table
+    from sqlalchemy import false, func, select
 
     terms = parse_query(text)
-    if not terms:
-        return statement.where(false())
-    if session.connection().dialect.name == "postgresql":
-        index = table(INDEX_TABLE, column("ticket_id"), column("document"))
-        query = func.to_tsquery(literal_column(f"'{POSTGRES_CONFIG}'::regconfig"), tsquery_text(terms))
-        rank = func.ts_rank_cd(index.c.document, query, type_=Float).desc()
-        return (
-            statement.join(index, index.c.ticket_id == col(Ticket.id))
-            .where(index.c.document.op("@@")(query))
-            .order_by(None)
-            .order_by(rank, col(Ticket.id).desc())
-        )
-    index = table(INDEX_TABLE, column("rowid"))
+    if dialect == "postgresql":
+        found = statement.join(_POSTGRES_INDEX, _POSTGRES_INDEX.c.ticket_id == col(Ticket.id))
+        found = found.where(_POSTGRES_INDEX.c.document.op("@@")(_postgres_query(terms)) if terms else false())
+    else:
+        found = statement.join(_SQLITE_INDEX, _SQLITE_INDEX.c.rowid == col(Ticket.id))
+        found = found.where(literal_column(INDEX_TABLE).op("MATCH")(fts5_query(terms)) if terms else false())
+    if ranked is not None:
+        newest = found.with_only_columns(col(Ticket.id)).order_by(None).order_by(col(Ticket.id).desc())
+        newest = newest.limit(max(ranked, RANKED_MATCHES)).subquery()
+        found = found.where(col(Ticket.id) >= select(func.min(newest.c.id)).scalar_subquery())
+    return found.order_by(None).order_by(match_score(dialect, text).desc(), col(Ticket.id).desc())
+
+
+def match_score(dialect: str, text: str) -> ColumnElement[float]:
+    """How well a ticket of a ``matching`` statement matches ``text``: higher is better, comparable within
+    one search only (a column to select beside the ticket, as ``search --json`` shows ``rank``)."""
+    from sqlalchemy import Float, func
+
+    if dialect == "postgresql":
+        return func.ts_rank_cd(_POSTGRES_INDEX.c.document, _postgres_query(parse_query(text)), type_=Float)
     weights = [part.bm25_weight for part in (*PARTS, HISTORY)]
-    return (
-        statement.join(index, index.c.rowid == col(Ticket.id))
-        .where(literal_column(INDEX_TABLE).op("MATCH")(fts5_query(terms)))
-        .order_by(None)
-        .order_by(func.bm25(literal_column(INDEX_TABLE), *weights), col(Ticket.id).desc())
-    )
+    return -func.bm25(literal_column(INDEX_TABLE), *weights, type_=Float)
+
+
+def _postgres_query(terms: Sequence[Term]) -> ColumnElement[Any]:
+    from sqlalchemy import func
+
+    return func.to_tsquery(literal_column(f"'{POSTGRES_CONFIG}'::regconfig"), tsquery_text(terms))
+
+
+# The index as a table of statements: one object each, so every clause that names it names the same FROM.
+_POSTGRES_INDEX = table(INDEX_TABLE, column("ticket_id"), column("document"))
+_SQLITE_INDEX = table(INDEX_TABLE, column("rowid"))
 
 
 def snippets(session: Session, text: str, ticket_ids: Sequence[int]) -> dict[int, Snippet]:

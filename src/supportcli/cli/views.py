@@ -117,7 +117,7 @@ def _show_human(session: Session, obj: AppContext, ticket_id: int) -> None:
             out.line(f"  {label + ':':<12} {value}")
     if ticket.body:
         out.line("")
-        out.line("  " + ticket.body.replace("\n", "\n  "))
+        out.wrapped(ticket.body)
     if targets:
         out.line("")
         records = [
@@ -145,7 +145,7 @@ def _show_human(session: Session, obj: AppContext, ticket_id: int) -> None:
     out.line("History:")
     for event in events_of(session, ticket_id):
         text = f" — {event.text}" if event.text else ""
-        out.line(f"  {human_time(local(event.at, calendar))}  {event.actor}: {event.kind}{text}")
+        out.wrapped(f"{human_time(local(event.at, calendar))}  {event.actor}: {event.kind}{text}", hanging=2)
 
 
 def _state(target: Any, now: datetime) -> str:

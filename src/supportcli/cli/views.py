@@ -17,10 +17,11 @@ from supportcli.render.output import SUBJECT_MIN_WIDTH, Column, Format, human_ti
 
 if TYPE_CHECKING:
     from sqlmodel import Session
-    from sqlmodel.sql.expression import Select
+    from sqlmodel.sql.expression import SelectOfScalar
 
     from supportcli.core.calendar import WorkingCalendar
     from supportcli.core.policy import Policy
+    from supportcli.store.models import Ticket
     from supportcli.store.policies import PolicyBook
     from supportcli.store.search import Snippet
 
@@ -307,7 +308,7 @@ def emit_found(obj: AppContext, filters: FilterValues, sort: str | None, listing
 def _emit_tickets(
     obj: AppContext,
     session: Session,
-    statement: Select,  # type: ignore[type-arg]
+    statement: SelectOfScalar[Ticket],
     listing: Listing,
     search: str | None = None,
 ) -> None:
@@ -332,8 +333,8 @@ def _emit_tickets(
     extra = _search_columns(dialect, search)
     if fmt.writes_records:
         # Through ``execute``: SQLModel's ``exec`` would return only the first column of each row.
-        rows = list(session.execute(statement.add_columns(*extra).limit(listing.limit)) if extra else ())
-        tickets = [row[0] for row in rows] if extra else list(session.exec(statement.limit(listing.limit)))
+        found = list(session.execute(statement.add_columns(*extra).limit(listing.limit)) if extra else ())
+        tickets = [row[0] for row in found] if extra else list(session.exec(statement.limit(listing.limit)))
         targets = targets_for(session, [t.id for t in tickets if t.id is not None])
 
         def whole(ticket: Any) -> dict[str, Any]:
@@ -342,7 +343,7 @@ def _emit_tickets(
 
         records: Iterable[dict[str, Any]] = (whole(ticket) for ticket in tickets)
         if search is not None:
-            ranked = (whole(row[0]) | {"rank": row[1]} for row in rows)
+            ranked = (whole(row[0]) | {"rank": row[1]} for row in found)
             records = (_json_match(record) for record in _with_snippets(session, search, ranked))
         obj.output.records(fmt, records)
         return

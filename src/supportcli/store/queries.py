@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func
 from sqlalchemy.engine import Row
 from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import Select
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from supportcli.store.models import Target, Ticket
 from supportcli.store.types import EpochSeconds
@@ -83,7 +83,7 @@ class TicketFilter:
     phones: Sequence[str] = ()  # the customer's phone is one of these numbers, compared by digits
 
 
-def ticket_statement(wanted: TicketFilter, dialect: str, ranked: int | None = None) -> Select:  # type: ignore[type-arg]
+def ticket_statement(wanted: TicketFilter, dialect: str, ranked: int | None = None) -> SelectOfScalar[Ticket]:
     """The SELECT of tickets matching a filter (``list`` and ``search`` run it; ``export`` streams it).
 
     The one place that orders a listing: by ``wanted.sort``, and a search best first when no sort is named.
@@ -105,9 +105,9 @@ def ticket_statement(wanted: TicketFilter, dialect: str, ranked: int | None = No
     ):
         if values:
             statement = statement.where(col(column).in_(list(values)))
-    for column, values in ((Ticket.org, wanted.orgs), (Ticket.category, wanted.categories)):
-        if values:
-            statement = statement.where(any_text(column, values))
+    for text_column, texts in ((Ticket.org, wanted.orgs), (Ticket.category, wanted.categories)):
+        if texts:
+            statement = statement.where(any_text(text_column, texts))
     if wanted.owners or wanted.unassigned:
         owner_clause = any_text(Ticket.owner, wanted.owners)
         if wanted.unassigned:
@@ -144,7 +144,7 @@ def ticket_statement(wanted: TicketFilter, dialect: str, ranked: int | None = No
     return statement.order_by(*SORTS[sort])
 
 
-def due_statement(owners: Sequence[str] = ()) -> Select:  # type: ignore[type-arg]
+def due_statement(owners: Sequence[str] = ()) -> SelectOfScalar[Ticket]:
     """Open tickets with a pending target, soonest due first: an ordered range scan of ix_tickets_next_due.
 
     Only open tickets have ``next_due_at`` set, so no status filter is needed (it would defeat the index).
@@ -204,7 +204,7 @@ STREAM_ROWS = 2000  # rows fetched at a time (a server-side cursor on PostgreSQL
 
 def listing_rows(
     session: Session,
-    statement: Select,  # type: ignore[type-arg]
+    statement: SelectOfScalar[Ticket],
     now: datetime,
     limit: int | None = None,
     wide: bool = False,
@@ -224,7 +224,7 @@ def listing_rows(
 
 
 def listing_statement(
-    statement: Select,  # type: ignore[type-arg]
+    statement: SelectOfScalar[Ticket],
     now: datetime,
     wide: bool = False,
     extra: Sequence[Any] = (),
@@ -242,7 +242,7 @@ def listing_statement(
     return statement.with_only_columns(*columns, *extra)
 
 
-def ticket_ids(session: Session, statement: Select) -> list[int]:  # type: ignore[type-arg]
+def ticket_ids(session: Session, statement: SelectOfScalar[Ticket]) -> list[int]:
     """Only the ids of the tickets a ``select(Ticket)`` statement finds."""
     return list(session.connection().execute(statement.with_only_columns(col(Ticket.id))).scalars())
 

@@ -33,7 +33,7 @@ from sqlalchemy import ColumnElement, bindparam, column, event, inspect, literal
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlmodel import col
-from sqlmodel.sql.expression import Select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from supportcli.store.lookups import keep_phone_keys
 from supportcli.store.models import Event, Ticket
@@ -258,7 +258,9 @@ def search_ticket_ids(session: Session, text: str, limit: int | None = None, sni
     return [SearchHit(ticket_id, rank, found.get(ticket_id, Snippet(""))) for ticket_id, rank in rows]
 
 
-def matching(dialect: str, statement: Select, text: str, ranked: int | None = None) -> Select:  # type: ignore[type-arg]
+def matching(
+    dialect: str, statement: SelectOfScalar[Ticket], text: str, ranked: int | None = None
+) -> SelectOfScalar[Ticket]:
     """A ``select(Ticket)`` statement narrowed to the tickets matching ``text`` and ordered best first (ties:
     the newer ticket first), on the engine ``dialect`` names (``"sqlite"``, ``"postgresql"``).
 
@@ -276,8 +278,8 @@ def matching(dialect: str, statement: Select, text: str, ranked: int | None = No
         found = statement.join(_SQLITE_INDEX, _SQLITE_INDEX.c.rowid == col(Ticket.id))
         found = found.where(literal_column(INDEX_TABLE).op("MATCH")(fts5_query(terms)) if terms else false())
     if ranked is not None:
-        newest = found.with_only_columns(col(Ticket.id)).order_by(None).order_by(col(Ticket.id).desc())
-        newest = newest.limit(max(ranked, RANKED_MATCHES)).subquery()
+        newest_ids = found.with_only_columns(col(Ticket.id)).order_by(None).order_by(col(Ticket.id).desc())
+        newest = newest_ids.limit(max(ranked, RANKED_MATCHES)).subquery()
         found = found.where(col(Ticket.id) >= select(func.min(newest.c.id)).scalar_subquery())
     return found.order_by(None).order_by(match_score(dialect, text).desc(), col(Ticket.id).desc())
 

@@ -22,6 +22,7 @@ from supportcli.store import tickets
 from supportcli.store.models import MailMessage, Notice, Ticket, encode_list
 from supportcli.store.outbox import stable_id
 from supportcli.store.policies import PolicyBook
+from supportcli.store.queries import newest_first
 from supportcli.store.tickets import Actor
 
 RATE_WINDOW = timedelta(hours=1)
@@ -111,12 +112,7 @@ def receive(session: Session, mail: InboundMail, raw: bytes, settings: GatewaySe
 
 def mail_log(session: Session, outcomes: Sequence[str] = (), limit: int | None = None) -> list[MailMessage]:
     """Recorded inbound messages, newest first, optionally only some outcomes (``mail log``)."""
-    statement = select(MailMessage).order_by(col(MailMessage.id).desc())
-    if outcomes:
-        statement = statement.where(col(MailMessage.outcome).in_(list(outcomes)))
-    if limit:
-        statement = statement.limit(limit)
-    return list(session.exec(statement))
+    return newest_first(session, MailMessage, col(MailMessage.outcome), outcomes, limit)
 
 
 def add_watchers(session: Session, ticket: Ticket, addresses: Sequence[str]) -> list[str]:

@@ -23,6 +23,7 @@ from typing import Any
 from sqlmodel import Session, col, or_, select
 
 from supportcli.store.models import Notice
+from supportcli.store.queries import newest_first
 
 LEASE = timedelta(minutes=10)  # how long a claim is recorded as in hand (``lease_until``); the lock decides
 MAX_BACKOFF = timedelta(hours=1)
@@ -128,12 +129,7 @@ def mark_failed(session: Session, notice_id: int, run_id: str, now: datetime, er
 
 def notices(session: Session, statuses: Sequence[str] = (), limit: int | None = None) -> list[Notice]:
     """Notices, newest first, optionally by status."""
-    statement = select(Notice).order_by(col(Notice.id).desc())
-    if statuses:
-        statement = statement.where(col(Notice.status).in_(list(statuses)))
-    if limit:
-        statement = statement.limit(limit)
-    return list(session.exec(statement))
+    return newest_first(session, Notice, col(Notice.status), statuses, limit)
 
 
 def retry(session: Session, ids: Sequence[int], now: datetime) -> int:

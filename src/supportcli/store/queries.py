@@ -7,11 +7,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, func
 from sqlalchemy.engine import Row
-from sqlmodel import Session, col, select
+from sqlalchemy.orm import Mapped
+from sqlmodel import Session, SQLModel, col, select
 from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from supportcli.store.models import Target, Ticket
@@ -262,3 +263,22 @@ def targets_for(session: Session, ticket_ids: Sequence[int]) -> dict[int, list[T
     for targets in grouped.values():
         targets.sort(key=lambda t: display_order(t.name))
     return grouped
+
+
+Logged = TypeVar("Logged", bound=SQLModel)
+
+
+def newest_first(
+    session: Session, model: type[Logged], kind: Mapped[str], kinds: Sequence[str], limit: int | None
+) -> list[Logged]:
+    """The rows of a log table (the mail log, the outbox), newest first, optionally only some ``kinds``.
+
+    One place for what ``mail log`` and ``notify log`` list, so their filters and limits behave alike.
+    """
+    primary_key = model.id
+    statement = select(model).order_by(col(primary_key).desc())
+    if kinds:
+        statement = statement.where(kind.in_(list(kinds)))
+    if limit:
+        statement = statement.limit(limit)
+    return list(session.exec(statement))

@@ -1,0 +1,59 @@
+"""The benchmark scripts keep working as the code moves: every supportcli name they import still exists.
+
+They are run by hand (benchmarks/README.md), not by the suite, so a renamed function would otherwise be
+found only by the next person timing the product. Importing the names is enough to catch that; running the
+timings belongs in benchmarks/.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def _supportcli_imports(script: Path) -> list[tuple[str, str]]:
+    """Every ``from supportcli… import name`` in a script, at any depth (many are inside functions), and in
+    the Python source it hands to a subprocess as a string."""
+    return _imports_in(ast.parse(script.read_text(encoding="utf-8")))
+
+
+def _imports_in(tree: ast.AST) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "supportcli":
+            found += [(node.module, alias.name) for alias in node.names]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "from supportcli" in node.value:
+            try:
+                found += _imports_in(ast.parse(node.value))
+            except SyntaxError:
+                continue  # prose that mentions an import, not code
+    return found
+
+
+@pytest.mark.parametrize("script", sorted(BENCHMARKS.glob("*.py")), ids=lambda path: path.name)
+def test_every_supportcli_name_a_benchmark_imports_exists(script: Path) -> None:
+    imported = _supportcli_imports(script)
+    missing = [
+        f"{module}.{name}"
+        for module, name in imported
+        if not hasattr(importlib.import_module(module), name) and not _is_module(f"{module}.{name}")
+    ]
+    assert not missing, f"{script.name} imports names that no longer exist: {missing}"
+
+
+def _is_module(dotted: str) -> bool:
+    try:
+        importlib.import_module(dotted)
+    except ModuleNotFoundError:
+        return False
+    return True
+
+
+def test_the_check_sees_the_imports_inside_functions() -> None:
+    names = _supportcli_imports(BENCHMARKS / "commands.py")
+    assert ("supportcli.cli.app", "main") in names, "control: commands.py imports main inside a function"

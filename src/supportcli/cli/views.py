@@ -13,7 +13,7 @@ from supportcli.cli.common import TicketId, emit_ticket_json
 from supportcli.cli.context import AppContext
 from supportcli.cli.filters import FilterValues, filter_options, ticket_filter
 from supportcli.cli.output_options import JsonOption, Limit, Listing, output_options
-from supportcli.render.output import SUBJECT_MIN_WIDTH, Column, Format, human_time
+from supportcli.render.output import SUBJECT_MIN_WIDTH, TERMINAL_TABLE_ROWS, Column, Format, human_time
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -350,7 +350,9 @@ def _emit_tickets(
     rows = listing_rows(session, statement, now, listing.limit, wide=fmt is Format.CSV, extra=extra)
     records = _listing_records(rows, policies, now, fmt, ranked=search is not None)
     if search is not None:
-        records = _with_snippets(session, search, records)
+        # A capped table draws only its first rows and counts the rest: only those get their passage.
+        drawn = TERMINAL_TABLE_ROWS if fmt is Format.TABLE and listing.limit is None else None
+        records = _with_snippets(session, search, records, drawn)
     obj.output.listing(
         _listing_columns(fmt, search is not None, obj.output.colour),
         records,
@@ -372,18 +374,29 @@ def _search_columns(dialect: str, search: str | None) -> list[Any]:
 SNIPPET_BATCH = 500  # tickets whose snippets are made in one query, as the records are written
 
 
-def _with_snippets(session: Session, search: str, records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """The records, each with its ``snippet`` (the passage that matched), a batch of tickets at a time."""
+def _with_snippets(
+    session: Session, search: str, records: Iterable[dict[str, Any]], first: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """The records, each with its ``snippet`` (the passage that matched), a batch of tickets at a time;
+    with ``first``, only that many (the rest get an empty one: a snippet costs a lookup in the index)."""
     from itertools import islice
 
     from supportcli.store.search import Snippet, snippets
 
     remaining = iter(records)
-    while batch := list(islice(remaining, SNIPPET_BATCH)):
+    wanted = first
+    while batch := list(islice(remaining, SNIPPET_BATCH if wanted is None else min(SNIPPET_BATCH, wanted))):
         found = snippets(session, search, [record["id"] for record in batch])
         for record in batch:
             record["snippet"] = found.get(record["id"], Snippet(""))
             yield record
+        if wanted is not None:
+            wanted -= len(batch)
+            if wanted == 0:
+                break
+    for record in remaining:
+        record["snippet"] = Snippet("")
+        yield record
 
 
 def _json_match(record: dict[str, Any]) -> dict[str, Any]:

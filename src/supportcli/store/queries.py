@@ -50,10 +50,10 @@ def text_like(column: Any, value: str, before: str = "", after: str = "") -> Col
 
 
 def any_text(column: Any, values: Sequence[str]) -> ColumnElement[bool]:
-    """``column`` is one of ``values``, in any letter case (``--org acme`` finds ``Acme``)."""
-    from sqlalchemy import or_
+    """``column`` is one of ``values``, in any letter case (``--org acme`` finds ``Acme``); none of no values."""
+    from sqlalchemy import false, or_
 
-    return or_(*(text_like(column, value) for value in values))
+    return or_(false(), *(text_like(column, value) for value in values))
 
 
 @dataclass

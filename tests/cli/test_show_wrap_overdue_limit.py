@@ -81,3 +81,14 @@ def test_overdue_limit_does_not_hide_breaches_from_the_exit_status(cli: Cli) -> 
     assert result.exit_code == 8
     assert len(json.loads(result.stdout)) == 1
     assert cli("overdue", "--limit", "0", env=at(LATER)).exit_code == 2
+
+
+def test_overdue_and_due_match_owner_and_org_in_any_case(cli: Cli) -> None:
+    mine = log(cli, "Broken", "--priority", "urgent", "--owner", "Priya", "--org", "Acme")
+    log(cli, "Other", "--priority", "urgent", "--owner", "emma", "--org", "Globex")
+    for options in (["--owner", "PRIYA"], ["--org", "acme"], ["--owner", "priya", "--org", "ACME"]):
+        breached = json.loads(ok(cli("overdue", *options, "--json", env=at(LATER))).stdout)
+        assert {row["id"] for row in breached} == {mine}, options
+    assert json.loads(ok(cli("overdue", "--owner", "pri%", "--json", env=at(LATER))).stdout) == []
+    due = ok(cli("due", "--owner", "priya", "-q", env=at(LATER))).stdout.split()
+    assert due == [str(mine)]

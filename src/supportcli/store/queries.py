@@ -152,7 +152,7 @@ def due_statement(owners: Sequence[str] = ()) -> SelectOfScalar[Ticket]:
     """
     statement = select(Ticket).where(col(Ticket.next_due_at).is_not(None))
     if owners:
-        statement = statement.where(col(Ticket.owner).in_(list(owners)))
+        statement = statement.where(any_text(Ticket.owner, owners))
     return statement.order_by(col(Ticket.next_due_at), col(Ticket.id))
 
 
@@ -188,9 +188,9 @@ def breached_rows(
     if names:
         statement = statement.where(col(Target.name).in_(list(names)))
     if owners:
-        statement = statement.where(col(Ticket.owner).in_(list(owners)))
+        statement = statement.where(any_text(Ticket.owner, owners))
     if orgs:
-        statement = statement.where(col(Ticket.org).in_(list(orgs)))
+        statement = statement.where(any_text(Ticket.org, orgs))
     return session.connection().execute(statement).all()
 
 

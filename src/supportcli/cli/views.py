@@ -291,13 +291,12 @@ def emit_found(obj: AppContext, filters: FilterValues, sort: str | None, listing
 
     from supportcli.store.queries import BEST, SORTS, ticket_statement
 
-    wanted = ticket_filter(obj, filters)
-    if (sort is not None and sort not in (*SORTS, BEST)) or (sort == BEST and wanted.search is None):
+    sorts = [*SORTS, *([BEST] if filters.get("search") else [])]
+    if sort is not None and sort not in sorts:
         from supportcli.errors import InvalidInput
 
-        allowed = ", ".join([*SORTS, *([BEST] if wanted.search is not None else [])])
-        raise InvalidInput(f"unknown sort {sort!r} (allowed: {allowed})")
-    wanted = replace(wanted, sort=sort)
+        raise InvalidInput(f"unknown sort {sort!r} (allowed: {', '.join(sorts)})")
+    wanted = replace(ticket_filter(obj, filters), sort=sort)
     with obj.store().read() as session:
         dialect = session.connection().dialect.name
         # The limit is applied by _emit_tickets, which counts tickets rather than joined rows.

@@ -377,3 +377,21 @@ def test_a_narrow_terminal_keeps_the_subject_and_the_match(cli: Cli) -> None:
         lines = terminal.stdout.splitlines()
         assert "Subject" in lines[0] and "Match" in lines[0], columns
         assert all(len(line) <= int(columns) for line in lines), columns
+
+
+def test_a_limited_search_ranks_the_most_recent_matches(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a limit, only the ``RANKED_MATCHES`` most recent tickets the filters find are ranked (ranking
+    every match of a common word in a million tickets takes seconds); without one, every match is."""
+    from supportcli.store import search
+
+    best_but_old = log(cli, "Printer printer printer", "--body", "printer on fire", "--tag", "office")
+    middling = log(cli, "Printer jam", "--tag", "office")
+    newest = log(cli, "Question", "--body", "about the printer")
+    monkeypatch.setattr(search, "RANKED_MATCHES", 2)
+    assert found(cli, "printer", limit=1) == [middling]
+    assert found(cli, "printer", limit=2) == [middling, newest]
+    everything = ok(cli("list", "--search", "printer", "-q", env=at(LATER))).stdout.split()
+    assert everything == [str(best_but_old), str(middling), str(newest)]
+    # The most recent of those the filters find: here both office tickets, so the best of them wins.
+    narrowed = ok(cli("search", "printer", "--tag", "office", "--limit", "1", "-q", env=at(LATER))).stdout.split()
+    assert narrowed == [str(best_but_old)]

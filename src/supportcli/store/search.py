@@ -278,9 +278,12 @@ def matching(
         found = statement.join(_SQLITE_INDEX, _SQLITE_INDEX.c.rowid == col(Ticket.id))
         found = found.where(literal_column(INDEX_TABLE).op("MATCH")(fts5_query(terms)) if terms else false())
     if ranked is not None:
-        newest_ids = found.with_only_columns(col(Ticket.id)).order_by(None).order_by(col(Ticket.id).desc())
-        newest = newest_ids.limit(max(ranked, RANKED_MATCHES)).subquery()
-        found = found.where(col(Ticket.id) >= select(func.min(newest.c.id)).scalar_subquery())
+        # By the index's own key, so the engine reads its matches newest first and skips older ones (FTS5
+        # takes both the order and the range on its rowid; by tickets.id it sorted every match).
+        key = _POSTGRES_INDEX.c.ticket_id if dialect == "postgresql" else _SQLITE_INDEX.c.rowid
+        newest_keys = found.with_only_columns(key.label("key")).order_by(None).order_by(key.desc())
+        newest = newest_keys.limit(max(ranked, RANKED_MATCHES)).subquery()
+        found = found.where(key >= select(func.min(newest.c.key)).scalar_subquery())
     return found.order_by(None).order_by(match_score(dialect, text).desc(), col(Ticket.id).desc())
 
 

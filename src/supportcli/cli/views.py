@@ -329,7 +329,10 @@ def _emit_tickets(
     policies = PolicyBook(session, now.year)
     fmt = listing.format(obj.output)
     dialect = session.connection().dialect.name
-    extra = _search_columns(dialect, search)
+    # Every row of a listing of every match gets its passage: then the engine makes it as it reads the match.
+    inline = listing.limit is None and fmt is not Format.TABLE
+    extra = _search_columns(dialect, search, inline)
+    snippets_later = search is not None and len(extra) < 2
     if fmt.writes_records:
         # Through ``execute``: SQLModel's ``exec`` would return only the first column of each row.
         found = list(session.execute(statement.add_columns(*extra).limit(listing.limit)) if extra else ())
@@ -342,13 +345,15 @@ def _emit_tickets(
 
         records: Iterable[dict[str, Any]] = (whole(ticket) for ticket in tickets)
         if search is not None:
-            ranked = (whole(row[0]) | {"rank": row[1]} for row in found)
-            records = (_json_match(record) for record in _with_snippets(session, search, ranked))
+            ranked: Iterable[dict[str, Any]] = (whole(row[0]) | _match_fields(row[1:]) for row in found)
+            if snippets_later:
+                ranked = _with_snippets(session, search, ranked)
+            records = (_json_match(record) for record in ranked)
         obj.output.records(fmt, records)
         return
     rows = listing_rows(session, statement, now, listing.limit, wide=fmt is Format.CSV, extra=extra)
-    records = _listing_records(rows, policies, now, fmt, ranked=search is not None)
-    if search is not None:
+    records = _listing_records(rows, policies, now, fmt, len(extra))
+    if search is not None and snippets_later:
         # A capped table draws only its first rows and counts the rest: only those get their passage.
         drawn = TERMINAL_TABLE_ROWS if fmt is Format.TABLE and listing.limit is None else None
         records = _with_snippets(session, search, records, drawn)
@@ -361,13 +366,24 @@ def _emit_tickets(
     )
 
 
-def _search_columns(dialect: str, search: str | None) -> list[Any]:
-    """The columns a search's listing selects beside each ticket: how well it matched (higher is better)."""
+def _search_columns(dialect: str, search: str | None, inline: bool) -> list[Any]:
+    """The columns a search's listing selects beside each ticket: how well it matched (higher is better),
+    and with ``inline`` the passage that matched where the engine makes it in the same query (SQLite)."""
     if search is None:
         return []
-    from supportcli.store.search import match_score
+    from supportcli.store.search import match_score, snippet_column
 
-    return [match_score(dialect, search)]
+    passage = snippet_column(dialect) if inline else None
+    return [match_score(dialect, search), *([passage] if passage is not None else [])]
+
+
+def _match_fields(cells: Sequence[Any]) -> dict[str, Any]:
+    """The ``_search_columns`` cells of a row as a record's ``rank`` (and ``snippet``)."""
+    if len(cells) == 1:
+        return {"rank": cells[0]}
+    from supportcli.store.search import Snippet
+
+    return {"rank": cells[0], "snippet": Snippet.from_engine(cells[1])}
 
 
 SNIPPET_BATCH = 500  # tickets whose snippets are made in one query, as the records are written
@@ -492,11 +508,11 @@ class DueTimes:
 
 
 def _listing_records(
-    rows: Iterable[Sequence[Any]], policies: PolicyBook, now: datetime, fmt: Format, ranked: bool = False
+    rows: Iterable[Sequence[Any]], policies: PolicyBook, now: datetime, fmt: Format, searched: int = 0
 ) -> Iterator[dict[str, Any]]:
     """The records of ``listing_rows`` rows, made as they are written (each policy version's looked up once).
 
-    ``ranked``: the rows end with a search's ``match_score``, which each record keeps as ``rank``."""
+    ``searched``: the rows end with this many ``_search_columns`` cells (a search's rank, its passage)."""
     versions: dict[int, DueTimes] = {}
     for row in rows:
         version = row[4]  # LISTING_COLUMNS: the policy version
@@ -504,8 +520,8 @@ def _listing_records(
         if due_times is None:
             due_times = versions[version] = DueTimes(*policies.get(version), now)
         record = _listing_record(row, due_times, fmt)
-        if ranked:
-            record["rank"] = row[-1]
+        if searched:
+            record.update(_match_fields(row[-searched:]))
         yield record
 
 

@@ -139,7 +139,8 @@ def list_options(cli: str, env: dict[str, str]) -> str:
 
 def search_jobs(cli: str, store: Path, repeat: int, show_id: int, list_help: str) -> list[Job]:
     """``search`` for a common word, rarer ones, a phrase, a prefix and a customer's e-mail address; and the
-    ``list`` lookups by e-mail, phone and name when ``list`` has them."""
+    ``list`` lookups by e-mail, phone, name and search text, and a search and a lookup narrowed by other
+    filters, when ``list`` has them."""
     email, phone, name = query(
         store,
         f"SELECT customer_email, coalesce(customer_phone, '07700 900123'), customer_name FROM tickets WHERE id = {show_id}",
@@ -153,9 +154,18 @@ def search_jobs(cli: str, store: Path, repeat: int, show_id: int, list_help: str
         ["nosuchword"],
     ]
     jobs = [Job(f"search {' '.join(words)}", [cli, "search", "--", *words], repeat) for words in searches]
-    for option, value in (("--email", email.upper()), ("--phone", phone), ("--name", name.split()[-1])):
+    for option, value in (
+        ("--email", email.upper()),
+        ("--phone", phone),
+        ("--name", name.split()[-1]),
+        ("--search", "refund"),
+    ):
         if option in list_help:
             jobs.append(Job(f"list {option} {value}", [cli, "list", option, value], repeat))
+    if "--overdue" in list_help:  # a search narrowed by list's filters, and a lookup with one
+        narrowed = ["refund", "--status", "open", "--kind", "complaint"]
+        jobs.append(Job(f"search {' '.join(narrowed)}", [cli, "search", *narrowed], repeat))
+        jobs.append(Job(f"list --email {email} --overdue", [cli, "list", "--email", email, "--overdue"], repeat))
     return jobs
 
 

@@ -285,6 +285,10 @@ def test_json_fields_are_the_documented_ones(cli: Cli) -> None:
         assert len(records) == 2, command
         assert field_paths(records) == listed_fields, f"{command} --json differs from show --json but body/history"
 
+    searched = output("search", "engineer")
+    assert [record["id"] for record in searched] == [1]
+    assert field_paths(searched) == listed_fields | documented_fields("## `search --json`")
+
     overdue = output("overdue")
     assert [(record["id"], record["target"]) for record in overdue] == [(2, "respond")]
     assert field_paths(overdue) == documented_fields("## `overdue --json`")

@@ -290,3 +290,108 @@ def test_no_purged_word_is_left_in_the_index_on_disk(cli: Cli, store_path: Path)
     connection.close()
     assert b"zanzibar" not in raw
     assert b"kept" in raw
+
+
+# -- search is a listing: list's filters, output options and fields ---------------------------------------------------
+
+
+def test_search_combines_with_status_tag_and_the_other_filters(cli: Cli) -> None:
+    vip_open = log(cli, "Refund overdue", "--tag", "VIP", "--org", "Acme", "--owner", "priya")
+    vip_done = log(cli, "Refund sent", "--tag", "vip", "--org", "acme")
+    plain_open = log(cli, "Refund please", "--category", "Billing")
+    ok(cli("resolve", str(vip_done), "-m", "refunded", env=at(NOW)))
+    assert sorted(found(cli, "refund")) == [vip_open, vip_done, plain_open]
+    base = ["search", "--json", "refund"]
+    for options, expected in (
+        (["--status", "open", "--tag", "vip"], [vip_open]),
+        (["--status", "resolved", "--tag", "VIP"], [vip_done]),
+        (["--tag", "vip", "--org", "ACME", "--owner", "PRIYA"], [vip_open]),
+        (["--category", "billing"], [plain_open]),
+        (["--kind", "complaint"], []),
+        (["--overdue"], []),
+        (["--mine"], []),
+    ):
+        hits = json.loads(ok(cli(*base, *options, env=at(LATER))).stdout)
+        assert [hit["id"] for hit in hits] == expected, options
+    later = "2026-12-23T10:00:00+00:00"
+    overdue = json.loads(ok(cli(*base, "--overdue", env=at(later))).stdout)
+    assert sorted(hit["id"] for hit in overdue) == [vip_open, plain_open]
+    mine = ok(cli("--as", "priya", "search", "refund", "--mine", "-q", env=at(LATER))).stdout
+    assert mine.split() == [str(vip_open)]
+
+
+def test_search_json_has_the_fields_of_list_with_rank_and_snippet(cli: Cli) -> None:
+    best = log(cli, "Courier lost the parcel", "--body", "The courier never came", "--tag", "vip")
+    other = log(cli, "Where is my parcel", "--body", "It was the courier again")
+    hits = json.loads(ok(cli("search", "courier", "--json", env=at(LATER))).stdout)
+    listed = json.loads(ok(cli("list", "--json", env=at(LATER))).stdout)
+    assert [hit["id"] for hit in hits] == [best, other]
+    by_id = {ticket["id"]: ticket for ticket in listed}
+    for hit in hits:
+        assert {key: value for key, value in hit.items() if key not in ("rank", "snippet", "matches")} == by_id[
+            hit["id"]
+        ]
+        start, end = hit["matches"][0]
+        assert hit["snippet"][start:end].lower() == "courier"
+    assert hits[0]["rank"] > hits[1]["rank"]
+    assert json.loads(ok(cli("list", "--search", "courier", "--json", env=at(LATER))).stdout) == hits
+
+
+def test_search_csv_has_the_columns_of_list_with_rank_and_snippet(cli: Cli) -> None:
+    import csv
+    import io
+
+    ticket = log(cli, "Courier lost the parcel", "--org", "Acme", "--body", "=the courier never came")
+    rows = list(csv.DictReader(io.StringIO(ok(cli("search", "courier", "--csv", env=at(LATER))).stdout)))
+    header = ok(cli("list", "--csv", env=at(LATER))).stdout.splitlines()[0].split(",")
+    assert list(rows[0]) == [*header, "rank", "snippet"]
+    assert rows[0]["id"] == str(ticket) and rows[0]["org"] == "Acme"
+    assert float(rows[0]["rank"]) > 0
+    assert "courier" in rows[0]["snippet"].lower()
+
+
+def test_search_plain_rows_are_lists_with_the_snippet_last(cli: Cli) -> None:
+    ticket = log(cli, "Courier lost the parcel", "--owner", "priya")
+    row = ok(cli("search", "parcel", env=at(LATER))).stdout.splitlines()[0].split("\t")
+    listed = ok(cli("list", env=at(LATER))).stdout.splitlines()[0].split("\t")
+    assert row[:-1] == listed
+    assert row[0] == str(ticket) and "Courier lost the parcel" in row[-1]
+
+
+def test_search_sorts_as_asked_and_refuses_an_unknown_sort(cli: Cli, snapshot: Callable[[], dict]) -> None:
+    in_body = log(cli, "Visit", "--body", "the boiler again", when="2026-11-23T09:00:00+00:00")
+    in_subject = log(cli, "Boiler broken")
+    assert found(cli, "boiler") == [in_subject, in_body]
+    by_id = ok(cli("search", "boiler", "--sort", "id", "-q", env=at(LATER))).stdout.split()
+    assert by_id == [str(in_body), str(in_subject)]
+    before = snapshot()
+    result = cli("search", "boiler", "--sort", "rank", env=at(LATER))
+    assert result.exit_code == 2 and "unknown sort 'rank'" in result.stderr and result.stdout == ""
+    assert snapshot() == before
+
+
+def test_a_narrow_terminal_keeps_the_subject_and_the_match(cli: Cli) -> None:
+    log(cli, "Courier lost the parcel at the depot", "--owner", "priya", "--body", "the courier never came back")
+    for columns in ("80", "40"):
+        terminal = ok(cli("search", "courier", env=at(LATER, SUPPORTCLI_TERMINAL="1", NO_COLOR="1", COLUMNS=columns)))
+        lines = terminal.stdout.splitlines()
+        assert "Subject" in lines[0] and "Match" in lines[0], columns
+        assert all(len(line) <= int(columns) for line in lines), columns
+
+
+def test_a_limited_search_ranks_the_most_recent_matches(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a limit, only the ``RANKED_MATCHES`` most recent tickets the filters find are ranked (ranking
+    every match of a common word in a million tickets takes seconds); without one, every match is."""
+    from supportcli.store import search
+
+    best_but_old = log(cli, "Printer printer printer", "--body", "printer on fire", "--tag", "office")
+    middling = log(cli, "Printer jam", "--tag", "office")
+    newest = log(cli, "Question", "--body", "about the printer")
+    monkeypatch.setattr(search, "RANKED_MATCHES", 2)
+    assert found(cli, "printer", limit=1) == [middling]
+    assert found(cli, "printer", limit=2) == [middling, newest]
+    everything = ok(cli("list", "--search", "printer", "-q", env=at(LATER))).stdout.split()
+    assert everything == [str(best_but_old), str(middling), str(newest)]
+    # The most recent of those the filters find: here both office tickets, so the best of them wins.
+    narrowed = ok(cli("search", "printer", "--tag", "office", "--limit", "1", "-q", env=at(LATER))).stdout.split()
+    assert narrowed == [str(best_but_old)]

@@ -156,9 +156,10 @@ def test_matching_narrows_any_ticket_statement_and_orders_it_best_first(store: S
     in_subject = log(store, "Boiler broken", kind="complaint")
     log(store, "Boiler noise", kind="enquiry")
     with store.read() as session:
-        statement = search.matching(session, ticket_statement(TicketFilter(kinds=["complaint"])), "boiler")
+        dialect = session.connection().dialect.name
+        statement = search.matching(dialect, ticket_statement(TicketFilter(kinds=["complaint"]), dialect), "boiler")
         assert [ticket.id for ticket in session.exec(statement)] == [in_subject, in_body]
-        assert list(session.exec(search.matching(session, select(Ticket), '"*"'))) == []
+        assert list(session.exec(search.matching(dialect, select(Ticket), '"*"'))) == []
         hits = search.snippets(session, "boiler", [in_body])
     assert "the [boiler] again" in hits[in_body].marked()
 

@@ -1,4 +1,4 @@
-"""The ticket filters of ``list`` and ``export``, declared once: each is a row of ``FILTERS``.
+"""The ticket filters of ``list``, ``search`` and ``export``, declared once: each is a row of ``FILTERS``.
 
 A row is the option and how its values narrow a ``store.queries.TicketFilter``. ``@filter_options`` gives a
 command every filter in place of its parameter ``filters: FilterValues``, and ``ticket_filter`` turns the
@@ -37,7 +37,8 @@ class FilterValues(dict[str, Any]):
 
 @dataclass(frozen=True)
 class Filter:
-    """One filter option: its names and help, and what its values (a list when ``repeatable``) narrow."""
+    """One filter option: its names and help, and what its values narrow: a list when ``repeatable``, one
+    text otherwise, True for a ``switch`` (an option without a value, such as ``--mine``)."""
 
     name: str
     flags: tuple[str, ...]
@@ -90,6 +91,15 @@ def _mine(obj: AppContext, _: bool) -> Narrowing:
         return {"handled": handled_by(session, obj.actor, obj.now())}
 
 
+def _search(obj: AppContext, text: str) -> Narrowing:
+    """A search; text without a word finds nothing (an empty listing is success), and says so."""
+    from supportcli.store.search import parse_query
+
+    if not parse_query(text):
+        obj.output.message(f"nothing to search for in {text!r}: give a word")
+    return {"search": text}
+
+
 def _tiers(obj: AppContext, values: list[str]) -> Narrowing:
     from supportcli.core.tickets import tier_index
 
@@ -113,7 +123,7 @@ FILTERS = (
         "owner",
         ("--owner", "-o"),
         "NAME",
-        "Owner ('-' = unassigned); repeatable.",
+        "Owner, any case ('-' = unassigned); repeatable.",
         lambda _, values: {"owners": [o for o in values if o != "-"], "unassigned": "-" in values},
         completion=complete.staff_names,
     ),
@@ -125,12 +135,59 @@ FILTERS = (
         _mine,
         switch=True,
     ),
-    Filter("org", ("--org",), "ORG", "Organisation; repeatable.", lambda _, values: {"orgs": values}),
+    Filter("org", ("--org",), "ORG", "Organisation, any case; repeatable.", lambda _, values: {"orgs": values}),
     Filter("tier", ("--tier",), "TIER", "Tier name or number; repeatable.", _tiers, completion=complete.tiers),
-    Filter("category", ("--category",), "CATEGORY", "Category; repeatable.", lambda _, values: {"categories": values}),
+    Filter(
+        "category",
+        ("--category",),
+        "CATEGORY",
+        "Category, any case; repeatable.",
+        lambda _, values: {"categories": values},
+    ),
     Filter("reference", ("--reference",), "REF", "Imported reference; repeatable.", lambda _, v: {"references": v}),
     Filter(
-        "tag", ("--tag", "-t"), "TAG", "Has this tag; repeat for all of several.", lambda _, values: {"tags": values}
+        "tag",
+        ("--tag", "-t"),
+        "TAG",
+        "Has this tag, any case; repeat for all of several.",
+        lambda _, values: {"tags": values},
+    ),
+    Filter(
+        "overdue",
+        ("--overdue",),
+        "",
+        "Only tickets with a breached pending target (those `overdue` lists).",
+        lambda obj, _: {"overdue_at": obj.now()},
+        switch=True,
+    ),
+    Filter(
+        "search",
+        ("--search",),
+        "TEXT",
+        'Full-text search as `search` does: words, "a phrase", refun*; best first.',
+        _search,
+        repeatable=False,
+    ),
+    Filter(
+        "email",
+        ("--email",),
+        "ADDR",
+        "The customer's whole e-mail address, any case; repeatable.",
+        lambda _, values: {"emails": values},
+    ),
+    Filter(
+        "name",
+        ("--name",),
+        "TEXT",
+        "The customer's name contains this, any case; repeatable.",
+        lambda _, values: {"names": values},
+    ),
+    Filter(
+        "phone",
+        ("--phone",),
+        "NUMBER",
+        "The customer's phone number, compared by digits (07700 900123 finds +44 7700 900123); repeatable.",
+        lambda _, values: {"phones": values},
     ),
     Filter(
         "since",
@@ -151,18 +208,19 @@ FILTERS = (
 )
 
 
-def filter_options(*, taken: Sequence[str] = ()) -> Callable[[Command], Command]:
+def filter_options(*, taken: Sequence[str] = (), without: Sequence[str] = ()) -> Callable[[Command], Command]:
     """Give a command every filter of ``FILTERS`` in place of its parameter ``filters: FilterValues``.
 
     ``taken``: short names the command gives its own options (``export``'s ``-o`` is ``--output``), left off
-    the filters.
+    the filters. ``without``: filters the command fills itself (``search``'s words are its ``search``).
     """
-    options = [row.parameter(taken) for row in FILTERS]
+    rows = [row for row in FILTERS if row.name not in without]
+    options = [row.parameter(taken) for row in rows]
 
     def decorate(command: Command) -> Command:
         @functools.wraps(command)
         def run(*args: Any, **given: Any) -> Any:
-            filters = FilterValues((row.name, given.pop(row.name)) for row in FILTERS)
+            filters = FilterValues((row.name, given.pop(row.name)) for row in rows)
             return command(*args, filters=filters, **given)
 
         return options_in_place_of(run, command, "filters", options)

@@ -69,7 +69,7 @@ def overdue_records(
     return records
 
 
-@output_options(tabular=True)
+@output_options(tabular=True, limit=Limit(help="At most this many, the worst first."))
 def overdue(
     ctx: typer.Context,
     notify: Annotated[
@@ -106,6 +106,8 @@ def overdue(
 
       supportcli overdue --owner priya --json
 
+      supportcli overdue --limit 10
+
       */5 * * * *  supportcli overdue --notify          # crontab
 
       supportcli overdue --notify --dry-run
@@ -128,6 +130,8 @@ def overdue(
     now = obj.now()
     with obj.store().read() as session:
         records = overdue_records(session, now, owner or [], org or [], target or [])
+    breached = bool(records)  # --exit-status counts every breach, not only those shown
+    records = records[: listing.limit]
     fmt = listing.format(obj.output)
     if fmt.writes_records:
         fields = ("id", "subject", "owner", "tier", "target", "due_at", "overdue_working_minutes")
@@ -146,8 +150,8 @@ def overdue(
         ]
         if fmt is Format.CSV:
             columns = [Column(key, key) for key in CSV_FIELDS]
-        obj.output.listing(columns, records, fmt, row_style=lambda _: "red", capped=True)
-    if exit_status and records:
+        obj.output.listing(columns, records, fmt, row_style=lambda _: "red", capped=listing.limit is None)
+    if exit_status and breached:
         raise typer.Exit(int(ExitStatus.OVERDUE))
 
 

@@ -1,40 +1,41 @@
-"""``supportcli search``: find tickets by the words in them, best match first."""
+"""``supportcli search``: find tickets by the words in them, best match first; ``list --search`` with the
+words as arguments and a limit of its own, so it takes every filter and output option ``list`` does."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
-from supportcli.cli.context import AppContext
-from supportcli.render.output import SUBJECT_MIN_WIDTH, Column, Format
-
-if TYPE_CHECKING:
-    from supportcli.store.search import Snippet
+from supportcli.cli.filters import FilterValues, filter_options
+from supportcli.cli.output_options import Limit, Listing, output_options
+from supportcli.cli.views import SortOption, emit_found
 
 DEFAULT_LIMIT = 50
-MATCH_STYLE = "bold yellow"
 
 
+@filter_options(without=("search",))
+@output_options(tabular=True, limit=Limit(DEFAULT_LIMIT, "At most this many, the best first."), quiet=True)
 def search(
     ctx: typer.Context,
     words: Annotated[
         list[str],
         typer.Argument(
-            metavar="TEXT...",
+            metavar="TEXT",
             help='Words (in any order), "a quoted phrase", or a prefix such as refun*.',
             show_default=False,
         ),
     ],
-    limit: Annotated[
-        int, typer.Option("--limit", "-n", min=1, help="At most this many, the best first.")
-    ] = DEFAULT_LIMIT,
-    json_output: Annotated[bool, typer.Option("--json", help="Write JSON.")] = False,
+    *,
+    filters: FilterValues,
+    sort: SortOption = None,
+    listing: Listing,
 ) -> None:
     """Search tickets: subject, body, updates, customer messages, customer, org, category and tags.
 
-    Every word must appear, in any order, in any of them; a word with a star at its end is a prefix. On a
-    terminal the matching words are highlighted.
+    Every word must appear, in any order, in any of them; a word with a star at its end is a prefix. The
+    best match comes first; on a terminal the matching words are highlighted. Every filter of `list`
+    narrows the search (see README.md, "Finding a ticket").
 
     Examples:
 
@@ -42,60 +43,9 @@ def search(
 
       supportcli search '"old address"' --limit 5
 
-      supportcli search 'refun*' ann.lee@example.com --json
+      supportcli search 'refun*' --status open --tag vip --csv
+
+      supportcli search parcel --mine --overdue --json
     """
-    from supportcli.store.search import parse_query, search_ticket_ids
-
-    obj: AppContext = ctx.obj
-    text = " ".join(words)
-    if not parse_query(text):
-        obj.output.message(f"nothing to search for in {text!r}: give a word")
-    with obj.store().read() as session:
-        hits = search_ticket_ids(session, text, limit)
-        tickets = _subjects_and_statuses(session, [hit.ticket_id for hit in hits])
-    records: list[dict[str, Any]] = [
-        {
-            "id": hit.ticket_id,
-            "subject": tickets[hit.ticket_id][0],
-            "status": tickets[hit.ticket_id][1],
-            "rank": hit.rank,
-            "snippet": hit.snippet,
-        }
-        for hit in hits
-        if hit.ticket_id in tickets
-    ]
-    fmt = Format.JSON if json_output else obj.output.human_format()
-    columns = [
-        Column("ID", "id", justify="right"),
-        Column("Subject", "subject", wrap=True, min_width=SUBJECT_MIN_WIDTH),
-        Column("Status", "status", drop_order=1),
-        Column("Match", "snippet", human=_highlighted if obj.output.colour else None, wrap=True, min_width=20),
-    ]
-    json_records = [
-        record | {"snippet": record["snippet"].text, "matches": [list(span) for span in record["snippet"].marks]}
-        for record in records
-    ]
-    obj.output.listing(columns, records, fmt, json_records=json_records if fmt is Format.JSON else None)
-
-
-def _subjects_and_statuses(session: Any, ticket_ids: list[int]) -> dict[int, tuple[str, str]]:
-    from sqlmodel import col, select
-
-    from supportcli.store.models import Ticket
-
-    found: dict[int, tuple[str, str]] = {}
-    for start in range(0, len(ticket_ids), 500):
-        chunk = ticket_ids[start : start + 500]
-        rows = session.exec(select(Ticket.id, Ticket.subject, Ticket.status).where(col(Ticket.id).in_(chunk)))
-        found.update((ticket_id, (subject, status)) for ticket_id, subject, status in rows)
-    return found
-
-
-def _highlighted(snippet: Snippet) -> Any:
-    """The snippet as Rich text with the matched words styled (terminals with colour only)."""
-    from rich.text import Text
-
-    shown = Text(snippet.text)
-    for start, end in snippet.marks:
-        shown.stylize(MATCH_STYLE, start, end)
-    return shown
+    filters["search"] = " ".join(words)
+    emit_found(ctx.obj, filters, sort, listing)

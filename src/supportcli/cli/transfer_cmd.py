@@ -449,7 +449,9 @@ def _ticket_count(session: Session, wanted: TicketFilter) -> int:
 
     from supportcli.store.queries import ticket_statement
 
-    return session.exec(select(func.count()).select_from(ticket_statement(wanted).subquery())).one()
+    return session.exec(
+        select(func.count()).select_from(ticket_statement(wanted, session.connection().dialect.name).subquery())
+    ).one()
 
 
 def _tracked(lines: Iterable[str], update: Callable[[], None]) -> Iterator[str]:

@@ -13,7 +13,7 @@ from supportcli.cli.common import TicketId, emit_ticket_json
 from supportcli.cli.context import AppContext
 from supportcli.cli.filters import FilterValues, filter_options, ticket_filter
 from supportcli.cli.output_options import JsonOption, Limit, Listing, output_options
-from supportcli.render.output import SUBJECT_MIN_WIDTH, Column, Format, human_time
+from supportcli.render.output import SUBJECT_MIN_WIDTH, TERMINAL_TABLE_ROWS, Column, Format, human_time
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from supportcli.core.policy import Policy
     from supportcli.store.models import Ticket
     from supportcli.store.policies import PolicyBook
+    from supportcli.store.search import Snippet
 
 
 def init(
@@ -125,7 +126,7 @@ def _show_human(session: Session, obj: AppContext, ticket_id: int) -> None:
             out.line(f"  {label + ':':<12} {value}")
     if ticket.body:
         out.line("")
-        out.line("  " + ticket.body.replace("\n", "\n  "))
+        out.wrapped(ticket.body)
     if targets:
         out.line("")
         records = [
@@ -154,7 +155,7 @@ def _show_human(session: Session, obj: AppContext, ticket_id: int) -> None:
     for event in events_of(session, ticket_id):
         shown = event_text(event, calendar)
         text = f" — {shown}" if shown else ""
-        out.line(f"  {human_time(local(event.at, calendar))}  {event.actor}: {event.kind}{text}")
+        out.wrapped(f"{human_time(local(event.at, calendar))}  {event.actor}: {event.kind}{text}", hanging=2)
 
 
 def _state(target: Any, now: datetime) -> str:
@@ -292,13 +293,23 @@ def _replanned(name: str, history: Sequence[Any], calendar: Any) -> list[dict[st
     return found
 
 
+SortOption = Annotated[
+    str | None,
+    typer.Option(
+        "--sort",
+        help="id, received, updated, due or priority; a search is best first unless sorted so.",
+        autocompletion=complete.fixed(("id", "received", "updated", "due", "priority", "best")),
+    ),
+]
+
+
 @filter_options()
 @output_options(tabular=True, limit=Limit(), quiet=True)
 def list_command(
     ctx: typer.Context,
     *,
     filters: FilterValues,
-    sort: Annotated[str, typer.Option("--sort", help="id, received, updated, due or priority.")] = "id",
+    sort: SortOption = None,
     listing: Listing,
 ) -> None:
     """List tickets, filtered.
@@ -308,20 +319,32 @@ def list_command(
       supportcli list --status open --kind complaint
 
       supportcli list --owner priya --since 2026-11-01 --sort due --json
+
+      supportcli list --phone '07700 900123'
+
+      supportcli list --search 'refund' --status open --tag vip
     """
+    emit_found(ctx.obj, filters, sort, listing)
+
+
+def emit_found(obj: AppContext, filters: FilterValues, sort: str | None, listing: Listing) -> None:
+    """Write the tickets the filters find, in ``sort``'s order (a search best first), as ``listing`` asks:
+    what ``list`` and ``search`` both do."""
     from dataclasses import replace
 
-    from supportcli.store.queries import SORTS, ticket_statement
+    from supportcli.store.queries import BEST, SORTS, ticket_statement
 
-    obj: AppContext = ctx.obj
-    if sort not in SORTS:
+    sorts = [*SORTS, *([BEST] if filters.get("search") else [])]
+    if sort is not None and sort not in sorts:
         from supportcli.errors import InvalidInput
 
-        raise InvalidInput(f"unknown sort {sort!r} (allowed: {', '.join(SORTS)})")
-    # The limit is applied by _emit_tickets, which counts tickets rather than joined rows.
+        raise InvalidInput(f"unknown sort {sort!r} (allowed: {', '.join(sorts)})")
     wanted = replace(ticket_filter(obj, filters), sort=sort)
     with obj.store().read() as session:
-        _emit_tickets(obj, session, ticket_statement(wanted), listing)
+        dialect = session.connection().dialect.name
+        # The limit is applied by _emit_tickets, which counts tickets rather than joined rows.
+        statement = ticket_statement(wanted, dialect, ranked=listing.limit)
+        _emit_tickets(obj, session, statement, listing, wanted.search)
 
 
 def _emit_tickets(
@@ -329,11 +352,13 @@ def _emit_tickets(
     session: Session,
     statement: SelectOfScalar[Ticket],
     listing: Listing,
+    search: str | None = None,
 ) -> None:
     """Write the tickets a ``select(Ticket)`` statement finds (at most ``listing.limit``) as ``listing`` asks.
 
     Only JSON shows whole tickets with every target; tables, rows and CSV stream just the columns they
-    show with each ticket's next pending target, as plain rows rather than ORM objects.
+    show with each ticket's next pending target, as plain rows rather than ORM objects. The tickets of a
+    ``search`` come with how well each matched (``rank``) and the passage that matched (``snippet``).
     """
     from supportcli.render.tickets import ticket_record
     from supportcli.store.policies import PolicyBook
@@ -348,25 +373,101 @@ def _emit_tickets(
     policies = PolicyBook(session, now.year)
     fmt = listing.format(obj.output)
     covering = frozenset(covered_by(session, obj.actor, now))
+    dialect = session.connection().dialect.name
+    # Every row of a listing of every match gets its passage: then the engine makes it as it reads the match.
+    inline = listing.limit is None and fmt is not Format.TABLE
+    extra = _search_columns(dialect, search, inline)
+    snippets_later = search is not None and len(extra) < 2
     if fmt.writes_records:
-        tickets = list(session.exec(statement.limit(listing.limit)))
+        # Through ``execute``: SQLModel's ``exec`` would return only the first column of each row.
+        found = list(session.execute(statement.add_columns(*extra).limit(listing.limit)) if extra else ())
+        tickets = [row[0] for row in found] if extra else list(session.exec(statement.limit(listing.limit)))
         targets = targets_for(session, [t.id for t in tickets if t.id is not None])
 
         def whole(ticket: Ticket) -> dict[str, Any]:
             policy, calendar = policies.get(ticket.policy_version)
             return ticket_record(ticket, targets.get(ticket.id or 0, []), calendar, policy.tiers, now, covering)
 
-        obj.output.records(fmt, (whole(ticket) for ticket in tickets))
+        records: Iterable[dict[str, Any]] = (whole(ticket) for ticket in tickets)
+        if search is not None:
+            ranked: Iterable[dict[str, Any]] = (whole(row[0]) | _match_fields(row[1:]) for row in found)
+            if snippets_later:
+                ranked = _with_snippets(session, search, ranked)
+            records = (_json_match(record) for record in ranked)
+        obj.output.records(fmt, records)
         return
-    rows = listing_rows(session, statement, now, listing.limit, wide=fmt is Format.CSV)
-    records = _listing_records(rows, policies, now, fmt, covering)
+    rows = listing_rows(session, statement, now, listing.limit, wide=fmt is Format.CSV, extra=extra)
+    records = _listing_records(rows, policies, now, fmt, covering, len(extra))
+    if search is not None and snippets_later:
+        # A capped table draws only its first rows and counts the rest: only those get their passage.
+        drawn = TERMINAL_TABLE_ROWS if fmt is Format.TABLE and listing.limit is None else None
+        records = _with_snippets(session, search, records, drawn)
     obj.output.listing(
-        _listing_columns(fmt), records, fmt, row_style=lambda r: r["style"], capped=listing.limit is None
+        _listing_columns(fmt, search is not None, obj.output.colour),
+        records,
+        fmt,
+        row_style=lambda r: r["style"],
+        capped=listing.limit is None,
     )
 
 
-def _listing_columns(fmt: Format) -> list[Column]:
-    """The columns of a ticket listing: a table's (and plain rows'), or CSV's."""
+def _search_columns(dialect: str, search: str | None, inline: bool) -> list[Any]:
+    """The columns a search's listing selects beside each ticket: how well it matched (higher is better),
+    and with ``inline`` the passage that matched where the engine makes it in the same query (SQLite)."""
+    if search is None:
+        return []
+    from supportcli.store.search import match_score, snippet_column
+
+    passage = snippet_column(dialect) if inline else None
+    return [match_score(dialect, search), *([passage] if passage is not None else [])]
+
+
+def _match_fields(cells: Sequence[Any]) -> dict[str, Any]:
+    """The ``_search_columns`` cells of a row as a record's ``rank`` (and ``snippet``)."""
+    if len(cells) == 1:
+        return {"rank": cells[0]}
+    from supportcli.store.search import Snippet
+
+    return {"rank": cells[0], "snippet": Snippet.from_engine(cells[1])}
+
+
+SNIPPET_BATCH = 500  # tickets whose snippets are made in one query, as the records are written
+
+
+def _with_snippets(
+    session: Session, search: str, records: Iterable[dict[str, Any]], first: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """The records, each with its ``snippet`` (the passage that matched), a batch of tickets at a time;
+    with ``first``, only that many (the rest get an empty one: a snippet costs a lookup in the index)."""
+    from itertools import islice
+
+    from supportcli.store.search import Snippet, snippets
+
+    remaining = iter(records)
+    wanted = first
+    while batch := list(islice(remaining, SNIPPET_BATCH if wanted is None else min(SNIPPET_BATCH, wanted))):
+        found = snippets(session, search, [record["id"] for record in batch])
+        for record in batch:
+            record["snippet"] = found.get(record["id"], Snippet(""))
+            yield record
+        if wanted is not None:
+            wanted -= len(batch)
+            if wanted == 0:
+                break
+    for record in remaining:
+        record["snippet"] = Snippet("")
+        yield record
+
+
+def _json_match(record: dict[str, Any]) -> dict[str, Any]:
+    """A search's JSON ticket: the snippet as its text, and where the matched words are in it."""
+    snippet = record["snippet"]
+    return record | {"snippet": snippet.text, "matches": [list(span) for span in snippet.marks]}
+
+
+def _listing_columns(fmt: Format, search: bool = False, colour: bool = False) -> list[Column]:
+    """The columns of a ticket listing: a table's (and plain rows'), or CSV's; a search's go on with the
+    passage that matched (highlighted on a terminal with ``colour``), and CSV's with the rank too."""
     if fmt is Format.CSV:
         return [
             Column(k, k)
@@ -385,19 +486,38 @@ def _listing_columns(fmt: Format) -> list[Column]:
                 "next_target",
                 "due_at",
                 "remaining_working_minutes",
+                *(("rank", "snippet") if search else ()),
             )
         ]
     # On a narrow terminal the subject keeps 20 characters: the status goes first, then the due time (the
-    # countdown beside it says the same in working time).
-    return [
+    # countdown beside it says the same in working time); a search's passage keeps 20 too, and the owner and
+    # the next target give way to it before the due time does.
+    columns = [
         Column("ID", "id", justify="right", human=lambda v: f"#{v}"),
         Column("Subject", "subject", wrap=True, min_width=SUBJECT_MIN_WIDTH),
         Column("Status", "status", drop_order=1),
-        Column("Owner", "owner"),
-        Column("Next", "next_target"),
-        Column("Due", "due_at", drop_order=2),
+        Column("Owner", "owner", drop_order=2 if search else None),
+        Column("Next", "next_target", drop_order=3 if search else None),
+        Column("Due", "due_at", drop_order=4 if search else 2),
         Column("Left", "left", justify="right"),
     ]
+    if search:
+        shown = _highlighted if colour and fmt is Format.TABLE else None
+        columns.append(Column("Match", "snippet", human=shown, wrap=True, min_width=SUBJECT_MIN_WIDTH))
+    return columns
+
+
+MATCH_STYLE = "bold yellow"
+
+
+def _highlighted(snippet: Snippet) -> Any:
+    """The snippet as Rich text with the matched words styled (terminals with colour only)."""
+    from rich.text import Text
+
+    shown = Text(snippet.text)
+    for start, end in snippet.marks:
+        shown.stylize(MATCH_STYLE, start, end)
+    return shown
 
 
 class DueTimes:
@@ -433,16 +553,26 @@ class DueTimes:
 
 
 def _listing_records(
-    rows: Iterable[Sequence[Any]], policies: PolicyBook, now: datetime, fmt: Format, covering: frozenset[str]
+    rows: Iterable[Sequence[Any]],
+    policies: PolicyBook,
+    now: datetime,
+    fmt: Format,
+    covering: frozenset[str],
+    searched: int = 0,
 ) -> Iterator[dict[str, Any]]:
-    """The records of ``listing_rows`` rows, made as they are written (each policy version's looked up once)."""
+    """The records of ``listing_rows`` rows, made as they are written (each policy version's looked up once).
+
+    ``searched``: the rows end with this many ``_search_columns`` cells (a search's rank, its passage)."""
     versions: dict[int, DueTimes] = {}
     for row in rows:
         version = row[4]  # LISTING_COLUMNS: the policy version
         due_times = versions.get(version)
         if due_times is None:
             due_times = versions[version] = DueTimes(*policies.get(version), now)
-        yield _listing_record(row, due_times, fmt, covering)
+        record = _listing_record(row, due_times, fmt, covering)
+        if searched:
+            record.update(_match_fields(row[-searched:]))
+        yield record
 
 
 def _listing_record(
@@ -480,7 +610,7 @@ def _listing_record(
     if fmt is Format.CSV:
         from supportcli.core.tickets import tier_name
 
-        kind, channel, priority, org, tier, received_epoch = row[8:]
+        kind, channel, priority, org, tier, received_epoch = row[8:14]
         record.update(
             kind=kind,
             channel=channel,

@@ -253,6 +253,22 @@ class Output:
         """One line of data on stdout."""
         self.stdout.write(text + "\n")
 
+    def wrapped(self, text: str, indent: int = 2, hanging: int = 0) -> None:
+        """A text of any length on stdout, indented: on a terminal wrapped at word boundaries to its width
+        (a word longer than a line breaks), each line after the first ``hanging`` further in; piped, each of
+        its own lines whole, for scripts and ``grep``."""
+        if not self.is_terminal:
+            self.line(" " * indent + text.replace("\n", "\n" + " " * (indent + hanging)))
+            return
+        from rich.text import Text
+
+        console = self.console()
+        lines = Text(text).wrap(console, max(console.width - indent - hanging, 1), overflow="fold")
+        for line in lines:
+            line.rstrip()  # the space a line broke at
+        shown = [Text(" " * (indent + (hanging if number else 0))) + line for number, line in enumerate(lines)]
+        console.print(Text("\n").join(shown), crop=False, no_wrap=True)
+
     def message(self, text: str) -> None:
         """A message for the person, on stderr (never mixed into data)."""
         self.stderr.write(text + "\n")

@@ -58,7 +58,7 @@ def export_records(session: Session, wanted: TicketFilter, zone: tzinfo, exporte
 
     A filtered export carries only the policy versions and staff its tickets refer to.
     """
-    statement = ticket_statement(wanted)
+    statement = ticket_statement(wanted, session.connection().dialect.name)
     filtered = is_filtered(wanted)
     yield "meta", meta_record(exported_at, zone)
     versions = select(PolicyVersion).order_by(col(PolicyVersion.version))
@@ -147,7 +147,7 @@ def csv_export_rows(session: Session, wanted: TicketFilter, zone: tzinfo, now: d
     from supportcli.store.policies import all_versions, parsed
 
     tiers = {row.version: parsed(row).tiers for row in all_versions(session)}
-    for batch in ticket_batches(session, ticket_statement(wanted)):
+    for batch in ticket_batches(session, ticket_statement(wanted, session.connection().dialect.name)):
         ids = [ticket.id or 0 for ticket in batch]
         targets = targets_for(session, ids)
         life = _life_from_history(session, ids)

@@ -43,7 +43,9 @@ def email_clause(address: str) -> ColumnElement[bool]:
 
 def name_clause(name: str) -> ColumnElement[bool]:
     """Tickets whose customer name contains this text, in any letter case (``lee`` finds Ann Lee)."""
-    return col(Ticket.customer_name).icontains(" ".join(name.split()), autoescape=True)
+    from supportcli.store.queries import text_like
+
+    return text_like(Ticket.customer_name, " ".join(name.split()), before="%", after="%")
 
 
 def phone_clause(number: str) -> ColumnElement[bool]:

@@ -10,13 +10,14 @@ from itertools import chain
 from typing import Any, TypeVar, cast
 
 import sqlalchemy
+from sqlalchemy import func
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from supportcli.store.models import Target, Ticket, encode_list
+from supportcli.store.models import Target, Ticket
 from supportcli.store.types import EpochSeconds
 
 SORTS = {
@@ -26,6 +27,35 @@ SORTS = {
     "due": (col(Ticket.next_due_at).is_(None), col(Ticket.next_due_at), col(Ticket.id)),
     "priority": (col(Ticket.id),),
 }
+# A search is shown best first unless another sort is asked for (``ticket_statement``).
+BEST = "best"
+LIKE_ESCAPE = "\\"
+
+
+def escape_like(text: str) -> str:
+    """``text`` with LIKE's wildcards (``%``, ``_``) and the escape character itself made plain characters.
+
+    Whatever users type is matched as the text it is (``list --tag %`` finds only a tag ``%``, not every
+    tagged ticket); every pattern made of user input goes through here, with ``ESCAPE LIKE_ESCAPE``.
+    """
+    return text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+
+
+def text_like(column: Any, value: str, before: str = "", after: str = "") -> ColumnElement[bool]:
+    """``column`` is ``value`` in any letter case, with ``before``/``after`` around it (SQL wildcards or
+    separators, not escaped); ``value`` is escaped, so its own ``%`` and ``_`` are plain characters.
+
+    Both sides are lower-cased (SQLite's ``lower`` folds ASCII letters only, PostgreSQL's every letter).
+    """
+    pattern = before + escape_like(value.lower()) + after
+    return func.lower(column).like(pattern, escape=LIKE_ESCAPE)
+
+
+def any_text(column: Any, values: Sequence[str]) -> ColumnElement[bool]:
+    """``column`` is one of ``values``, in any letter case (``--org acme`` finds ``Acme``); none of no values."""
+    from sqlalchemy import false, or_
+
+    return or_(false(), *(text_like(column, value) for value in values))
 
 
 @dataclass
@@ -47,47 +77,77 @@ class TicketFilter:
     tiers: Sequence[int] = ()
     since: datetime | None = None
     until: datetime | None = None
-    sort: str = "id"
+    sort: str | None = None  # None: best first for a search, else by id
     unassigned: bool = False
     # ``--mine``: the owners whose tickets the acting user handles (``store.staff.handled_by``); a ticket of
     # any of them is listed beside those of ``owners``.
     handled: Sequence[str] = ()
 
+    overdue_at: datetime | None = None  # ``--overdue``: a pending target was due before this instant
+    search: str | None = None  # full-text search (``store.search``)
+    emails: Sequence[str] = ()  # the customer's e-mail is one of these (``store.lookups``)
+    names: Sequence[str] = ()  # the customer's name contains one of these
+    phones: Sequence[str] = ()  # the customer's phone is one of these numbers, compared by digits
 
-def ticket_statement(wanted: TicketFilter) -> SelectOfScalar[Ticket]:
-    """The SELECT of tickets matching a filter (``list`` runs it; ``export`` streams it)."""
+
+def ticket_statement(wanted: TicketFilter, dialect: str, ranked: int | None = None) -> SelectOfScalar[Ticket]:
+    """The SELECT of tickets matching a filter (``list`` and ``search`` run it; ``export`` streams it).
+
+    The one place that orders a listing: by ``wanted.sort``, and a search best first when no sort is named.
+    ``dialect``: the engine's name (``Session.connection().dialect.name``), for the search's own syntax;
+    ``ranked``: the listing shows at most this many, so a search best first ranks only the most recent
+    matches (``store.search.matching``).
+    """
+    from sqlalchemy import or_
+
+    from supportcli.store.lookups import email_clause, name_clause, phone_clause
+
     statement = select(Ticket)
     for column, values in (
         (Ticket.status, wanted.statuses),
         (Ticket.kind, wanted.kinds),
         (Ticket.channel, wanted.channels),
         (Ticket.priority, wanted.priorities),
-        (Ticket.org, wanted.orgs),
-        (Ticket.category, wanted.categories),
         (Ticket.reference, wanted.references),
         (Ticket.tier, wanted.tiers),
     ):
         if values:
             statement = statement.where(col(column).in_(list(values)))
+    for text_column, texts in ((Ticket.org, wanted.orgs), (Ticket.category, wanted.categories)):
+        if texts:
+            statement = statement.where(any_text(text_column, texts))
     if wanted.owners or wanted.unassigned or wanted.handled:
-        owner_clause: ColumnElement[bool] = col(Ticket.owner).in_([*wanted.owners, *wanted.handled])
+        owner_clause = any_text(Ticket.owner, [*wanted.owners, *wanted.handled])
         if wanted.unassigned:
             owner_clause = owner_clause | col(Ticket.owner).is_(None)
         statement = statement.where(owner_clause)
     for tag in wanted.tags:
-        statement = statement.where(col(Ticket.tags).contains(encode_list([tag])))
+        # Tags are stored between commas (``models.encode_list``): the tag whole, never a part of one.
+        statement = statement.where(text_like(Ticket.tags, tag, before="%,", after=",%"))
+    for clause, values in ((email_clause, wanted.emails), (name_clause, wanted.names), (phone_clause, wanted.phones)):
+        if values:
+            statement = statement.where(or_(*(clause(value) for value in values)))
     if wanted.since is not None:
         statement = statement.where(Ticket.received_at >= wanted.since)
     if wanted.until is not None:
         statement = statement.where(Ticket.received_at < wanted.until)
-    if wanted.sort == "priority":
+    if wanted.overdue_at is not None:
+        # The ticket's first pending due time (``next_due_at``) is past exactly when any pending one is.
+        statement = statement.where(col(Ticket.next_due_at) < wanted.overdue_at)
+    sort = wanted.sort or (BEST if wanted.search is not None else "id")
+    if wanted.search is not None:
+        from supportcli.store.search import matching
+
+        statement = matching(dialect, statement, wanted.search, ranked if sort == BEST else None)
+        if sort == BEST:
+            return statement
+        statement = statement.order_by(None)
+    if sort == "priority":
         from sqlalchemy import case
 
         rank = case({"urgent": 0, "high": 1, "normal": 2, "low": 3}, value=col(Ticket.priority))
-        statement = statement.order_by(rank, col(Ticket.id))
-    else:
-        statement = statement.order_by(*SORTS[wanted.sort])
-    return statement
+        return statement.order_by(rank, col(Ticket.id))
+    return statement.order_by(*SORTS[sort])
 
 
 def due_statement(owners: Sequence[str] = ()) -> SelectOfScalar[Ticket]:
@@ -97,7 +157,7 @@ def due_statement(owners: Sequence[str] = ()) -> SelectOfScalar[Ticket]:
     """
     statement = select(Ticket).where(col(Ticket.next_due_at).is_not(None))
     if owners:
-        statement = statement.where(col(Ticket.owner).in_(list(owners)))
+        statement = statement.where(any_text(Ticket.owner, owners))
     return statement.order_by(col(Ticket.next_due_at), col(Ticket.id))
 
 
@@ -134,9 +194,9 @@ def breached_rows(
     if names:
         statement = statement.where(col(Target.name).in_(list(names)))
     if owners:
-        statement = statement.where(col(Ticket.owner).in_(list(owners)))
+        statement = statement.where(any_text(Ticket.owner, owners))
     if orgs:
-        statement = statement.where(col(Ticket.org).in_(list(orgs)))
+        statement = statement.where(any_text(Ticket.org, orgs))
     return session.connection().execute(statement).all()
 
 
@@ -155,24 +215,26 @@ def listing_rows(
     now: datetime,
     limit: int | None = None,
     wide: bool = False,
+    extra: Sequence[Any] = (),
 ) -> Iterator[Sequence[Any]]:
     """The tickets a ``select(Ticket)`` statement finds, in its order, as plain rows of ``LISTING_COLUMNS``.
 
     Each row holds the ticket's next pending target as the ticket row mirrors it (``next_target``,
     ``next_due_at``: every change of a target refreshes them and import derives them), or Nones, so it is
-    one streamed query of one table; ``wide`` rows go on with ``CSV_COLUMNS``. Read the rows by position:
-    a field by name costs ten times more on a SQLAlchemy row.
+    one streamed query of one table; ``wide`` rows go on with ``CSV_COLUMNS``, then come the ``extra``
+    columns (a search's ``match_score``). Read the rows by position: a field by name costs ten times more
+    on a SQLAlchemy row.
     """
-    listing = listing_statement(statement, now, wide).limit(limit)
+    listing = listing_statement(statement, now, wide, extra).limit(limit)
     result = session.connection().execute(listing.execution_options(yield_per=STREAM_ROWS))
     yield from chain.from_iterable(result.partitions())
 
 
 def listing_statement(
-    statement: SelectOfScalar[Ticket], now: datetime, wide: bool = False
+    statement: SelectOfScalar[Ticket], now: datetime, wide: bool = False, extra: Sequence[Any] = ()
 ) -> sqlalchemy.Select[*tuple[Any, ...]]:
     """A ``select(Ticket)`` statement narrowed to the listing columns (``LISTING_COLUMNS``, then ``CSV_COLUMNS``
-    when ``wide``), in its own order: for ``due`` an ordered range scan of ``ix_tickets_next_due``."""
+    when ``wide``, then ``extra``), in its own order: for ``due`` an ordered range scan of ``ix_tickets_next_due``."""
     from sqlalchemy import Integer, type_coerce
 
     next_due = col(Ticket.next_due_at)
@@ -181,7 +243,7 @@ def listing_statement(
     columns += [EpochSeconds(next_due), type_coerce(next_due < now, Integer)]
     if wide:
         columns += [col(getattr(Ticket, name)) for name in CSV_COLUMNS[:-1]] + [EpochSeconds(col(Ticket.received_at))]
-    return statement.with_only_columns(*columns)
+    return statement.with_only_columns(*columns, *extra)
 
 
 def ticket_ids(session: Session, statement: SelectOfScalar[Ticket]) -> list[int]:

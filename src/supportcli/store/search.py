@@ -24,12 +24,13 @@ can make the engine report a syntax error.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, event, inspect, text
+from sqlalchemy import ColumnElement, bindparam, column, event, inspect, literal_column, table, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -192,29 +193,42 @@ class Snippet:
 
     @classmethod
     def from_engine(cls, raw: str | None) -> Snippet:
-        """Read an engine's snippet with ``MARK_START``/``MARK_END`` around matches; whitespace runs become one space."""
-        text: list[str] = []
+        """Read an engine's snippet with ``MARK_START``/``MARK_END`` around matches; whitespace runs become one space.
+
+        A piece of text between markers at a time, with the regular expression engine doing the characters:
+        a listing of every match of a common word reads hundreds of thousands of snippets.
+        """
+        pieces: list[str] = []
+        length = 0  # of the text so far
+        ends_in_space = True  # nothing yet: leading whitespace is dropped
         marks: list[tuple[int, int]] = []
         opened: int | None = None
-        for char in raw or "":
-            if char == MARK_START:
-                opened = len(text) if opened is None else opened
-            elif char == MARK_END:
+        for piece in _MARKERS.split(raw or ""):
+            if piece == MARK_START:
+                opened = length if opened is None else opened
+            elif piece == MARK_END:
                 if opened is not None:
-                    marks.append((opened, len(text)))
+                    marks.append((opened, length))
                 opened = None
-            elif not char.isspace():
-                text.append(char)
-            elif text and text[-1] != " ":
-                text.append(" ")
+            elif piece:
+                collapsed = _WHITESPACE.sub(" ", piece)
+                if ends_in_space and collapsed.startswith(" "):
+                    collapsed = collapsed[1:]
+                if collapsed:
+                    pieces.append(collapsed)
+                    length += len(collapsed)
+                    ends_in_space = collapsed.endswith(" ")
         if opened is not None:
-            marks.append((opened, len(text)))
-        while text and text[-1] == " ":
-            text.pop()
+            marks.append((opened, length))
+        text = "".join(pieces)
+        if text.endswith(" "):
+            text = text[:-1]
         end = len(text)
-        return cls(
-            "".join(text), tuple((begin, min(finish, end)) for begin, finish in marks if min(finish, end) > begin)
-        )
+        return cls(text, tuple((begin, min(finish, end)) for begin, finish in marks if min(finish, end) > begin))
+
+
+_MARKERS = re.compile(f"([{MARK_START}{MARK_END}])")
+_WHITESPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -258,35 +272,67 @@ def search_ticket_ids(session: Session, text: str, limit: int | None = None, sni
     return [SearchHit(ticket_id, rank, found.get(ticket_id, Snippet(""))) for ticket_id, rank in rows]
 
 
-def matching(session: Session, statement: SelectOfScalar[Ticket], text: str) -> SelectOfScalar[Ticket]:
-    """A ``select(Ticket)`` statement narrowed to the tickets matching ``text`` and ordered best first.
+def matching(
+    dialect: str, statement: SelectOfScalar[Ticket], text: str, ranked: int | None = None
+) -> SelectOfScalar[Ticket]:
+    """A ``select(Ticket)`` statement narrowed to the tickets matching ``text`` and ordered best first (ties:
+    the newer ticket first), on the engine ``dialect`` names (``"sqlite"``, ``"postgresql"``).
 
     Its other filters stay; its order is replaced (re-order it afterwards to sort differently). Text with
-    no words matches nothing.
+    no words matches nothing (the index is joined all the same, so ``match_score`` can be selected). ``ranked``: the listing shows at most this many, so only the most recent
+    ``max(ranked, RANKED_MATCHES)`` tickets the statement finds are ranked, as ``search_ticket_ids`` does.
     """
-    from sqlalchemy import Float, column, false, func, literal_column, table
+    from sqlalchemy import false, func, select
 
     terms = parse_query(text)
-    if not terms:
-        return statement.where(false())
-    if session.connection().dialect.name == "postgresql":
-        index = table(INDEX_TABLE, column("ticket_id"), column("document"))
-        query = func.to_tsquery(literal_column(f"'{POSTGRES_CONFIG}'::regconfig"), tsquery_text(terms))
-        rank = func.ts_rank_cd(index.c.document, query, type_=Float).desc()
-        return (
-            statement.join(index, index.c.ticket_id == col(Ticket.id))
-            .where(index.c.document.op("@@")(query))
-            .order_by(None)
-            .order_by(rank, col(Ticket.id).desc())
-        )
-    index = table(INDEX_TABLE, column("rowid"))
+    if dialect == "postgresql":
+        found = statement.join(_POSTGRES_INDEX, _POSTGRES_INDEX.c.ticket_id == col(Ticket.id))
+        found = found.where(_POSTGRES_INDEX.c.document.op("@@")(_postgres_query(terms)) if terms else false())
+    else:
+        found = statement.join(_SQLITE_INDEX, _SQLITE_INDEX.c.rowid == col(Ticket.id))
+        found = found.where(literal_column(INDEX_TABLE).op("MATCH")(fts5_query(terms)) if terms else false())
+    if ranked is not None:
+        # By the index's own key, so the engine reads its matches newest first and skips older ones (FTS5
+        # takes both the order and the range on its rowid; by tickets.id it sorted every match).
+        key = _POSTGRES_INDEX.c.ticket_id if dialect == "postgresql" else _SQLITE_INDEX.c.rowid
+        newest_keys = found.with_only_columns(key.label("key")).order_by(None).order_by(key.desc())
+        newest = newest_keys.limit(max(ranked, RANKED_MATCHES)).subquery()
+        found = found.where(key >= select(func.min(newest.c.key)).scalar_subquery())
+    return found.order_by(None).order_by(match_score(dialect, text).desc(), col(Ticket.id).desc())
+
+
+def match_score(dialect: str, text: str) -> ColumnElement[float]:
+    """How well a ticket of a ``matching`` statement matches ``text``: higher is better, comparable within
+    one search only (a column to select beside the ticket, as ``search --json`` shows ``rank``)."""
+    from sqlalchemy import Float, func
+
+    if dialect == "postgresql":
+        return func.ts_rank_cd(_POSTGRES_INDEX.c.document, _postgres_query(parse_query(text)), type_=Float)
     weights = [part.bm25_weight for part in (*PARTS, HISTORY)]
-    return (
-        statement.join(index, index.c.rowid == col(Ticket.id))
-        .where(literal_column(INDEX_TABLE).op("MATCH")(fts5_query(terms)))
-        .order_by(None)
-        .order_by(func.bm25(literal_column(INDEX_TABLE), *weights), col(Ticket.id).desc())
-    )
+    return -func.bm25(literal_column(INDEX_TABLE), *weights, type_=Float)
+
+
+def snippet_column(dialect: str) -> ColumnElement[str] | None:
+    """The matching passage as a column of a ``matching`` statement, made as the engine reads each match
+    (SQLite's ``snippet``, 15 µs a match): for a listing of every match, where looking each one up again
+    (``snippets``, a lookup of the index per ticket) cost 90 µs. None on PostgreSQL, whose passages are made
+    from the ticket's text (``snippets``) at the same cost either way."""
+    from sqlalchemy import String, func
+
+    if dialect == "postgresql":
+        return None
+    return func.snippet(literal_column(INDEX_TABLE), -1, MARK_START, MARK_END, "…", SNIPPET_TOKENS, type_=String)
+
+
+def _postgres_query(terms: Sequence[Term]) -> ColumnElement[Any]:
+    from sqlalchemy import func
+
+    return func.to_tsquery(literal_column(f"'{POSTGRES_CONFIG}'::regconfig"), tsquery_text(terms))
+
+
+# The index as a table of statements: one object each, so every clause that names it names the same FROM.
+_POSTGRES_INDEX = table(INDEX_TABLE, column("ticket_id"), column("document"))
+_SQLITE_INDEX = table(INDEX_TABLE, column("rowid"))
 
 
 def snippets(session: Session, text: str, ticket_ids: Sequence[int]) -> dict[int, Snippet]:

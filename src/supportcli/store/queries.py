@@ -79,8 +79,8 @@ class TicketFilter:
     until: datetime | None = None
     sort: str | None = None  # None: best first for a search, else by id
     unassigned: bool = False
-    # ``--mine``: the owners whose tickets the acting user handles (``store.staff.handled_by``); a ticket of
-    # any of them is listed beside those of ``owners``.
+    # ``--mine``: the owners whose tickets the acting user handles (``store.staff.handled_by``): the acting user
+    # and the absent colleagues they cover.
     handled: Sequence[str] = ()
 
     overdue_at: datetime | None = None  # ``--overdue``: a pending target was due before this instant
@@ -116,8 +116,10 @@ def ticket_statement(wanted: TicketFilter, dialect: str, ranked: int | None = No
     for text_column, texts in ((Ticket.org, wanted.orgs), (Ticket.category, wanted.categories)):
         if texts:
             statement = statement.where(any_text(text_column, texts))
-    if wanted.owners or wanted.unassigned or wanted.handled:
-        owner_clause = any_text(Ticket.owner, [*wanted.owners, *wanted.handled])
+    if wanted.handled:  # narrows like every other filter: ``--mine --owner sam`` is sam's tickets I handle
+        statement = statement.where(any_text(Ticket.owner, wanted.handled))
+    if wanted.owners or wanted.unassigned:
+        owner_clause = any_text(Ticket.owner, wanted.owners)
         if wanted.unassigned:
             owner_clause = owner_clause | col(Ticket.owner).is_(None)
         statement = statement.where(owner_clause)

@@ -372,15 +372,19 @@ def _snippets(connection: Connection, query: str, ticket_ids: list[int]) -> dict
         )
         values: dict[str, Any] = {"query": query, "options": options}
     else:
+        # FTS5 is given the match and a range of rowids, and SQLite keeps the wanted ids (``+rowid``: not passed
+        # to FTS5). Given ``rowid IN``, FTS5 evaluated the query once per id, and a prefix (``refun*``) merges the
+        # postings of every word it covers each time: 20 ms an id, a second for a page of 50 on 1M tickets.
         sql = (
             f"SELECT rowid, snippet({INDEX_TABLE}, -1, :start, :end, '…', {SNIPPET_TOKENS}) FROM {INDEX_TABLE} "
-            f"WHERE {INDEX_TABLE} MATCH :query AND rowid IN :ids"
+            f"WHERE {INDEX_TABLE} MATCH :query AND rowid BETWEEN :low AND :high AND +rowid IN :ids"
         )
         values = {"query": query, "start": MARK_START, "end": MARK_END}
     statement = _statement(sql, expanding=["ids"])
     found: dict[int, Snippet] = {}
     for start in range(0, len(ticket_ids), CHUNK):
-        rows = connection.execute(statement, values | {"ids": ticket_ids[start : start + CHUNK]})
+        chunk = ticket_ids[start : start + CHUNK]
+        rows = connection.execute(statement, values | {"ids": chunk, "low": min(chunk), "high": max(chunk)})
         found.update((int(ticket_id), Snippet.from_engine(raw)) for ticket_id, raw in rows)
     return found
 

@@ -47,7 +47,8 @@ from sqlalchemy import event, insert
 
 from supportcli.core.calendar import WorkingCalendar, calendar_for
 from supportcli.core.policy import Policy, TargetRule, default_policy_source
-from supportcli.core.tickets import MEETS, next_pending, plan_targets
+from supportcli.core.targets import targets_met_by
+from supportcli.core.tickets import next_pending, plan_targets
 from supportcli.locations import sqlite_location
 from supportcli.store import models, policies, search
 from supportcli.store.database import open_store
@@ -223,7 +224,7 @@ class Builder:
     def meet(targets: list[Sim], action: str, at: int) -> list[str]:
         met = []
         for target in targets:
-            if target.name in MEETS[action] and target.state in ("pending", "paused"):
+            if target.name in targets_met_by(action) and target.state in ("pending", "paused"):
                 target.met, target.paused_at = at, None
                 target.state = "met" if at <= target.due else "breached"
                 met.append(f"{target.name} {target.state}")

@@ -92,6 +92,14 @@ def snapshot_of(url: str) -> Snapshot:
         engine.dispose()
 
 
+def undo_met_working_seconds(connection: Any) -> None:
+    """Undo the migration named "met targets keep their working time" on a new store, as a store made by an
+    older program: what tests that downgrade a store to an earlier version must take away too."""
+    from sqlalchemy import text
+
+    connection.execute(text("ALTER TABLE targets DROP COLUMN met_working_seconds"))
+
+
 def undo_search_index(connection: Any) -> None:
     """Undo schema version 5 (the search index and the customer lookups) on a new store, as a store made by
     an older program: what tests that downgrade a store to an earlier version must take away too."""

@@ -10,11 +10,11 @@ from sqlalchemy import inspect, text
 from sqlalchemy.dialects import sqlite
 
 from helpers import MONDAY_10 as NOW
-from helpers import undo_search_index
+from helpers import undo_met_working_seconds, undo_search_index
 from supportcli.core.policy import default_policy_source
 from supportcli.locations import StoreLocation, sqlite_location
 from supportcli.store.database import open_store
-from supportcli.store.migrations import schema_version
+from supportcli.store.migrations import MIGRATIONS, Migration, schema_version
 from supportcli.store.queries import breached_statement, due_statement
 
 
@@ -69,11 +69,17 @@ def test_the_due_listing_is_one_pass_over_the_due_index_reading_no_targets(store
         store.close()
 
 
+def _migration_named(name: str) -> Migration:
+    return next(migration for migration in MIGRATIONS if migration.name == name)
+
+
 def _downgrade(store_location: StoreLocation, to_version: int) -> None:
     """Undo the schema steps after ``to_version`` on a new store, as a store made by that older program."""
     store = open_store(store_location, {}, default_policy_source, NOW, "alice")
     undo = {3: "DROP INDEX ix_events_kind_at", 4: "ALTER TABLE tickets DROP COLUMN next_target"}
     with store.write() as session:
+        if to_version < _migration_named("met targets keep their working time").version:
+            undo_met_working_seconds(session.connection())
         if to_version < 5:
             undo_search_index(session.connection())
         for version in sorted(undo, reverse=True):

@@ -29,7 +29,7 @@ from sqlalchemy import literal, select
 from typer.testing import CliRunner, Result
 
 from helpers import MONDAY_10 as NOW
-from helpers import undo_search_index
+from helpers import undo_met_working_seconds, undo_search_index
 from supportcli.cli.app import app
 from supportcli.core.calendar import CalendarSpec, calendar_for
 from supportcli.core.holiday_dates import public_holidays, supported_subdivisions
@@ -294,6 +294,7 @@ def test_schema_version_4_names_the_next_target_of_every_ticket_as_the_program_d
     assert expected[6][0] not in (None, tied)  # the tie went to the earlier target
     assert {name for name, _ in expected.values()} >= {"acknowledge", "respond", "resolve", None}
     with store.write() as session:
+        undo_met_working_seconds(session.connection())
         undo_search_index(session.connection())
         session.connection().execute(text("ALTER TABLE tickets DROP COLUMN next_target"))
         session.connection().execute(text("UPDATE supportcli_meta SET value = '3' WHERE key = 'schema_version'"))
@@ -301,6 +302,38 @@ def test_schema_version_4_names_the_next_target_of_every_ticket_as_the_program_d
     upgraded = open_store(store.location, {}, default_policy_source, NOW, "alice")
     try:
         assert _next_targets(upgraded) == expected
+    finally:
+        upgraded.close()
+
+
+def _stored_working_times(store: Store) -> dict[int, int | None]:
+    from supportcli.store.models import Target
+
+    with store.read() as session:
+        rows = session.execute(select(Target.id, Target.met_working_seconds).where(Target.met_at.is_not(None)))  # type: ignore[union-attr]
+        return {target_id: seconds for target_id, seconds in rows}
+
+
+def test_the_met_working_time_migration_derives_what_each_change_stored(store: Store) -> None:
+    """The migration on each backend: a store made before ``met_working_seconds`` gets the value each change gives."""
+    from sqlalchemy import text
+
+    from supportcli.store.migrations import MIGRATIONS
+
+    step = next(migration for migration in MIGRATIONS if migration.name == "met targets keep their working time")
+    _fill(store)
+    expected = _stored_working_times(store)
+    assert len(expected) >= 5 and None not in expected.values() and any(expected.values())
+    with store.write() as session:
+        undo_met_working_seconds(session.connection())
+        session.connection().execute(
+            text("UPDATE supportcli_meta SET value = :version WHERE key = 'schema_version'"),
+            {"version": str(step.version - 1)},
+        )
+    store.close()
+    upgraded = open_store(store.location, {}, default_policy_source, NOW, "alice")
+    try:
+        assert _stored_working_times(upgraded) == expected
     finally:
         upgraded.close()
 

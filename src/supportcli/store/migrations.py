@@ -76,12 +76,22 @@ def _full_text_search(connection: Connection) -> None:
     search.rebuild(connection)
 
 
+def _met_working_seconds(connection: Connection) -> None:
+    """Version 6: each met target keeps its working time from the ticket's receipt (``Target.met_working_seconds``),
+    so ``report`` reads it instead of working it out on the calendar for every ticket of the period."""
+    from supportcli.store.met_durations import derive_met_working_seconds
+
+    connection.execute(text("ALTER TABLE targets ADD COLUMN met_working_seconds INTEGER"))
+    derive_met_working_seconds(connection)
+
+
 # Append new steps here, numbered from 2; never edit one that has been released.
 MIGRATIONS: list[Migration] = [
     Migration(2, "mail gateway: ticket watchers, notices by Message-ID", _mail_gateway),
     Migration(3, "events by kind and time, for report", _events_by_kind),
     Migration(4, "tickets name their next pending target", _next_target),
     Migration(5, "full-text search index", _full_text_search),
+    Migration(6, "met targets keep their working time", _met_working_seconds),
 ]
 
 

@@ -132,6 +132,9 @@ class Target(SQLModel, table=True):
     paused_at: datetime | None = Field(default=None, sa_column=instant_column(nullable=True))
     paused_working_seconds: int = 0
     source: str = "policy"
+    # Working seconds from the ticket's receipt to ``met_at``, less the time paused, written when the target is met
+    # (``core.tickets.met_working_seconds``), so ``report`` reads its working times (README "Reports"; schema 6).
+    met_working_seconds: int | None = None
 
 
 class Event(SQLModel, table=True):

@@ -4,9 +4,9 @@ Tickets are reported by the period they were received in (the cohort): volumes,
 service levels, working times, satisfaction and categories all describe those
 tickets. Escalations and extensions are counted when they happened, whichever
 ticket they belong to. Every query is portable SQL (GROUP BY, COUNT, SUM, CASE,
-COALESCE). Working durations are the one thing SQL cannot compute (they need
-the business calendar), so they come as a two-column projection (received,
-met, as epoch seconds) of the measured targets only, never whole rows.
+COALESCE). Working durations need the business calendar, so each met target keeps
+its own, written when it was met; ``report`` reads that one column of the
+measured targets, never whole rows.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from supportcli.core.calendar import WorkingCalendar
 from supportcli.core.reporting import MEASURED_TARGETS, TOTAL_KEY, GroupFigures, Period, Report, assemble
-from supportcli.core.tickets import OPEN_STATUSES, TargetState
+from supportcli.core.tickets import OPEN_STATUSES, TargetState, met_working_seconds
 from supportcli.store import policies
 from supportcli.store.models import Event, Target, Ticket
 from supportcli.store.types import EpochSeconds
@@ -201,9 +201,28 @@ def _targets(session: Session, query: ReportQuery, group: GroupOf) -> None:
 def _durations(session: Session, query: ReportQuery, group: GroupOf) -> None:
     """Working time from receipt to each measured target's being met, on the ticket's own calendar.
 
-    Time the clock was paused (waiting on the customer) is not counted, as for the due times. The
-    database gives both instants as epoch seconds, so each duration is the difference of two
-    working-time positions (``WorkingCalendar.working_seconds_between`` without building datetimes).
+    Each met target keeps its working time (``Target.met_working_seconds``, written when it is met), so this is
+    one column read per target. A met target without one (written by something that did not know the column)
+    is worked out here as it is stored: ``recomputed_durations``.
+    """
+    measured = [*_cohort(query), col(Target.name).in_(MEASURED_TARGETS), col(Target.met_at).is_not(None)]
+    statement = (
+        select(*_key(query), col(Target.name), col(Target.met_working_seconds))
+        .select_from(Ticket)
+        .join(Target, col(Target.ticket_id) == col(Ticket.id))
+        .where(*measured, col(Target.met_working_seconds).is_not(None))
+    )
+    for row in _rows(session, statement):
+        name, (target, seconds) = _split(query, row)
+        group(name).durations[target].append(seconds)
+    recomputed_durations(session, query, group, col(Target.met_working_seconds).is_(None))
+
+
+def recomputed_durations(session: Session, query: ReportQuery, group: GroupOf, *only: ColumnElement[bool]) -> None:
+    """The measured targets' working times worked out on the calendar (``core.tickets.met_working_seconds``).
+
+    The database gives both instants as epoch seconds, so each duration is the difference of two working-time
+    positions without building datetimes. ``only`` narrows the targets (by default, every measured one).
     """
     statement = (
         select(
@@ -216,17 +235,15 @@ def _durations(session: Session, query: ReportQuery, group: GroupOf) -> None:
         )
         .select_from(Ticket)
         .join(Target, col(Target.ticket_id) == col(Ticket.id))
-        .where(*_cohort(query), col(Target.name).in_(MEASURED_TARGETS), col(Target.met_at).is_not(None))
+        .where(*_cohort(query), col(Target.name).in_(MEASURED_TARGETS), col(Target.met_at).is_not(None), *only)
     )
     book = policies.PolicyBook(session, query.now.year)
-    positions: dict[int, Callable[[float], float]] = {}
+    calendars: dict[int, WorkingCalendar] = {}
     for row in _rows(session, statement):
         name, (version, target, received_at, met_at, paused) = _split(query, row)
-        if version not in positions:
-            positions[version] = book.calendar(version).position
-        position = positions[version]
-        seconds = int(position(met_at) - position(received_at)) - paused
-        group(name).durations[target].append(max(0, seconds))
+        if version not in calendars:
+            calendars[version] = book.calendar(version)
+        group(name).durations[target].append(met_working_seconds(calendars[version], received_at, met_at, paused))
 
 
 def _events(session: Session, query: ReportQuery, group: GroupOf) -> None:

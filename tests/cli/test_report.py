@@ -43,8 +43,8 @@ from typing import Any
 
 import pytest
 from hypothesis import given
-from sqlalchemy import create_engine, text
 from hypothesis import strategies as st
+from sqlalchemy import create_engine, text
 from typer.testing import Result
 
 from helpers import Cli, at, ok

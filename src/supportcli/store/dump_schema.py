@@ -90,6 +90,8 @@ TARGET_FIELDS: dict[str, tuple[str, Any]] = {
     "paused_at": ("at?", None),
     "paused_working_seconds": ("int", 0),
     "source": ("str", "policy"),
+    # Derived on import (``store.dump_import``), never taken from the file; dumped so a dump shows every column.
+    "met_working_seconds": ("int?", None),
 }
 EVENT_FIELDS: dict[str, tuple[str, Any]] = {
     "at": ("at", REQUIRED),

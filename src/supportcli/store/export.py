@@ -13,7 +13,8 @@ from dataclasses import fields as dataclass_fields
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Row, type_coerce
+from sqlalchemy.types import NullType
 from sqlmodel import Session, SQLModel, col, select
 
 from supportcli.core.targets import TARGET_NAMES
@@ -33,6 +34,7 @@ from supportcli.store.dump_schema import (
 )
 from supportcli.store.models import Event, PolicyVersion, Staff, Ticket
 from supportcli.store.queries import TicketFilter, targets_for, ticket_statement
+from supportcli.store.types import UTCDateTime
 
 # Tickets read per query (and held at once): memory stays flat, and a few large queries stay fast.
 BATCH_SIZE = 500
@@ -75,8 +77,7 @@ def export_records(session: Session, wanted: TicketFilter, zone: tzinfo, exporte
         staff = _staff_referred_to(session, statement, staff)
     for member in staff:
         yield "staff", dump_row(member, STAFF_FIELDS, zone)
-    columns = [Ticket.__table__.c[name] for name in TICKET_FIELDS]  # type: ignore[attr-defined]
-    for batch in ticket_row_batches(session, statement, columns):
+    for batch in ticket_row_batches(session, statement, dump_columns(Ticket, list(TICKET_FIELDS))):
         yield from (("ticket", record) for record in _ticket_records(session, batch, zone))
 
 
@@ -128,14 +129,23 @@ def ticket_row_batches(session: Session, statement: Any, columns: Sequence[Any])
         last_id = batch[-1][0]
 
 
+def dump_columns(table: type[SQLModel], names: Sequence[str]) -> list[Any]:
+    """The columns of ``table`` to dump, instants as the driver returns them (``LocalInstants`` converts them)."""
+    columns = table.__table__.c  # type: ignore[attr-defined]
+    return [
+        type_coerce(columns[name], NullType()).label(name)
+        if isinstance(columns[name].type, UTCDateTime)
+        else columns[name]
+        for name in names
+    ]
+
+
 def _children(session: Session, table: type[SQLModel], names: Sequence[str], ids: list[int]) -> dict[int, list[Any]]:
     """The rows of a child table for these tickets as plain tuples of ``names``, grouped by ticket, in id order."""
     columns = table.__table__.c  # type: ignore[attr-defined]
     grouped: dict[int, list[Any]] = {ticket_id: [] for ticket_id in ids}
     statement = (
-        select(columns.ticket_id, *[columns[name] for name in names])
-        .where(columns.ticket_id.in_(ids))
-        .order_by(columns.id)
+        select(columns.ticket_id, *dump_columns(table, names)).where(columns.ticket_id.in_(ids)).order_by(columns.id)
     )
     for row in session.connection().execute(statement):
         grouped[row[0]].append(row[1:])

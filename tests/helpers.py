@@ -97,6 +97,7 @@ def undo_met_working_seconds(connection: Any) -> None:
     older program: what tests that downgrade a store to an earlier version must take away too."""
     from sqlalchemy import text
 
+    connection.execute(text("DROP INDEX ix_targets_met_unmeasured"))
     connection.execute(text("ALTER TABLE targets DROP COLUMN met_working_seconds"))
 
 

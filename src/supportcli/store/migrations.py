@@ -83,6 +83,12 @@ def _met_working_seconds(connection: Connection) -> None:
 
     connection.execute(text("ALTER TABLE targets ADD COLUMN met_working_seconds INTEGER"))
     derive_met_working_seconds(connection)
+    connection.execute(
+        text(
+            "CREATE INDEX ix_targets_met_unmeasured ON targets (ticket_id)"
+            " WHERE met_at IS NOT NULL AND met_working_seconds IS NULL"
+        )
+    )
 
 
 # Append new steps here, numbered from 2; never edit one that has been released.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Index, UniqueConstraint, func
+from sqlalchemy import Index, UniqueConstraint, func, text
 from sqlmodel import Column, Field, SQLModel
 
 from supportcli.store.types import UTCDateTime
@@ -112,6 +112,10 @@ class Ticket(SQLModel, table=True):
 Index("ix_tickets_customer_email", func.lower(Ticket.__table__.c.customer_email))  # type: ignore[attr-defined]
 
 
+# A met target whose working time from receipt is not stored (``Target.met_working_seconds``).
+UNMEASURED = "met_at IS NOT NULL AND met_working_seconds IS NULL"
+
+
 class Target(SQLModel, table=True):
     """One service level of one ticket, with its stored due time (never recomputed on read)."""
 
@@ -119,6 +123,13 @@ class Target(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("ticket_id", "name"),
         Index("ix_targets_state_due", "state", "due_at"),
+        # Met targets still without a stored working time (normally none), so report finds them at once.
+        Index(
+            "ix_targets_met_unmeasured",
+            "ticket_id",
+            sqlite_where=text(UNMEASURED),
+            postgresql_where=text(UNMEASURED),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import and_, case, func, or_, text
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -24,7 +24,7 @@ from supportcli.core.calendar import WorkingCalendar
 from supportcli.core.reporting import MEASURED_TARGETS, TOTAL_KEY, GroupFigures, Period, Report, assemble
 from supportcli.core.tickets import OPEN_STATUSES, TargetState, met_working_seconds
 from supportcli.store import policies
-from supportcli.store.models import Event, Target, Ticket
+from supportcli.store.models import UNMEASURED, Event, Target, Ticket
 from supportcli.store.types import EpochSeconds
 
 UNASSIGNED = "(unassigned)"
@@ -205,17 +205,25 @@ def _durations(session: Session, query: ReportQuery, group: GroupOf) -> None:
     one column read per target. A met target without one (written by something that did not know the column)
     is worked out here as it is stored: ``recomputed_durations``.
     """
-    measured = [*_cohort(query), col(Target.name).in_(MEASURED_TARGETS), col(Target.met_at).is_not(None)]
+    key = _key(query)
     statement = (
-        select(*_key(query), col(Target.name), col(Target.met_working_seconds))
+        select(*key, col(Target.name), col(Target.met_working_seconds))
         .select_from(Ticket)
         .join(Target, col(Target.ticket_id) == col(Ticket.id))
-        .where(*measured, col(Target.met_working_seconds).is_not(None))
+        .where(*_cohort(query), col(Target.name).in_(MEASURED_TARGETS), col(Target.met_working_seconds).is_not(None))
     )
-    for row in _rows(session, statement):
-        name, (target, seconds) = _split(query, row)
-        group(name).durations[target].append(seconds)
-    recomputed_durations(session, query, group, col(Target.met_working_seconds).is_(None))
+    # Millions of rows for a whole store: fetched at once as plain tuples, appended without a call per row.
+    rows = _rows(session, statement).tuples().all()
+    if key:
+        for name, target, seconds in rows:
+            group(name).durations[target].append(seconds)
+    elif rows:
+        durations = group(TOTAL_KEY).durations
+        for target, seconds in rows:
+            durations[target].append(seconds)
+    unmeasured = select(col(Target.id)).where(text(UNMEASURED)).limit(1)  # a lookup of ix_targets_met_unmeasured
+    if _rows(session, unmeasured).first() is not None:
+        recomputed_durations(session, query, group, col(Target.met_working_seconds).is_(None))
 
 
 def recomputed_durations(session: Session, query: ReportQuery, group: GroupOf, *only: ColumnElement[bool]) -> None:

@@ -30,6 +30,7 @@ from supportcli.store.types import EpochSeconds
 UNASSIGNED = "(unassigned)"
 NONE = "(none)"
 TOP_CATEGORIES = 10
+DURATION_CHUNK = 20_000  # stored working times fetched at a time
 
 GroupOf = Callable[[str], GroupFigures]
 
@@ -212,15 +213,15 @@ def _durations(session: Session, query: ReportQuery, group: GroupOf) -> None:
         .join(Target, col(Target.ticket_id) == col(Ticket.id))
         .where(*_cohort(query), col(Target.name).in_(MEASURED_TARGETS), col(Target.met_working_seconds).is_not(None))
     )
-    # Millions of rows for a whole store: fetched at once as plain tuples, appended without a call per row.
-    rows = _rows(session, statement).tuples().all()
-    if key:
-        for name, target, seconds in rows:
-            group(name).durations[target].append(seconds)
-    elif rows:
-        durations = group(TOTAL_KEY).durations
-        for target, seconds in rows:
-            durations[target].append(seconds)
+    # Millions of rows for a whole store: fetched as plain tuples in large chunks, appended without a call per row.
+    for rows in _rows(session, statement).tuples().partitions(DURATION_CHUNK):
+        if key:
+            for name, target, seconds in rows:
+                group(name).durations[target].append(seconds)
+        else:
+            durations = group(TOTAL_KEY).durations
+            for target, seconds in rows:
+                durations[target].append(seconds)
     unmeasured = select(col(Target.id)).where(text(UNMEASURED)).limit(1)  # a lookup of ix_targets_met_unmeasured
     if _rows(session, unmeasured).first() is not None:
         recomputed_durations(session, query, group, col(Target.met_working_seconds).is_(None))

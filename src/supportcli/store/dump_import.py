@@ -1,9 +1,10 @@
 """Dump import: the records of a JSON/NDJSON dump written back into a store exactly as they were stored.
 
 Ids, due times, met times, states and history are kept; clashes with what the store holds are
-refused, skipped or renumbered as asked. Tickets are inserted in batches of multi-row INSERTs and
-renumbered ones spooled to a temporary file, so memory stays flat. Everything runs in the one write
-transaction the caller gives, so a refused file writes nothing.
+refused, skipped or renumbered as asked. Tickets are checked and written a batch at a time, straight to
+the database driver (``store.bulk``), and renumbered ones spooled to a temporary file, so memory stays
+flat. Everything runs in the one write transaction the caller gives, so a refused file writes nothing;
+the search index and the derived columns are filled before it commits (README "Export and import").
 """
 
 from __future__ import annotations

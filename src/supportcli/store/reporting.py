@@ -213,8 +213,10 @@ def _durations(session: Session, query: ReportQuery, group: GroupOf) -> None:
         .join(Target, col(Target.ticket_id) == col(Ticket.id))
         .where(*_cohort(query), col(Target.name).in_(MEASURED_TARGETS), col(Target.met_working_seconds).is_not(None))
     )
-    # Millions of rows for a whole store: fetched as plain tuples in large chunks, appended without a call per row.
-    for rows in _rows(session, statement).tuples().partitions(DURATION_CHUNK):
+    # Millions of rows for a whole store, of plain values (no type to convert): read from the driver's cursor in
+    # large chunks, bypassing the result's per-row handling, and appended without a call per row.
+    result = _rows(session, statement)
+    while rows := result.cursor.fetchmany(DURATION_CHUNK):
         if key:
             for name, target, seconds in rows:
                 group(name).durations[target].append(seconds)
@@ -222,6 +224,7 @@ def _durations(session: Session, query: ReportQuery, group: GroupOf) -> None:
             durations = group(TOTAL_KEY).durations
             for target, seconds in rows:
                 durations[target].append(seconds)
+    result.close()
     unmeasured = select(col(Target.id)).where(text(UNMEASURED)).limit(1)  # a lookup of ix_targets_met_unmeasured
     if _rows(session, unmeasured).first() is not None:
         recomputed_durations(session, query, group, col(Target.met_working_seconds).is_(None))

@@ -110,6 +110,10 @@ UNDO_MIGRATION: dict[int, tuple[str, ...]] = {
         "ALTER TABLE tickets DROP COLUMN reference",
         "DROP TABLE imported_files",
     ),
+    8: (  # met targets keep their working time
+        "DROP INDEX ix_targets_met_unmeasured",
+        "ALTER TABLE targets DROP COLUMN met_working_seconds",
+    ),
 }
 
 

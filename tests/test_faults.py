@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+import phonenumbers
 import pytest
 import typer.main
 import typer.testing
@@ -36,6 +37,7 @@ from typer.testing import CliRunner, Result
 from helpers import MON_1000 as NOW
 from helpers import snapshot_of
 from supportcli.cli.app import app
+from supportcli.core.privacy import EMAIL_PATTERN
 from supportcli.core.tickets import CHANNELS, KINDS, PRIORITIES
 from supportcli.locations import sqlite_location
 from supportcli.store.database import INDEXED_TEXT_MAX_BYTES, WRITE_LOCK_KEY
@@ -412,8 +414,8 @@ LOG_INPUT = st.fixed_dictionaries(
         "separator": st.booleans(),  # `log [opts] -- SUBJECT` (so a subject may start with '-') or not
         "body": st.one_of(TEXT, st.just("-")),
         "name": st.none() | TEXT,
-        "email": st.none() | SHORT,
-        "phone": st.none() | SHORT,
+        "email": st.none() | SHORT | st.sampled_from(["ann.lee@example.com", " Bo@Example.org "]),
+        "phone": st.none() | SHORT | st.sampled_from(["+44 7700 900123", "07700 900123", "(510) 541-6550"]),
         "org": st.none() | TEXT,
         "category": st.none() | TEXT,
         "tags": st.lists(st.one_of(SHORT, HUGE), max_size=3),
@@ -452,7 +454,22 @@ def expected_log_exit(case: dict) -> int:
     for key, allowed in (("kind", KINDS), ("channel", CHANNELS), ("priority", PRIORITIES)):
         if case[key] is not None and case[key].strip().lower() not in allowed:
             return 2
+    # An e-mail address must be one address (the pattern redact finds them by); a phone number one that
+    # libphonenumber reads in the calendar's country (GB). Blank is none at all.
+    email, phone = (case["email"] or "").strip(), (case["phone"] or "").strip()
+    if email and not EMAIL_PATTERN.fullmatch(email):
+        return 2
+    if phone:
+        try:
+            phonenumbers.parse(phone, "GB")
+        except phonenumbers.NumberParseException:
+            return 2
     return 0
+
+
+def stored_contact(value: str | None) -> str | None:
+    """A customer e-mail or phone as ``log`` stores it: stripped, and blank is none."""
+    return value.strip() or None if value is not None else None
 
 
 @settings(
@@ -480,11 +497,15 @@ def test_any_text_logs_and_updates_exactly_or_is_refused_cleanly(store_url: str,
     shown = invoke(db, "show", ticket_id, "--json")
     assert_clean_exit(shown, (0,))
     record = json.loads(shown.stdout)
-    # `log` strips the subject (documented: "One line saying what the contact is about"); everything
-    # else is stored as given. `--body -` reads stdin; tags are stripped and empty ones dropped.
+    # `log` strips the subject (documented: "One line saying what the contact is about") and the customer's
+    # e-mail and phone; everything else is stored as given. `--body -` reads stdin; tags are stripped and empty ones dropped.
     assert record["subject"] == case["subject"].strip()
     assert record["body"] == (STDIN_BODY if case["body"] == "-" else case["body"])
-    assert record["customer"] == {"name": case["name"], "email": case["email"], "phone": case["phone"]}
+    assert record["customer"] == {
+        "name": case["name"],
+        "email": stored_contact(case["email"]),
+        "phone": stored_contact(case["phone"]),
+    }
     assert record["org"] == case["org"]
     assert record["category"] == case["category"]
     assert record["tags"] == [tag.strip() for tag in case["tags"] if tag.strip()]

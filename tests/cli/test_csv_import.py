@@ -376,3 +376,24 @@ def test_a_dry_run_writes_nothing_not_even_the_files_hash(
     assert "would import 1 ticket" in result.stderr and "dry run: nothing was written" in result.stderr
     assert snapshot() == before
     assert "imported 1 ticket" in ok(cli("import", str(sheet), env=at(NOW))).stderr  # not "imported already"
+
+
+def test_imported_met_targets_keep_their_working_time_as_report_works_it_out(cli: Cli, store_url: str) -> None:
+    """Every met target of a CSV import stores its working time from receipt, as ``ack``/``resolve`` store it,
+    and ``report`` gives the same figures whether it reads them or works them out again."""
+    from helpers import execute
+
+    ok(cli("import", str(HELPDESK), "--map-file", str(HELPDESK_MAP), "--fix-order", env=at(NOW)))
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(store_url, poolclass=NullPool)
+    with engine.connect() as connection:
+        seconds = connection.execute(text("SELECT met_working_seconds FROM targets WHERE met_at IS NOT NULL")).all()
+    engine.dispose()
+    assert len(seconds) >= 5, "control: the fixture has met targets"
+    assert None not in [value for (value,) in seconds]
+    period = ("--since", "2026-11-01", "--until", "2026-11-24")
+    stored = ok(cli("report", *period, "--json", env=at(NOW))).stdout
+    execute(store_url, "UPDATE targets SET met_working_seconds = NULL")
+    assert ok(cli("report", *period, "--json", env=at(NOW))).stdout == stored

@@ -44,6 +44,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import create_engine, text
 from typer.testing import Result
 
 from helpers import Cli, at, ok
@@ -168,6 +169,54 @@ def test_totals_for_november(store: Cli) -> None:
         "count": 1,
         "categories": [{"category": "friendly & helpful <staff>", "count": 1}],
     }
+
+
+def _met_working_seconds(store_url: str, value: int | None = None, *, write: bool = False) -> list[int | None]:
+    """The stored working times of the met targets (after setting them all to ``value`` when ``write``)."""
+    engine = create_engine(store_url)
+    try:
+        with engine.begin() as connection:
+            if write:
+                connection.execute(text("UPDATE targets SET met_working_seconds = :value"), {"value": value})
+            rows = connection.execute(
+                text("SELECT met_working_seconds FROM targets WHERE met_at IS NOT NULL ORDER BY id")
+            )
+            return [seconds for (seconds,) in rows]
+    finally:
+        engine.dispose()
+
+
+def test_report_reads_the_stored_working_times_and_they_equal_those_worked_out(store: Cli, store_url: str) -> None:
+    # Paused time and a close while waiting: #7 waits Tue 24 13:00 → Wed 25 10:00 (4h + 1h paused), resolved
+    # Wed 12:00; #8 waits from Mon 30 Nov 10:00 and is closed waiting on Tue 1 Dec 10:00 (its targets met then).
+    run(store, "2026-11-24T10:00:00+00:00", "log", "Lost card", "--channel", "letter", "--owner", "sam", "-q")
+    run(store, "2026-11-24T13:00:00+00:00", "wait", "7")
+    run(store, "2026-11-25T10:00:00+00:00", "resume", "7")
+    run(store, "2026-11-25T12:00:00+00:00", "resolve", "7", "-m", "New card sent")
+    run(store, "2026-11-30T09:30:00+00:00", "log", "Address change", "--owner", "sam", "-q")
+    run(store, "2026-11-30T10:00:00+00:00", "wait", "8")
+    run(store, "2026-12-01T10:00:00+00:00", "close", "8")
+    stored = _met_working_seconds(store_url)
+    assert stored and None not in stored  # every met target keeps its working time when it is met
+    # #7: Tue 10–17 7h + Wed 9–12 3h = 10h, less the 5h paused = 300 working minutes to resolve
+    assert times(report_json(store, "--since", "2026-11-24", "--until", "2026-11-25")["totals"])["resolve"] == (
+        1,
+        300,
+        300,
+    )
+    reports = [
+        report_json(store, "--since", "2026-10-01", "--until", "2026-12-03", *by)
+        for by in ([], ["--by", "week"], ["--by", "owner"])
+    ]
+    assert any(times(report["totals"])["respond"][0] for report in reports), "control: working times were reported"
+    _met_working_seconds(store_url, None, write=True)
+    assert reports == [
+        report_json(store, "--since", "2026-10-01", "--until", "2026-12-03", *by)
+        for by in ([], ["--by", "week"], ["--by", "owner"])
+    ]
+    # And the report does read the stored column: a wrong stored value shows.
+    _met_working_seconds(store_url, 0, write=True)
+    assert times(report_json(store, "--since", "2026-11-24", "--until", "2026-11-25")["totals"])["resolve"] == (1, 0, 0)
 
 
 def test_default_period_is_the_last_full_month(store: Cli) -> None:

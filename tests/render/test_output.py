@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime
 
-from supportcli.render.output import PLAIN_BATCH_ROWS, Column, Format, Output
+from hypothesis import given
+from hypothesis import strategies as st
+
+from supportcli.render.output import PLAIN_BATCH_ROWS, Column, Format, Output, json_default, pretty_json
 
 
 def test_plain_listing_writes_every_row_in_order_across_batches() -> None:
@@ -43,3 +47,37 @@ def test_a_capped_table_draws_the_first_rows_and_counts_the_rest_on_stderr() -> 
     assert "ticket 2" in shown and said == ""
     shown, said = table(150, None)  # uncapped
     assert "ticket 149" in shown and said == ""
+
+
+# -- pretty JSON of flat records ---------------------------------------------------------------------------------------
+
+
+@given(
+    st.lists(
+        st.dictionaries(
+            st.text(max_size=8),
+            st.one_of(
+                st.none(),
+                st.booleans(),
+                st.integers(),
+                st.floats(allow_nan=False),
+                st.text(max_size=12),
+                st.datetimes(timezones=st.just(UTC)),
+                st.dates(),
+            ),
+            max_size=6,
+        ),
+        max_size=5,
+    )
+)
+def test_pretty_json_of_flat_records_is_what_json_dumps_writes(records: list[dict[str, object]]) -> None:
+    expected = json.dumps(records, indent=2, ensure_ascii=False, default=json_default)
+    assert pretty_json(records) == expected
+
+
+def test_pretty_json_of_anything_else_is_json_dumps() -> None:
+    for data in ({"a": [1, 2]}, [{"nested": {"b": "é\n"}}], [{1: "x"}], ["x", 2], [], [{}]):
+        assert pretty_json(data) == json.dumps(data, indent=2, ensure_ascii=False, default=json_default)
+    assert pretty_json([{"subject": 'Café "ok"\t', "due_at": datetime(2026, 11, 23, 17, tzinfo=UTC)}]) == (
+        '[\n  {\n    "subject": "Café \\"ok\\"\\t",\n    "due_at": "2026-11-23T17:00:00+00:00"\n  }\n]'
+    )

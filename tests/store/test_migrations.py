@@ -323,3 +323,39 @@ def test_a_version_5_store_learns_how_each_policy_version_applies(tmp_path: Path
 def test_the_tests_can_undo_every_schema_step() -> None:
     """tests/helpers.py's UNDO_MIGRATION makes stores "made by an older program"; a new migration needs its entry."""
     assert sorted(UNDO_MIGRATION) == [step.version for step in migrations.MIGRATIONS]
+
+
+# -- met targets keep their working time (the migration named "met targets keep their working time") ------------------
+
+
+def _met_working_seconds(path: Path) -> dict[tuple[int, str], int | None]:
+    connection = sqlite3.connect(path)
+    rows = connection.execute("SELECT ticket_id, name, met_working_seconds FROM targets WHERE met_at IS NOT NULL")
+    found = {(ticket_id, name): seconds for ticket_id, name, seconds in rows}
+    connection.close()
+    return found
+
+
+def test_upgrading_a_version_5_store_derives_the_working_times_report_computed(tmp_path: Path) -> None:
+    step = next(m for m in migrations.MIGRATIONS if m.name == "met targets keep their working time")
+    store_path = tmp_path / "v5.db"
+    shutil.copyfile(V5_FIXTURE, store_path)
+    cli = run(store_path)
+    assert cli("db", "upgrade").exit_code == 0
+    assert migrations.schema_version() >= step.version
+    derived = _met_working_seconds(store_path)
+    assert len(derived) == 7 and None not in derived.values()  # every met target of the fixture
+    # #3 (chat) received Mon 23 Nov 10:10, resolved Tue 24 11:00: Mon 10:10–17:00 and Tue 9–11 are 8h50m of
+    # working time, less the 5h it waited (Mon 13–17, Tue 9–10) = 3h50m.
+    assert derived[(3, "resolve")] == derived[(3, "respond")] == 13_800
+    assert derived[(1, "acknowledge")] == 3_600  # Mon 10:00 → 11:00
+    period = ("--since", "2026-11-01", "--until", "2026-12-01")
+    reports = [cli("report", *period, "--json", *by).stdout for by in ([], ["--by", "owner"], ["--by", "channel"])]
+    # What report computed before schema 6: the same figures worked out on the calendar, with no stored value.
+    connection = sqlite3.connect(store_path)
+    connection.execute("UPDATE targets SET met_working_seconds = NULL")
+    connection.commit()
+    connection.close()
+    recomputed = [cli("report", *period, "--json", *by).stdout for by in ([], ["--by", "owner"], ["--by", "channel"])]
+    assert reports == recomputed
+    assert json.loads(reports[0])["totals"]["working_time"]["resolve"]["count"] == 1, "control"

@@ -14,7 +14,7 @@ from helpers import downgrade
 from supportcli.core.policy import default_policy_source
 from supportcli.locations import StoreLocation, sqlite_location
 from supportcli.store.database import open_store
-from supportcli.store.migrations import schema_version
+from supportcli.store.migrations import MIGRATIONS, Migration, schema_version
 from supportcli.store.queries import breached_statement, due_statement
 
 
@@ -67,6 +67,10 @@ def test_the_due_listing_is_one_pass_over_the_due_index_reading_no_targets(store
             assert listing_plan == "SEARCH tickets USING INDEX ix_tickets_next_due (next_due_at>?)"
     finally:
         store.close()
+
+
+def _migration_named(name: str) -> Migration:
+    return next(migration for migration in MIGRATIONS if migration.name == name)
 
 
 def _downgrade(store_location: StoreLocation, to_version: int) -> None:

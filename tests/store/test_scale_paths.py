@@ -302,6 +302,33 @@ def test_schema_version_4_names_the_next_target_of_every_ticket_as_the_program_d
         upgraded.close()
 
 
+def _stored_working_times(store: Store) -> dict[int, int | None]:
+    from supportcli.store.models import Target
+
+    with store.read() as session:
+        rows = session.execute(select(Target.id, Target.met_working_seconds).where(Target.met_at.is_not(None)))  # type: ignore[union-attr]
+        return dict(rows.tuples().all())
+
+
+def test_the_met_working_time_migration_derives_what_each_change_stored(store: Store) -> None:
+    """The migration on each backend: a store made before ``met_working_seconds`` gets the value each change gives."""
+
+    from supportcli.store.migrations import MIGRATIONS
+
+    step = next(migration for migration in MIGRATIONS if migration.name == "met targets keep their working time")
+    _fill(store)
+    expected = _stored_working_times(store)
+    assert len(expected) >= 5 and None not in expected.values() and any(expected.values())
+    with store.write() as session:
+        downgrade(session.connection(), step.version - 1)
+    store.close()
+    upgraded = open_store(store.location, {}, default_policy_source, NOW, "alice")
+    try:
+        assert _stored_working_times(upgraded) == expected
+    finally:
+        upgraded.close()
+
+
 def _newest(store: Store, version_in_effect: Callable) -> object:  # type: ignore[type-arg]
     with store.read() as session:
         return version_in_effect(session, NOW)

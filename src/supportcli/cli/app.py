@@ -206,7 +206,7 @@ COMMANDS = (
     LazyCommand("redact", "privacy_cmd:redact", "Remove e-mail addresses and phone numbers from one ticket."),
     LazyCommand("report", "report_cmd:report", "Report on tickets received in a period: volumes, service levels, working times, escalations, CSAT."),
     LazyCommand("export", "transfer_cmd:export", "Export tickets with their targets, history and feedback, the staff and the policy versions."),
-    LazyCommand("import", "transfer_cmd:import_", "Import an export (JSON/NDJSON) exactly, or new tickets from a spreadsheet (CSV)."),
+    LazyCommand("import", "transfer_cmd:import_", "Import an export (JSON/NDJSON) exactly, or tickets from a spreadsheet or another helpdesk (CSV)."),
     LazyCommand("mail-in", "mail_cmd:mail_in", "Turn e-mail into tickets: a new message logs a ticket, a reply lands on its ticket."),
     LazyCommand("watch", "mail_cmd:watch", "Add watchers to a ticket: they receive its customer mail, like the customer (Cc on mail does this too)."),
     LazyCommand("notify", "overdue_cmd:notify_app", "The outbox of notices: what was sent, what failed, a test message."),

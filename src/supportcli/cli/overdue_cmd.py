@@ -40,6 +40,9 @@ def overdue_records(
 
     policies = PolicyBook(session, now.year)
     versions: dict[int, tuple[Any, CountdownClock]] = {}  # per policy version: its tiers, and now on its calendar
+    # Per policy version and due time: the local due time and how late it is. A backlog's due times are mostly
+    # closing times, so thousands of rows share a few hundred of them (worked out once each).
+    lateness: dict[tuple[int, datetime], tuple[datetime, int | None]] = {}
     records = []
     for row in breached_rows(session, now, owners, orgs, targets):
         ticket_id, subject, owner, tier, version, target, due_at = row  # by position: cheaper than by name
@@ -48,7 +51,10 @@ def overdue_records(
             versions[version] = (policy.tiers, CountdownClock(calendar, now))
         tiers, clock = versions[version]
         calendar = clock.calendar
-        left = clock.remaining_minutes(math.floor(due_at.timestamp()))
+        late = lateness.get((version, due_at))
+        if late is None:
+            left = clock.remaining_minutes(math.floor(due_at.timestamp()))  # None: beyond the calendar's span
+            late = lateness[(version, due_at)] = (due_at.astimezone(calendar.zone), None if left is None else -left)
         records.append(
             {
                 "id": ticket_id,
@@ -57,8 +63,8 @@ def overdue_records(
                 "tier": tier,
                 "tier_name": tier_name(tiers, tier),
                 "target": target,
-                "due_at": due_at.astimezone(calendar.zone),
-                "overdue_working_minutes": None if left is None else -left,
+                "due_at": late[0],
+                "overdue_working_minutes": late[1],
                 "day_length": calendar.day_length_seconds,
             }
         )

@@ -198,6 +198,15 @@ def met_state(due_at: datetime, met_at: datetime) -> TargetState:
     return TargetState.MET if met_at <= due_at else TargetState.BREACHED
 
 
+def met_working_seconds(calendar: WorkingCalendar, received_at: float, met_at: float, paused_seconds: int) -> int:
+    """Working seconds from a ticket's receipt to a target's being met (epoch seconds), less the time it was paused.
+
+    Stored on the target when it is met (``Target.met_working_seconds``), so ``report`` reads its working times
+    instead of working them out per ticket (README "Reports"); never negative.
+    """
+    return max(0, int(calendar.position(met_at) - calendar.position(received_at)) - paused_seconds)
+
+
 def next_pending(targets: Iterable[tuple[str, str, datetime | None]]) -> tuple[str, datetime] | None:
     """The (name, due time) of the pending target that falls due first, from (name, state, due time) triples.
 

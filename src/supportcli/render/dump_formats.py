@@ -21,10 +21,15 @@ TOO_DEEP = "not a supportcli export: JSON nested too deeply"
 SECTIONS = {"policy_versions": "policy_version", "staff": "staff", "tickets": "ticket"}
 
 
+# ``json.dumps(record, ensure_ascii=False)`` built once, not per record (json.dumps makes an encoder per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def write_ndjson(stream: IO[str], records: Iterable[Record]) -> None:
     """One JSON object per line, each with its ``type``: importable in one pass."""
+    encode = _ENCODER.encode
     for kind, record in records:
-        stream.write(json.dumps({"type": kind, **record}, ensure_ascii=False) + "\n")
+        stream.write(encode({"type": kind, **record}) + "\n")
 
 
 def write_json(stream: IO[str], records: Iterable[Record]) -> None:
@@ -43,7 +48,7 @@ def write_json(stream: IO[str], records: Iterable[Record]) -> None:
 
     stream.write("{\n")
     for kind, record in records:
-        encoded = json.dumps(record, ensure_ascii=False)
+        encoded = _ENCODER.encode(record)
         if kind == "meta":
             stream.write(f'  "meta": {encoded}')
             continue

@@ -103,6 +103,34 @@ def json_default(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__} as JSON")
 
 
+# Values a flat record may hold that ``pretty_json`` writes with the C encoder (json_default turns the instants
+# and dates into text).
+_SCALARS = (str, int, float, bool, type(None), datetime, date)
+_SCALAR_ENCODER = json.JSONEncoder(ensure_ascii=False, default=json_default)
+
+
+def pretty_json(data: Any) -> str:
+    """``json.dumps(data, indent=2, ensure_ascii=False, default=json_default)``, made quickly for a list of flat
+    records (the read commands' ``--json``): with an indent, json.dumps encodes in pure Python, about ten
+    times slower than its C encoder, which writes each key and value here. Anything else goes to json.dumps."""
+    if not isinstance(data, list) or not all(
+        type(record) is dict and all(type(key) is str and isinstance(value, _SCALARS) for key, value in record.items())
+        for record in data
+    ):
+        return json.dumps(data, indent=2, ensure_ascii=False, default=json_default)
+    if not data:
+        return "[]"
+    encode = _SCALAR_ENCODER.encode
+    blocks = []
+    for record in data:
+        if not record:
+            blocks.append("  {}")
+            continue
+        fields = ",\n".join(f"    {encode(key)}: {encode(value)}" for key, value in record.items())
+        blocks.append("  {\n" + fields + "\n  }")
+    return "[\n" + ",\n".join(blocks) + "\n]"
+
+
 def human_time(value: datetime | None) -> str:
     """A compact local time with its zone, e.g. ``Tue 2026-11-24 17:00 GMT``."""
     if value is None:
@@ -247,7 +275,7 @@ class Output:
 
     def json(self, data: Any) -> None:
         """Pretty JSON with ISO 8601 times."""
-        self.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=json_default) + "\n")
+        self.stdout.write(pretty_json(data) + "\n")
 
     def line(self, text: str = "") -> None:
         """One line of data on stdout."""

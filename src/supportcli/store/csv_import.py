@@ -36,6 +36,7 @@ from supportcli.store import search
 from supportcli.store.dump_import import bump_sequences
 from supportcli.store.dump_schema import encode_data, ticket_id_problem
 from supportcli.store.lookups import phone_key
+from supportcli.store.met_durations import derive_met_working_seconds
 from supportcli.store.models import Event, ImportedFile, PolicyVersion, Target, Ticket, encode_list
 from supportcli.store.policies import PolicyBook, pick_version
 
@@ -302,6 +303,8 @@ class CsvImport:
                 if item.existing is None and item.row.ticket_id is None:
                     item.row.ticket_id, next_id = next_id, next_id + 1
             self._write_batch(batch)
+        # Each met target's working time from receipt, as every other way of meeting one stores it (``report``).
+        derive_met_working_seconds(self.session.connection())
         bump_sequences(self.session)
 
     def _write_batch(self, batch: list[PlannedRow]) -> None:

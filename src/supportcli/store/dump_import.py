@@ -1,25 +1,29 @@
 """Dump import: the records of a JSON/NDJSON dump written back into a store exactly as they were stored.
 
 Ids, due times, met times, states and history are kept; clashes with what the store holds are
-refused, skipped or renumbered as asked. Tickets are inserted in batches of multi-row INSERTs and
-renumbered ones spooled to a temporary file, so memory stays flat. Everything runs in the one write
-transaction the caller gives, so a refused file writes nothing.
+refused, skipped or renumbered as asked. Tickets are checked and written a batch at a time, straight to
+the database driver (``store.bulk``), and renumbered ones spooled to a temporary file, so memory stays
+flat. Everything runs in the one write transaction the caller gives, so a refused file writes nothing;
+the search index and the derived columns are filled before it commits (README "Export and import").
 """
 
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any, Literal
 
-from sqlalchemy import func, insert, text
+from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
+from supportcli.core.calendar import OutsideCalendarSpan
 from supportcli.errors import InvalidInput
 from supportcli.store import search
+from supportcli.store.bulk import BulkWriter
 from supportcli.store.database import SCHEMA_VERSION
 from supportcli.store.dump_schema import (
     CHILDREN,
@@ -32,13 +36,16 @@ from supportcli.store.dump_schema import (
     load_row,
     load_ticket,
 )
+from supportcli.store.met_durations import WorkingTimes
 from supportcli.store.models import AutomationMark, MailMessage, PolicyVersion, Staff, Ticket
 
 CONFLICT_MODES = ("fail", "skip", "renumber")
 ConflictMode = Literal["fail", "skip", "renumber"]
 
-# Tickets inserted per batch of multi-row INSERTs: few round trips, bounded memory.
-INSERT_BATCH = 500
+# Tickets inserted per batch (one driver call per table): few round trips, bounded memory.
+INSERT_BATCH = 5_000
+# Keys looked up per ``IN (...)`` query: well inside every database's limit on parameters.
+LOOKUP_CHUNK = 1_000
 
 
 @dataclass
@@ -85,8 +92,8 @@ class DumpImporter:
         self.versions: dict[int, int] = {}  # version number in the file → in the store
         self.seen_meta = False
         self.store_was_empty = _is_fresh(session)
-        self.batch: list[dict[str, Any]] = []
-        self.batch_ids: set[int] = set()
+        self.batch: list[tuple[dict[str, Any], tuple[str, dict[str, Any]] | None]] = []
+        self.working_times = WorkingTimes(session.connection())
         self.spool: IO[str] | None = None
 
     def run(self, records: Iterable[Located]) -> ImportSummary:
@@ -184,14 +191,16 @@ class DumpImporter:
     def _ticket(self, where: str, record: dict[str, Any]) -> None:
         values = load_ticket(record, where)
         values["ticket"]["policy_version"] = self._store_version(where, values["ticket"]["policy_version"])
-        ticket_id = values["ticket"]["id"]
-        if not self._clashes(ticket_id):
-            self._queue(values)
-        elif self.mode == "fail":
+        self._queue(values, (where, record))
+
+    def _clash(self, ticket_id: int, source: tuple[str, dict[str, Any]] | None) -> None:
+        """A ticket whose id the store (or an earlier record of the file) already holds, handled as asked."""
+        if self.mode == "fail":
             self.summary.clashes.append(f"ticket #{ticket_id}")
         elif self.mode == "skip":
             self.summary.skipped.append(ticket_id)
-        else:
+        elif source is not None:
+            where, record = source
             if self.spool is None:
                 self.spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - closed in finish()
             self.spool.write(json.dumps({"where": where, "record": record}, ensure_ascii=False) + "\n")
@@ -202,11 +211,6 @@ class DumpImporter:
         if self.session.get(PolicyVersion, number) is None:
             raise InvalidInput(f"{where}: policy_version: {number} is neither in the file nor in the store")
         return number
-
-    def _clashes(self, ticket_id: int) -> bool:
-        if ticket_id in self.batch_ids:
-            return True
-        return self.session.exec(select(Ticket.id).where(Ticket.id == ticket_id)).first() is not None
 
     def _renumber(self, spooled: dict[str, Any]) -> None:
         values = load_ticket(spooled["record"], spooled["where"])
@@ -223,44 +227,88 @@ class DumpImporter:
             {"at": self.now, "actor": self.actor, "kind": "renumbered", "text": f"imported as #{new}, was #{old}"}
             | {"data": encode_data({"previous_id": old})}
         )
-        self._queue(values)
+        self._queue(values, None)
         self._flush()
         self.summary.renumbered[old] = new
 
-    def _queue(self, values: dict[str, Any]) -> None:
-        self.batch.append(values)
-        self.batch_ids.add(values["ticket"]["id"])
-        self.summary.tickets += 1
+    def _queue(self, values: dict[str, Any], source: tuple[str, dict[str, Any]] | None) -> None:
+        """Batch a ticket; its id is checked against the store with the rest of its batch."""
+        self.batch.append((values, source))
         if len(self.batch) >= INSERT_BATCH:
             self._flush()
 
     def _flush(self) -> None:
-        """Insert the batched tickets and their rows with a few multi-row INSERTs."""
+        """Insert the batched tickets that clash with nothing, and their rows, in one driver call per table."""
         if not self.batch:
             return
-        connection = self.session.connection()
-        connection.execute(insert(Ticket), [values["ticket"] for values in self.batch])
-        for key, table, _ in CHILDREN:
-            rows = [{**row, "ticket_id": values["ticket"]["id"]} for values in self.batch for row in values[key]]
+        batch, self.batch = self.batch, []
+        ids = [values["ticket"]["id"] for values, _ in batch]
+        taken = self._taken(Ticket.id, ids)
+        accepted = []
+        for values, source in batch:
+            ticket_id = values["ticket"]["id"]
+            if ticket_id in taken:
+                self._clash(ticket_id, source)
+            else:
+                taken.add(ticket_id)  # a later record of the file with the same id clashes with this one
+                accepted.append(values)
+        self.summary.tickets += len(accepted)
+        if not accepted:
+            return
+        writer = BulkWriter(self.session.connection())
+        tickets = [values["ticket"] for values in accepted]
+        writer.insert(Ticket.__table__, list(tickets[0]), tickets)  # type: ignore[attr-defined]
+        self._add_met_working_seconds(accepted)
+        for key, table, fields in CHILDREN:
+            rows = [row | {"ticket_id": values["ticket"]["id"]} for values in accepted for row in values[key]]
+            columns = [*fields, "ticket_id"]
             if key == "automation_marks":
-                rows = self._new_marks(rows)
+                rows = self._new_rows(AutomationMark.key, "key", rows)
             if key == "mail_messages":
-                rows = self._new_mail(rows)
-            if rows:
-                connection.execute(insert(table), rows)
-        self.batch, self.batch_ids = [], set()
+                rows = self._new_rows(MailMessage.message_key, "message_key", rows)
+            writer.insert(table.__table__, columns, rows)  # type: ignore[attr-defined]
 
-    def _new_mail(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        # A message already recorded in this store (imported before, or mailed to both) stays recorded once.
-        keys = [row["message_key"] for row in rows]
-        taken = set(self.session.exec(select(MailMessage.message_key).where(col(MailMessage.message_key).in_(keys))))
-        return [row for row in rows if row["message_key"] not in taken]
+    def _add_met_working_seconds(self, accepted: list[dict[str, Any]]) -> None:
+        """Each met target's working time from receipt, derived as the change that met it stores it."""
+        for values in accepted:
+            ticket = values["ticket"]
+            received = None
+            for target in values["targets"]:
+                met_at = target["met_at"]
+                if met_at is None:
+                    target["met_working_seconds"] = None
+                    continue
+                if received is None:
+                    received = math.floor(ticket["received_at"].timestamp())
+                met = math.floor(met_at.timestamp())
+                target["met_working_seconds"] = self._working_seconds(
+                    ticket["policy_version"], received, met, target["paused_working_seconds"]
+                )
 
-    def _new_marks(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        # A mark records that an automatic action happened; the same action already marked is the same fact.
-        keys = [row["key"] for row in rows]
-        taken = set(self.session.exec(select(AutomationMark.key).where(col(AutomationMark.key).in_(keys))))
-        return [row for row in rows if row["key"] not in taken]
+    def _working_seconds(self, version: int, received: int, met: int, paused: int) -> int | None:
+        try:
+            return self.working_times.seconds(version, received, met, paused)
+        except OutsideCalendarSpan:
+            return None  # beyond any calendar at hand: report works it out itself, as before
+
+    def _taken(self, column: Any, keys: list[Any]) -> set[Any]:
+        """Which of ``keys`` the store already holds in ``column`` (a unique column), asked a chunk at a time."""
+        taken: set[Any] = set()
+        for start in range(0, len(keys), LOOKUP_CHUNK):
+            chunk = keys[start : start + LOOKUP_CHUNK]
+            taken.update(self.session.connection().execute(select(column).where(col(column).in_(chunk))).scalars())
+        return taken
+
+    def _new_rows(self, column: Any, key: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # A message already recorded in this store (imported before, or mailed to both) stays recorded once; a mark
+        # records that an automatic action happened, and the same action already marked is the same fact.
+        taken = self._taken(column, [row[key] for row in rows])
+        kept = []
+        for row in rows:
+            if row[key] not in taken:
+                taken.add(row[key])
+                kept.append(row)
+        return kept
 
 
 def _check_applies_by(values: dict[str, Any], where: str) -> None:

@@ -8,9 +8,10 @@ an object) and read back to exactly what was stored.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from datetime import datetime, tzinfo
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
+from typing import Any
 
 from sqlmodel import SQLModel
 
@@ -92,6 +93,8 @@ TARGET_FIELDS: dict[str, tuple[str, Any]] = {
     "paused_at": ("at?", None),
     "paused_working_seconds": ("int", 0),
     "source": ("str", "policy"),
+    # Derived on import (``store.dump_import``), never taken from the file; dumped so a dump shows every column.
+    "met_working_seconds": ("int?", None),
 }
 EVENT_FIELDS: dict[str, tuple[str, Any]] = {
     "at": ("at", REQUIRED),
@@ -131,19 +134,8 @@ MAIL_FIELDS: dict[str, tuple[str, Any]] = {
 }
 
 
-class ChildRow(Protocol):
-    """A row nested in a ticket record (a target, event, mark, notice or mail message): what export reads of
-    every such table to group its rows by ticket."""
-
-    @property
-    def id(self) -> int | None: ...
-
-    @property
-    def ticket_id(self) -> int | None: ...
-
-
-# The rows nested in each ticket record: key in the record, table, fields.
-CHILDREN: tuple[tuple[str, type[ChildRow], dict[str, tuple[str, Any]]], ...] = (
+# The tables whose rows are nested in a ticket record: the record's key, the table, its fields.
+CHILDREN: tuple[tuple[str, type[SQLModel], dict[str, tuple[str, Any]]], ...] = (
     ("targets", Target, TARGET_FIELDS),
     ("events", Event, EVENT_FIELDS),
     ("automation_marks", AutomationMark, MARK_FIELDS),
@@ -167,8 +159,13 @@ def _dump_value(kind: str, value: Any, zone: tzinfo) -> Any:
     return value
 
 
+@lru_cache(maxsize=4096)
 def _dump_data(stored: str) -> Any:
-    """Event data as JSON when it reads back to exactly the stored text, else the text itself."""
+    """Event data as JSON when it reads back to exactly the stored text, else the text itself.
+
+    Cached: most events of a kind hold the same data (``{"met": ["acknowledge met"]}``), and the check costs a
+    parse and an encoding. The object returned is shared, so it is only ever serialised, never changed.
+    """
     if not stored:
         return None
     try:
@@ -180,7 +177,12 @@ def _dump_data(stored: str) -> Any:
 
 def encode_data(data: dict[str, Any]) -> str:
     """Event data as stored: the encoding ``store.tickets.record`` uses, so a loaded object reads back the same."""
-    return json.dumps(data, default=str, sort_keys=True)
+    return _DATA_ENCODER.encode(data)
+
+
+# ``json.dumps(data, default=str, sort_keys=True)`` built once: json.dumps makes a new encoder for every call
+# given options, a cost paid per event on import and export.
+_DATA_ENCODER = json.JSONEncoder(default=str, sort_keys=True)
 
 
 def _load_value(kind: str, value: Any, where: str, name: str) -> Any:
@@ -215,28 +217,123 @@ def _load_instant(value: str, where: str, name: str) -> datetime:
     return parsed
 
 
+class LocalInstants:
+    """Instants as a dump writes them: ISO 8601 in ``zone`` with the offset, exactly
+    ``value.astimezone(zone).isoformat()``, but with the zone's offset looked up once per hour of UTC.
+
+    An export writes some twenty instants per ticket; converting each through the zone was most of its time.
+    Takes an aware datetime, or a stored UTC instant as the driver returns it (a naive datetime, or SQLite's
+    text), so an export can skip the column type's own conversion. An hour in which the offset changes (a
+    clock change) is converted value by value.
+    """
+
+    def __init__(self, zone: tzinfo) -> None:
+        self.zone = zone
+        self._hours: dict[int, tuple[timedelta, str] | None] = {}
+
+    def __call__(self, value: datetime | str | None) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        hour = value.toordinal() * 24 + value.hour
+        try:
+            found = self._hours[hour]
+        except KeyError:
+            found = self._hours[hour] = self._offset_during(hour)
+        if found is None:
+            return value.replace(tzinfo=UTC).astimezone(self.zone).isoformat()
+        offset, suffix = found
+        return (value + offset).isoformat() + suffix
+
+    def _offset_during(self, hour: int) -> tuple[timedelta, str] | None:
+        """The zone's offset through one hour of UTC and its ISO text, or None when it changes in that hour."""
+        start = datetime.fromordinal(hour // 24).replace(hour=hour % 24, tzinfo=UTC)
+        offset = start.astimezone(self.zone).utcoffset()
+        end = (start + timedelta(seconds=3599, microseconds=999_999)).astimezone(self.zone).utcoffset()
+        if offset is None or offset != end:
+            return None
+        return offset, datetime(2000, 1, 1, tzinfo=timezone(offset)).isoformat()[19:]
+
+
+def row_dumper(
+    fields: Mapping[str, tuple[str, Any]], instants: LocalInstants
+) -> Callable[[Sequence[Any]], dict[str, Any]]:
+    """A function from a row's values (in ``fields``' order) to its dump record: what ``dump_row`` gives for an
+    ORM row, for rows read as plain tuples (instants as ``LocalInstants`` takes them)."""
+    names = list(fields)
+    converters: list[tuple[str, Callable[[Any], Any]]] = []
+    for name, (kind, _) in fields.items():
+        if kind.startswith("at"):
+            converters.append((name, instants))
+        elif kind == "tags":
+            converters.append((name, lambda value: None if value is None else [tag for tag in value.split(",") if tag]))
+        elif kind == "data":
+            converters.append((name, _dump_data))
+
+    def dump(values: Sequence[Any]) -> dict[str, Any]:
+        record = dict(zip(names, values, strict=False))
+        for name, convert in converters:
+            record[name] = convert(record[name])
+        return record
+
+    return dump
+
+
 def dump_row(row: SQLModel, fields: Mapping[str, tuple[str, Any]], zone: tzinfo) -> dict[str, Any]:
     """A stored row as a dump record (instants in ``zone`` with their offset)."""
     return {name: _dump_value(kind, getattr(row, name), zone) for name, (kind, _) in fields.items()}
 
 
+# A field's plain JSON type when a value of exactly that type is stored as it is (``load_row``'s quick path).
+_AS_IS = {"str": str, "str?": str, "int": int, "int?": int}
+_ABSENT = object()
+_Compiled = tuple[frozenset[str], list[tuple[str, str, Any, type | None, bool, bool]]]
+_compiled: dict[tuple[int, tuple[str, ...]], _Compiled] = {}
+
+
+def _compile(fields: Mapping[str, tuple[str, Any]], nested: tuple[str, ...]) -> _Compiled:
+    """The names a record may hold and, per field, what ``load_row`` checks: compiled once per description."""
+    key = (id(fields), nested)
+    found = _compiled.get(key)
+    if found is None:
+        steps = [
+            (name, kind, default, _AS_IS.get(kind), kind.startswith("at"), kind.endswith("?"))
+            for name, (kind, default) in fields.items()
+        ]
+        found = _compiled[key] = (frozenset(fields) | frozenset(nested), steps)
+    return found
+
+
 def load_row(
     record: Mapping[str, Any], fields: Mapping[str, tuple[str, Any]], where: str, nested: Iterable[str] = ()
 ) -> dict[str, Any]:
-    """A dump record's fields, checked and converted to stored values; unknown fields are refused (lossless)."""
+    """A dump record's fields, checked and converted to stored values; unknown fields are refused (lossless).
+
+    Run for every row of an import (some ten per ticket), so the common values (a string, an integer, an
+    instant) are checked inline and only the rest go through ``_load_value``.
+    """
     if not isinstance(record, Mapping):
         raise InvalidInput(f"{where}: expected an object")
-    unknown = [key for key in record if key not in fields and key not in nested]
-    if unknown:
+    allowed, steps = _compile(fields, tuple(nested))
+    if not record.keys() <= allowed:
+        unknown = [key for key in record if key not in allowed]
         raise InvalidInput(f"{where}: unknown field {unknown[0]!r}")
     values = {}
-    for name, (kind, default) in fields.items():
-        if name not in record:
+    for name, kind, default, as_is, instant, nullable in steps:
+        value = record.get(name, _ABSENT)
+        if value is _ABSENT:
             if default is REQUIRED:
                 raise InvalidInput(f"{where}: missing field {name!r}")
             values[name] = default
+        elif value.__class__ is as_is or (value is None and nullable):
+            values[name] = value
+        elif instant and value.__class__ is str:
+            values[name] = _load_instant(value, where, name)
         else:
-            values[name] = _load_value(kind, record[name], where, name)
+            values[name] = _load_value(kind, value, where, name)
     return values
 
 

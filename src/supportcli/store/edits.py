@@ -23,7 +23,15 @@ from supportcli.core.tickets import TargetState, met_state, plan_targets
 from supportcli.errors import InvalidInput
 from supportcli.store.models import Event, Target, Ticket, encode_list
 from supportcli.store.policies import PolicyBook
-from supportcli.store.tickets import Actor, changeable, check_in_order, record, refresh_next_due, targets_of
+from supportcli.store.tickets import (
+    Actor,
+    changeable,
+    check_in_order,
+    mark_met,
+    record,
+    refresh_next_due,
+    targets_of,
+)
 
 
 @dataclass
@@ -250,7 +258,7 @@ def _added(session: Session, ticket: Ticket, name: str, duration_text: str, cale
     finished = ticket.resolved_at or ticket.closed_at
     if ticket.status in ("resolved", "closed") and finished is not None:
         # Resolving (or closing) met every target the ticket had; one it gains now was met then too.
-        target.met_at, target.state = finished, met_state(due_at, finished).value
+        mark_met(ticket, target, finished, met_state(due_at, finished), calendar)
     elif ticket.status == "waiting" and ticket.waiting_since is not None and due_at > ticket.waiting_since:
         target.state, target.paused_at = TargetState.PAUSED.value, ticket.waiting_since
     session.add(target)

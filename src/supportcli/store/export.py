@@ -8,12 +8,14 @@ and ``render.csv_writer``'s job.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import fields as dataclass_fields
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Row, type_coerce
+from sqlalchemy.types import NullType
+from sqlmodel import Session, SQLModel, col, select
 
 from supportcli.core.csv_rows import CSV_COLUMNS, DERIVED_COLUMNS, TIME_COLUMNS
 from supportcli.core.targets import TARGET_NAMES
@@ -26,15 +28,19 @@ from supportcli.store.dump_schema import (
     POLICY_FIELDS,
     STAFF_FIELDS,
     TICKET_FIELDS,
-    ChildRow,
+    LocalInstants,
     Record,
     dump_row,
+    row_dumper,
 )
 from supportcli.store.models import Event, PolicyVersion, Staff, Ticket
 from supportcli.store.queries import TicketFilter, targets_for, ticket_statement
+from supportcli.store.types import UTCDateTime
 
 # Tickets read per query (and held at once): memory stays flat, and a few large queries stay fast.
 BATCH_SIZE = 500
+# Tickets per batch of a JSON/NDJSON dump, read as plain rows (``ticket_row_batches``).
+DUMP_BATCH_SIZE = 2_000
 
 
 def is_filtered(wanted: TicketFilter) -> bool:
@@ -72,7 +78,7 @@ def export_records(session: Session, wanted: TicketFilter, zone: tzinfo, exporte
         staff = _staff_referred_to(session, statement, staff)
     for member in staff:
         yield "staff", dump_row(member, STAFF_FIELDS, zone)
-    for batch in ticket_batches(session, statement):
+    for batch in ticket_row_batches(session, statement, dump_columns(Ticket, list(TICKET_FIELDS))):
         yield from (("ticket", record) for record in _ticket_records(session, batch, zone))
 
 
@@ -108,26 +114,65 @@ def ticket_batches(session: Session, statement: Any) -> Iterator[list[Ticket]]:
         session.expunge_all()
 
 
-def _children(session: Session, table: type[ChildRow], ids: list[int]) -> dict[int | None, list[Any]]:
-    grouped: dict[int | None, list[Any]] = {ticket_id: [] for ticket_id in ids}
-    rows = session.exec(select(table).where(col(table.ticket_id).in_(ids)).order_by(col(table.id)))
-    for row in rows:
-        grouped[row.ticket_id].append(row)
+def ticket_row_batches(session: Session, statement: Any, columns: Sequence[Any]) -> Iterator[Sequence[Row[Any]]]:
+    """The tickets of ``statement`` in id order as plain rows of ``columns`` (the id first), a batch at a time.
+
+    Read through SQLAlchemy Core, so no ORM object is built per row; each batch is its own keyset query.
+    """
+    by_id = statement.with_only_columns(*columns).order_by(None).order_by(col(Ticket.id))
+    connection = session.connection()
+    last_id = 0
+    while True:
+        batch = connection.execute(by_id.where(col(Ticket.id) > last_id).limit(DUMP_BATCH_SIZE)).all()
+        if not batch:
+            return
+        yield batch
+        last_id = batch[-1][0]
+
+
+def dump_columns(table: type[SQLModel], names: Sequence[str]) -> list[Any]:
+    """The columns of ``table`` to dump, instants as the driver returns them (``LocalInstants`` converts them)."""
+    # SQLModel gives each table class its ``__table__`` when the class is made; its stubs do not declare it.
+    columns = table.__table__.c  # type: ignore[attr-defined]
+    return [
+        type_coerce(columns[name], NullType()).label(name)
+        if isinstance(columns[name].type, UTCDateTime)
+        else columns[name]
+        for name in names
+    ]
+
+
+def _children(session: Session, table: type[SQLModel], names: Sequence[str], ids: list[int]) -> dict[int, list[Any]]:
+    """The rows of a child table for these tickets as plain tuples of ``names``, grouped by ticket, in id order."""
+    # SQLModel gives each table class its ``__table__`` when the class is made; its stubs do not declare it.
+    columns = table.__table__.c  # type: ignore[attr-defined]
+    grouped: dict[int, list[Any]] = {ticket_id: [] for ticket_id in ids}
+    statement = (
+        select(columns.ticket_id, *dump_columns(table, names)).where(columns.ticket_id.in_(ids)).order_by(columns.id)
+    )
+    for row in session.connection().execute(statement):
+        grouped[row[0]].append(row[1:])
     return grouped
 
 
-def _ticket_records(session: Session, batch: list[Ticket], zone: tzinfo) -> Iterator[dict[str, Any]]:
-    ids = [ticket.id or 0 for ticket in batch]
-    nested = {key: _children(session, table, ids) for key, table, _ in CHILDREN}
+def _ticket_records(session: Session, batch: Sequence[Row[Any]], zone: tzinfo) -> Iterator[dict[str, Any]]:
+    instants = LocalInstants(zone)
+    dump_ticket = row_dumper(TICKET_FIELDS, instants)
+    ids = [row[0] for row in batch]
+    nested = {}
+    for key, table, fields in CHILDREN:
+        dump = row_dumper(fields, instants)
+        nested[key] = {
+            ticket_id: [dump(row) for row in rows]
+            for ticket_id, rows in _children(session, table, list(fields), ids).items()
+        }
     order = {name: index for index, name in enumerate(TARGET_NAMES)}
-    nested["targets"] = {
-        ticket_id: sorted(rows, key=lambda t: (order.get(t.name, len(order)), t.name))
-        for ticket_id, rows in nested["targets"].items()
-    }
-    for ticket in batch:
-        record = dump_row(ticket, TICKET_FIELDS, zone)
-        for key, _, fields in CHILDREN:
-            record[key] = [dump_row(row, fields, zone) for row in nested[key][ticket.id or 0]]
+    for targets in nested["targets"].values():
+        targets.sort(key=lambda t: (order.get(t["name"], len(order)), t["name"]))
+    for row in batch:
+        record = dump_ticket(row)
+        for key, _, _ in CHILDREN:
+            record[key] = nested[key][row[0]]
         yield record
 
 

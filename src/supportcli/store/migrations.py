@@ -103,6 +103,21 @@ def _import_references(connection: Connection) -> None:
     search.rebuild(connection)
 
 
+def _met_working_seconds(connection: Connection) -> None:
+    """Version 8: each met target keeps its working time from the ticket's receipt (``Target.met_working_seconds``),
+    so ``report`` reads it instead of working it out on the calendar for every ticket of the period."""
+    from supportcli.store.met_durations import derive_met_working_seconds
+
+    connection.execute(text("ALTER TABLE targets ADD COLUMN met_working_seconds INTEGER"))
+    derive_met_working_seconds(connection)
+    connection.execute(
+        text(
+            "CREATE INDEX ix_targets_met_unmeasured ON targets (ticket_id)"
+            " WHERE met_at IS NOT NULL AND met_working_seconds IS NULL"
+        )
+    )
+
+
 # Append new steps here, numbered from 2; never edit one that has been released.
 MIGRATIONS: list[Migration] = [
     Migration(2, "mail gateway: ticket watchers, notices by Message-ID", _mail_gateway),
@@ -111,6 +126,7 @@ MIGRATIONS: list[Migration] = [
     Migration(5, "full-text search index", _full_text_search),
     Migration(6, "policy versions apply by logging or by received time", _policy_applies_by),
     Migration(7, "ticket references and imported files", _import_references),
+    Migration(8, "met targets keep their working time", _met_working_seconds),
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Index, UniqueConstraint, func
+from sqlalchemy import Index, UniqueConstraint, func, text
 from sqlmodel import Column, Field, SQLModel, col
 
 from supportcli.store.types import UTCDateTime
@@ -118,6 +118,10 @@ class Ticket(SQLModel, table=True):
 Index("ix_tickets_customer_email", func.lower(col(Ticket.customer_email)))
 
 
+# A met target whose working time from receipt is not stored (``Target.met_working_seconds``).
+UNMEASURED = "met_at IS NOT NULL AND met_working_seconds IS NULL"
+
+
 class Target(SQLModel, table=True):
     """One service level of one ticket, with its stored due time (never recomputed on read)."""
 
@@ -125,6 +129,13 @@ class Target(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("ticket_id", "name"),
         Index("ix_targets_state_due", "state", "due_at"),
+        # Met targets still without a stored working time (normally none), so report finds them at once.
+        Index(
+            "ix_targets_met_unmeasured",
+            "ticket_id",
+            sqlite_where=text(UNMEASURED),
+            postgresql_where=text(UNMEASURED),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -138,6 +149,9 @@ class Target(SQLModel, table=True):
     paused_at: datetime | None = Field(default=None, sa_column=instant_column(nullable=True))
     paused_working_seconds: int = 0
     source: str = "policy"
+    # Working seconds from the ticket's receipt to ``met_at``, less the time paused, written when the target is met
+    # (``core.tickets.met_working_seconds``), so ``report`` reads its working times (README "Reports"; schema 6).
+    met_working_seconds: int | None = None
 
 
 class Event(SQLModel, table=True):

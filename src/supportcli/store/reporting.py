@@ -4,9 +4,9 @@ Tickets are reported by the period they were received in (the cohort): volumes,
 service levels, working times, satisfaction and categories all describe those
 tickets. Escalations and extensions are counted when they happened, whichever
 ticket they belong to. Every query is portable SQL (GROUP BY, COUNT, SUM, CASE,
-COALESCE). Working durations are the one thing SQL cannot compute (they need
-the business calendar), so they come as a two-column projection (received,
-met, as epoch seconds) of the measured targets only, never whole rows.
+COALESCE). Working durations need the business calendar, so each met target keeps
+its own, written when it was met; ``report`` reads that one column of the
+measured targets, never whole rows.
 """
 
 from __future__ import annotations
@@ -18,20 +18,21 @@ from typing import Any
 
 # SQLAlchemy's own select: these are Core projections of any width (run on the connection, never
 # ``session.exec``), which SQLModel's select types for at most four columns.
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from supportcli.core.calendar import WorkingCalendar
 from supportcli.core.reporting import MEASURED_TARGETS, TOTAL_KEY, GroupFigures, Period, Report, assemble
-from supportcli.core.tickets import OPEN_STATUSES, TargetState
+from supportcli.core.tickets import OPEN_STATUSES, TargetState, met_working_seconds
 from supportcli.store import policies
-from supportcli.store.models import Event, Target, Ticket
+from supportcli.store.models import UNMEASURED, Event, Target, Ticket
 from supportcli.store.types import EpochSeconds
 
 UNASSIGNED = "(unassigned)"
 NONE = "(none)"
 TOP_CATEGORIES = 10
+DURATION_CHUNK = 20_000  # stored working times fetched at a time
 
 GroupOf = Callable[[str], GroupFigures]
 
@@ -203,9 +204,39 @@ def _targets(session: Session, query: ReportQuery, group: GroupOf) -> None:
 def _durations(session: Session, query: ReportQuery, group: GroupOf) -> None:
     """Working time from receipt to each measured target's being met, on the ticket's own calendar.
 
-    Time the clock was paused (waiting on the customer) is not counted, as for the due times. The
-    database gives both instants as epoch seconds, so each duration is the difference of two
-    working-time positions (``WorkingCalendar.working_seconds_between`` without building datetimes).
+    Each met target keeps its working time (``Target.met_working_seconds``, written when it is met), so this is
+    one column read per target. A met target without one (written by something that did not know the column)
+    is worked out here as it is stored: ``recomputed_durations``.
+    """
+    key = _key(query)
+    statement = (
+        select(*key, col(Target.name), col(Target.met_working_seconds))
+        .select_from(Ticket)
+        .join(Target, col(Target.ticket_id) == col(Ticket.id))
+        .where(*_cohort(query), col(Target.name).in_(MEASURED_TARGETS), col(Target.met_working_seconds).is_not(None))
+    )
+    # Millions of rows for a whole store, of plain values (no type to convert): read from the driver's cursor in
+    # large chunks, bypassing the result's per-row handling, and appended without a call per row.
+    result = _rows(session, statement)
+    while rows := result.cursor.fetchmany(DURATION_CHUNK):
+        if key:
+            for name, target, seconds in rows:
+                group(name).durations[target].append(seconds)
+        else:
+            durations = group(TOTAL_KEY).durations
+            for target, seconds in rows:
+                durations[target].append(seconds)
+    result.close()
+    unmeasured = select(col(Target.id)).where(text(UNMEASURED)).limit(1)  # a lookup of ix_targets_met_unmeasured
+    if _rows(session, unmeasured).first() is not None:
+        recomputed_durations(session, query, group, col(Target.met_working_seconds).is_(None))
+
+
+def recomputed_durations(session: Session, query: ReportQuery, group: GroupOf, *only: ColumnElement[bool]) -> None:
+    """The measured targets' working times worked out on the calendar (``core.tickets.met_working_seconds``).
+
+    The database gives both instants as epoch seconds, so each duration is the difference of two working-time
+    positions without building datetimes. ``only`` narrows the targets (by default, every measured one).
     """
     statement = (
         select(
@@ -218,17 +249,15 @@ def _durations(session: Session, query: ReportQuery, group: GroupOf) -> None:
         )
         .select_from(Ticket)
         .join(Target, col(Target.ticket_id) == col(Ticket.id))
-        .where(*_cohort(query), col(Target.name).in_(MEASURED_TARGETS), col(Target.met_at).is_not(None))
+        .where(*_cohort(query), col(Target.name).in_(MEASURED_TARGETS), col(Target.met_at).is_not(None), *only)
     )
     book = policies.PolicyBook(session, query.now.year)
-    positions: dict[int, Callable[[float], float]] = {}
+    calendars: dict[int, WorkingCalendar] = {}
     for row in _rows(session, statement):
         name, (version, target, received_at, met_at, paused) = _split(query, row)
-        if version not in positions:
-            positions[version] = book.calendar(version).position
-        position = positions[version]
-        seconds = int(position(met_at) - position(received_at)) - paused
-        group(name).durations[target].append(max(0, seconds))
+        if version not in calendars:
+            calendars[version] = book.calendar(version)
+        group(name).durations[target].append(met_working_seconds(calendars[version], received_at, met_at, paused))
 
 
 def _events(session: Session, query: ReportQuery, group: GroupOf) -> None:

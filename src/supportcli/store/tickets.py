@@ -14,13 +14,14 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from supportcli.core.calendar import WorkingCalendar, calendar_for
+from supportcli.core.calendar import OutsideCalendarSpan, WorkingCalendar, calendar_for
 from supportcli.core.durations import Duration, parse_duration
 from supportcli.core.targets import RESOLVE, UPDATE, display_order, targets_met_by
 from supportcli.core.tickets import (
     NewTicket,
     TargetState,
     met_state,
+    met_working_seconds,
     next_pending,
     next_status,
     plan_targets,
@@ -141,15 +142,36 @@ def log_ticket(session: Session, new: NewTicket, actor: Actor, default_owner: st
     return ticket
 
 
-def _meet(targets: list[Target], names: Collection[str], at: datetime, calendar: WorkingCalendar) -> list[str]:
+def _meet(
+    ticket: Ticket, targets: list[Target], names: Collection[str], at: datetime, calendar: WorkingCalendar
+) -> list[str]:
     met = []
     for target in targets:
         if target.name in names and target.state in (TargetState.PENDING, TargetState.PAUSED) and target.due_at:
             _unpause(target, calendar, at)
-            target.met_at = at
-            target.state = met_state(target.due_at, at)
+            mark_met(ticket, target, at, met_state(target.due_at, at), calendar)
             met.append(f"{target.name} {target.state}")
     return met
+
+
+def mark_met(ticket: Ticket, target: Target, at: datetime, state: TargetState, calendar: WorkingCalendar) -> None:
+    """The one place a target is met: its met time and state, and its working time from the ticket's receipt,
+    which ``report`` reads instead of working it out for every ticket (README "Reports")."""
+    target.met_at, target.state = at, state
+    try:
+        received = calendar.to_epoch(ticket.received_at)
+    except OutsideCalendarSpan:
+        # Received before the span of the calendar at hand: left for report to work out on its own calendar.
+        target.met_working_seconds = None
+        return
+    target.met_working_seconds = met_working_seconds(
+        calendar, received, calendar.to_epoch(at), target.paused_working_seconds
+    )
+
+
+def unmark_met(target: Target) -> None:
+    """A met target counts again (reopened, or an update clock restarted): no met time, no working time."""
+    target.met_at, target.met_working_seconds = None, None
 
 
 def _unpause(target: Target, calendar: WorkingCalendar, at: datetime) -> None:
@@ -211,7 +233,7 @@ def acknowledge(session: Session, ticket_id: int, actor: Actor, text: str = "") 
     ticket, targets, status = _start(session, ticket_id, "ack", actor)
     ticket.status = status
     calendar = policies.PolicyBook(session, actor.at.year).calendar(ticket.policy_version)
-    met = _meet(targets, targets_met_by("ack"), actor.at, calendar)
+    met = _meet(ticket, targets, targets_met_by("ack"), actor.at, calendar)
     record(session, ticket, actor, "acknowledged", text, met=met)
     _refresh(session, ticket, targets, actor)
     return ticket
@@ -236,7 +258,7 @@ def add_update(
         raise InvalidInput("--next must be later than the update")
     ticket.status = status
     calendar = policies.PolicyBook(session, actor.at.year).calendar(ticket.policy_version)
-    met = _meet(targets, targets_met_by("update"), actor.at, calendar)
+    met = _meet(ticket, targets, targets_met_by("update"), actor.at, calendar)
     _restart_update_clock(session, ticket, targets, calendar, actor, next_at)
     record(session, ticket, actor, "updated", text, met=met, next_update=next_at.isoformat() if next_at else None)
     _refresh(session, ticket, targets, actor)
@@ -256,7 +278,7 @@ def _restart_update_clock(
         return
     if target is not None and next_at is None and target.duration == "agreed":
         # Only an agreed time, no policy interval: this update meets it and nothing new falls due.
-        _meet([target], {UPDATE.name}, actor.at, calendar)
+        _meet(ticket, [target], {UPDATE.name}, actor.at, calendar)
         return
     if target is None:
         target = Target(ticket_id=ticket.id or 0, name=UPDATE.name, duration="agreed", started_at=actor.at)
@@ -264,7 +286,7 @@ def _restart_update_clock(
     elif target.state == TargetState.PENDING and target.due_at and target.due_at < actor.at:
         record(session, ticket, actor, "target-breached", "update was late", target=UPDATE.name, due_at=target.due_at)
     target.started_at = actor.at
-    target.met_at = None
+    unmark_met(target)
     target.source = "agreed" if next_at else "policy"
     if next_at is not None:
         target.due_at = next_at
@@ -371,7 +393,7 @@ def resolve(session: Session, ticket_id: int, actor: Actor, text: str) -> Ticket
     ticket, targets, status = _start(session, ticket_id, "resolve", actor)
     ticket.status, ticket.resolved_at, ticket.waiting_since = status, actor.at, None
     calendar = policies.PolicyBook(session, actor.at.year).calendar(ticket.policy_version)
-    met = _meet(targets, targets_met_by("resolve"), actor.at, calendar)
+    met = _meet(ticket, targets, targets_met_by("resolve"), actor.at, calendar)
     record(session, ticket, actor, "resolved", text, met=met)
     _refresh(session, ticket, targets, actor)
     return ticket
@@ -382,11 +404,12 @@ def close(session: Session, ticket_id: int, actor: Actor, text: str = "", automa
     ticket, targets, status = _start(session, ticket_id, "close", actor)
     was_waiting = ticket.status == "waiting"
     ticket.status, ticket.closed_at, ticket.waiting_since = status, actor.at, None
-    if was_waiting:
-        for target in targets:
-            if target.state == TargetState.PAUSED:
-                target.state, target.paused_at = TargetState.MET, None
-                target.met_at = actor.at
+    paused = [target for target in targets if target.state == TargetState.PAUSED] if was_waiting else []
+    if paused:
+        calendar = policies.PolicyBook(session, actor.at.year).calendar(ticket.policy_version)
+        for target in paused:
+            target.paused_at = None
+            mark_met(ticket, target, actor.at, TargetState.MET, calendar)
     record(session, ticket, actor, "closed", text, automatic=automatic, was_waiting=was_waiting)
     _refresh(session, ticket, targets, actor)
     return ticket
@@ -401,7 +424,8 @@ def reopen(session: Session, ticket_id: int, actor: Actor, text: str) -> Ticket:
     calendar = policies.PolicyBook(session, actor.at.year).calendar(ticket.policy_version)
     for target in targets:
         if target.name == RESOLVE.name:
-            target.state, target.met_at = TargetState.PENDING, None
+            target.state = TargetState.PENDING
+            unmark_met(target)
     _restart_update_clock(session, ticket, targets, calendar, actor, None)
     record(session, ticket, actor, "reopened", text)
     _refresh(session, ticket, targets, actor)

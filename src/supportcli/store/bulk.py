@@ -60,6 +60,7 @@ class BulkWriter:
     def _copy(self, table: str, names: str, rows: list[tuple[Any, ...]]) -> None:
         """PostgreSQL's COPY over the session's own connection (so in its transaction)."""
         driver = self.connection.connection.driver_connection
+        # SQLAlchemy types the driver's connection as optional (a pool may hold none); a live session's has one.
         with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:  # type: ignore[union-attr]
             for row in rows:
                 copy.write_row(row)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, update
+from sqlalchemy import delete, func, insert, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, SQLModel, col, select
 
@@ -37,7 +37,7 @@ from supportcli.store.dump_import import bump_sequences
 from supportcli.store.dump_schema import encode_data, ticket_id_problem
 from supportcli.store.lookups import phone_key
 from supportcli.store.met_durations import derive_met_working_seconds
-from supportcli.store.models import Event, ImportedFile, PolicyVersion, Target, Ticket, encode_list
+from supportcli.store.models import Event, ImportedFile, PolicyVersion, Target, Ticket, encode_list, table_of
 from supportcli.store.policies import PolicyBook, pick_version
 
 CONFLICT_MODES = ("skip", "update", "fail")
@@ -417,8 +417,7 @@ def insert_rows(connection: Connection, model: type[SQLModel], rows: list[dict[s
     """
     if not rows:
         return
-    # SQLModel gives each table class its ``__table__`` when the class is made; its stubs do not declare it.
-    table: Table = model.__table__  # type: ignore[attr-defined]
+    table = table_of(model)
     dialect = connection.dialect
     keys = list(rows[0])
     compiled = insert(table).compile(dialect=dialect, column_keys=keys)

@@ -37,7 +37,7 @@ from supportcli.store.dump_schema import (
     load_ticket,
 )
 from supportcli.store.met_durations import WorkingTimes
-from supportcli.store.models import AutomationMark, MailMessage, PolicyVersion, Staff, Ticket
+from supportcli.store.models import AutomationMark, MailMessage, PolicyVersion, Staff, Ticket, table_of
 
 CONFLICT_MODES = ("fail", "skip", "renumber")
 ConflictMode = Literal["fail", "skip", "renumber"]
@@ -257,7 +257,7 @@ class DumpImporter:
             return
         writer = BulkWriter(self.session.connection())
         tickets = [values["ticket"] for values in accepted]
-        writer.insert(Ticket.__table__, list(tickets[0]), tickets)  # type: ignore[attr-defined]
+        writer.insert(table_of(Ticket), list(tickets[0]), tickets)
         self._add_met_working_seconds(accepted)
         for key, table, fields in CHILDREN:
             rows = [row | {"ticket_id": values["ticket"]["id"]} for values in accepted for row in values[key]]
@@ -266,7 +266,7 @@ class DumpImporter:
                 rows = self._new_rows(AutomationMark.key, "key", rows)
             if key == "mail_messages":
                 rows = self._new_rows(MailMessage.message_key, "message_key", rows)
-            writer.insert(table.__table__, columns, rows)  # type: ignore[attr-defined]
+            writer.insert(table_of(table), columns, rows)
 
     def _add_met_working_seconds(self, accepted: list[dict[str, Any]]) -> None:
         """Each met target's working time from receipt, derived as the change that met it stores it."""

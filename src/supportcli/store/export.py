@@ -33,7 +33,7 @@ from supportcli.store.dump_schema import (
     dump_row,
     row_dumper,
 )
-from supportcli.store.models import Event, PolicyVersion, Staff, Ticket
+from supportcli.store.models import Event, PolicyVersion, Staff, Ticket, table_of
 from supportcli.store.queries import TicketFilter, targets_for, ticket_statement
 from supportcli.store.types import UTCDateTime
 
@@ -132,8 +132,7 @@ def ticket_row_batches(session: Session, statement: Any, columns: Sequence[Any])
 
 def dump_columns(table: type[SQLModel], names: Sequence[str]) -> list[Any]:
     """The columns of ``table`` to dump, instants as the driver returns them (``LocalInstants`` converts them)."""
-    # SQLModel gives each table class its ``__table__`` when the class is made; its stubs do not declare it.
-    columns = table.__table__.c  # type: ignore[attr-defined]
+    columns = table_of(table).c
     return [
         type_coerce(columns[name], NullType()).label(name)
         if isinstance(columns[name].type, UTCDateTime)
@@ -144,8 +143,7 @@ def dump_columns(table: type[SQLModel], names: Sequence[str]) -> list[Any]:
 
 def _children(session: Session, table: type[SQLModel], names: Sequence[str], ids: list[int]) -> dict[int, list[Any]]:
     """The rows of a child table for these tickets as plain tuples of ``names``, grouped by ticket, in id order."""
-    # SQLModel gives each table class its ``__table__`` when the class is made; its stubs do not declare it.
-    columns = table.__table__.c  # type: ignore[attr-defined]
+    columns = table_of(table).c
     grouped: dict[int, list[Any]] = {ticket_id: [] for ticket_id in ids}
     statement = (
         select(columns.ticket_id, *dump_columns(table, names)).where(columns.ticket_id.in_(ids)).order_by(columns.id)

@@ -5,10 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Index, UniqueConstraint, func, text
+from sqlalchemy import Index, Table, UniqueConstraint, func, text
 from sqlmodel import Column, Field, SQLModel, col
 
 from supportcli.store.types import UTCDateTime
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model, for statements written in Core (bulk inserts, plain-row reads)."""
+    # SQLModel gives each table class its ``__table__`` when the class is made; its stubs do not declare it.
+    return model.__table__  # type: ignore[attr-defined,no-any-return]
 
 
 def encode_list(values: Sequence[str]) -> str:

@@ -14,7 +14,8 @@ from supportcli.store.types import UTCDateTime
 def table_of(model: type[SQLModel]) -> Table:
     """The Core table of a table model, for statements written in Core (bulk inserts, plain-row reads)."""
     # SQLModel gives each table class its ``__table__`` when the class is made; its stubs do not declare it.
-    return model.__table__  # type: ignore[attr-defined,no-any-return]
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
 
 
 def encode_list(values: Sequence[str]) -> str:

@@ -11,6 +11,7 @@ measured targets, never whole rows.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,15 +25,18 @@ from sqlmodel import Session, col
 
 from supportcli.core.calendar import WorkingCalendar
 from supportcli.core.reporting import MEASURED_TARGETS, TOTAL_KEY, GroupFigures, Period, Report, assemble
+from supportcli.core.targets import TARGET_NAMES
 from supportcli.core.tickets import OPEN_STATUSES, TargetState, met_working_seconds
 from supportcli.store import policies
 from supportcli.store.models import UNMEASURED, Event, Target, Ticket
-from supportcli.store.types import EpochSeconds
+from supportcli.store.types import EpochSeconds, JoinedText
 
 UNASSIGNED = "(unassigned)"
 NONE = "(none)"
 TOP_CATEGORIES = 10
-DURATION_CHUNK = 20_000  # stored working times fetched at a time
+# A target's outcome in ``_targets``' codes: the letter, then the target's name.
+MET_CODE, BREACHED_CODE, PENDING_CODE = "m", "b", "p"
+UNKNOWN_CODE = "?"  # a target whose name this version does not know
 
 GroupOf = Callable[[str], GroupFigures]
 
@@ -71,7 +75,6 @@ def collect(session: Session, query: ReportQuery) -> ReportData:
     _volumes(session, query, group)
     _ratings(session, query, group)
     _targets(session, query, group)
-    _durations(session, query, group)
     _events(session, query, group)
     categories = _categories(session, query)
     return ReportData(
@@ -178,7 +181,63 @@ def _ratings(session: Session, query: ReportQuery, group: GroupOf) -> None:
 
 
 def _targets(session: Session, query: ReportQuery, group: GroupOf) -> None:
-    """Met on time, breached (met late, or pending past its due time now) and the rest, per target."""
+    """Each target's tally (met on time; breached: met late, or pending past its due time now; the rest
+    pending) and the stored working times of the measured ones, in one pass over the period's targets.
+
+    Each met target keeps its working time (``Target.met_working_seconds``, written when it is met). The
+    database joins each group's values into text (``types.JoinedText``) instead of sorting two million
+    rows into groups or handing them to Python a row each (benchmarks/README.md, "report"): one string
+    of outcome-and-target codes, counted here, and one of working times per measured target. A met target
+    without a stored working time (written by something that did not know the column) is worked out here
+    as it is stored: ``recomputed_durations``.
+    """
+    key = _key(query)
+    name = col(Target.name)
+    overdue = and_(col(Target.state) == TargetState.PENDING.value, col(Target.due_at) < query.now)
+    outcome = case(
+        (col(Target.state) == TargetState.MET.value, MET_CODE),
+        (or_(col(Target.state) == TargetState.BREACHED.value, overdue), BREACHED_CODE),
+        else_=PENDING_CODE,
+    )
+    # A name this version does not know might hold the separator: it counts as one code, tallied below.
+    code = case((name.in_(TARGET_NAMES), outcome + name), else_=UNKNOWN_CODE)
+    seconds = [JoinedText(case((name == target, col(Target.met_working_seconds)))) for target in MEASURED_TARGETS]
+    statement = (
+        select(*key, JoinedText(code), *seconds)
+        .select_from(Ticket)
+        .join(Target, col(Target.ticket_id) == col(Ticket.id))
+        .where(*_cohort(query))
+        .group_by(*key)
+    )
+    unknown = False
+    for row in _rows(session, statement):
+        group_name, (codes, *joined) = _split(query, row)
+        if codes is None:
+            continue
+        figures = group(group_name)
+        for text_code, count in sorted(Counter(codes.split(",")).items()):
+            if text_code == UNKNOWN_CODE:
+                unknown = True
+                continue
+            tally = figures.tally(text_code[1:])
+            if text_code[0] == MET_CODE:
+                tally.met = count
+            elif text_code[0] == BREACHED_CODE:
+                tally.breached = count
+            else:
+                tally.pending = count
+        for target, values in zip(MEASURED_TARGETS, joined, strict=True):
+            if values is not None:
+                figures.durations[target].extend(map(int, values.split(",")))
+    if unknown:
+        _unknown_targets(session, query, group)
+    unmeasured = select(col(Target.id)).where(text(UNMEASURED)).limit(1)  # a lookup of ix_targets_met_unmeasured
+    if _rows(session, unmeasured).first() is not None:
+        recomputed_durations(session, query, group, col(Target.met_working_seconds).is_(None))
+
+
+def _unknown_targets(session: Session, query: ReportQuery, group: GroupOf) -> None:
+    """The tallies of targets whose names this version does not know (imported from a newer one, say)."""
     key = _key(query)
     overdue = and_(col(Target.state) == TargetState.PENDING.value, col(Target.due_at) < query.now)
     statement = (
@@ -191,7 +250,7 @@ def _targets(session: Session, query: ReportQuery, group: GroupOf) -> None:
         )
         .select_from(Ticket)
         .join(Target, col(Target.ticket_id) == col(Ticket.id))
-        .where(*_cohort(query))
+        .where(*_cohort(query), col(Target.name).not_in(TARGET_NAMES))
         .group_by(*key, col(Target.name))
     )
     for row in _rows(session, statement):
@@ -199,37 +258,6 @@ def _targets(session: Session, query: ReportQuery, group: GroupOf) -> None:
         tally = group(name).tally(target)
         tally.met, tally.breached = met or 0, breached or 0
         tally.pending = total - tally.met - tally.breached
-
-
-def _durations(session: Session, query: ReportQuery, group: GroupOf) -> None:
-    """Working time from receipt to each measured target's being met, on the ticket's own calendar.
-
-    Each met target keeps its working time (``Target.met_working_seconds``, written when it is met), so this is
-    one column read per target. A met target without one (written by something that did not know the column)
-    is worked out here as it is stored: ``recomputed_durations``.
-    """
-    key = _key(query)
-    statement = (
-        select(*key, col(Target.name), col(Target.met_working_seconds))
-        .select_from(Ticket)
-        .join(Target, col(Target.ticket_id) == col(Ticket.id))
-        .where(*_cohort(query), col(Target.name).in_(MEASURED_TARGETS), col(Target.met_working_seconds).is_not(None))
-    )
-    # Millions of rows for a whole store, of plain values (no type to convert): read from the driver's cursor in
-    # large chunks, bypassing the result's per-row handling, and appended without a call per row.
-    result = _rows(session, statement)
-    while rows := result.cursor.fetchmany(DURATION_CHUNK):
-        if key:
-            for name, target, seconds in rows:
-                group(name).durations[target].append(seconds)
-        else:
-            durations = group(TOTAL_KEY).durations
-            for target, seconds in rows:
-                durations[target].append(seconds)
-    result.close()
-    unmeasured = select(col(Target.id)).where(text(UNMEASURED)).limit(1)  # a lookup of ix_targets_met_unmeasured
-    if _rows(session, unmeasured).first() is not None:
-        recomputed_durations(session, query, group, col(Target.met_working_seconds).is_(None))
 
 
 def recomputed_durations(session: Session, query: ReportQuery, group: GroupOf, *only: ColumnElement[bool]) -> None:

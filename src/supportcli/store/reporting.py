@@ -73,7 +73,6 @@ def collect(session: Session, query: ReportQuery) -> ReportData:
     for _, week in query.weeks if query.by == "week" else ():
         group(week)  # every week of the period is shown, quiet ones too
     _volumes(session, query, group)
-    _ratings(session, query, group)
     _targets(session, query, group)
     _events(session, query, group)
     categories = _categories(session, query)
@@ -143,6 +142,11 @@ def _count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 
 def _volumes(session: Session, query: ReportQuery, group: GroupOf) -> None:
+    """Received, resolved, open, complaints, compliments and the ratings, in one pass over the period's tickets.
+
+    The ratings come as one joined text per group (``types.JoinedText``), counted here: a GROUP BY of the
+    rating would be a second pass (benchmarks/README.md, "report").
+    """
     key = _key(query)
     statement = (
         select(
@@ -154,30 +158,24 @@ def _volumes(session: Session, query: ReportQuery, group: GroupOf) -> None:
             _count_where(col(Ticket.kind) == "compliment"),
             func.count(col(Ticket.rating)),
             func.sum(col(Ticket.rating)),
+            JoinedText(col(Ticket.rating)),
         )
         .where(*_cohort(query))
         .group_by(*key)
     )
     for row in _rows(session, statement):
-        name, (received, resolved, still_open, complaints, compliments, ratings, rating_sum) = _split(query, row)
+        name, (received, resolved, still_open, complaints, compliments, ratings, rating_sum, joined) = _split(
+            query, row
+        )
         if not received:
             continue
         figures = group(name)
         figures.received, figures.resolved, figures.open = received, resolved or 0, still_open or 0
         figures.complaints, figures.compliments = complaints or 0, compliments or 0
         figures.satisfaction.count, figures.satisfaction.rating_sum = ratings, rating_sum or 0
-
-
-def _ratings(session: Session, query: ReportQuery, group: GroupOf) -> None:
-    key = _key(query)
-    statement = (
-        select(*key, col(Ticket.rating), func.count())
-        .where(*_cohort(query), col(Ticket.rating).is_not(None))
-        .group_by(*key, col(Ticket.rating))
-    )
-    for row in _rows(session, statement):
-        name, (rating, count) = _split(query, row)
-        group(name).satisfaction.distribution[rating] = count
+        if joined is not None:
+            for rating, count in sorted(Counter(map(int, joined.split(","))).items()):
+                figures.satisfaction.distribution[rating] = count
 
 
 def _targets(session: Session, query: ReportQuery, group: GroupOf) -> None:
@@ -324,15 +322,16 @@ def events_statement(query: ReportQuery) -> Any:
 def _categories(session: Session, query: ReportQuery) -> dict[str, list[tuple[str, int]]]:
     """The most frequent categories of complaints and of compliments, commonest first, in one pass over the cohort.
 
-    The kind is grouped by, not filtered on: with ``kind = ...`` in the WHERE clause SQLite (which has no
-    statistics) reads every ticket of that kind in the store through the kind index, not the period's
-    tickets through the receipt index.
+    Only complaints and compliments are grouped (sorting the period's every ticket into groups was most of
+    this query's time), and the kind is filtered on as ``kind || ''``: with a plain ``kind IN (...)`` SQLite
+    (which has no statistics) reads every ticket of those kinds in the store through the kind index, not the
+    period's tickets through the receipt index.
     """
     category = func.coalesce(col(Ticket.category), NONE).label("category")
     count = func.count().label("tickets")
     statement = (
         select(col(Ticket.kind), category, count)
-        .where(*_cohort(query))
+        .where(*_cohort(query), col(Ticket.kind).concat("").in_(("complaint", "compliment")))
         .group_by(col(Ticket.kind), category)
         .order_by(count.desc(), category)
     )

@@ -246,6 +246,20 @@ def test_a_target_this_version_does_not_know_is_tallied_under_its_own_name(store
     assert by_key(after[1])["priya"] == by_key(before[1])["priya"]
 
 
+def test_a_period_holding_every_ticket_reports_what_the_same_tickets_filtered_report(store: Cli) -> None:
+    # A period holding every ticket of the store reads the tables straight through (no cohort condition, the
+    # targets without their join when not grouped); every ticket is Acme's or Beta's, so asking for both
+    # organisations is the same cohort by the filtered queries.
+    whole = ("--since", "2026-10-01", "--until", "2026-12-03")
+    for by in ([], ["--by", "week"], ["--by", "owner"], ["--by", "category"]):
+        straight = report_json(store, *whole, *by)
+        filtered = report_json(store, *whole, "--org", "Acme", "--org", "Beta", *by)
+        assert straight["totals"]["received"] == 6
+        assert straight["totals"]["sla"], "control: targets were tallied"
+        assert straight["orgs"] != filtered["orgs"]
+        assert {k: v for k, v in straight.items() if k != "orgs"} == {k: v for k, v in filtered.items() if k != "orgs"}
+
+
 def test_default_period_is_the_last_full_month(store: Cli) -> None:
     default = report_json(store)
     assert default["period"]["since"] == "2026-11-01T00:00:00+00:00"

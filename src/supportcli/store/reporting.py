@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -50,6 +50,7 @@ class ReportQuery:
     orgs: Sequence[str] = ()
     by: str | None = None
     weeks: Sequence[tuple[datetime, str]] = ()  # ISO week starts, for ``by == "week"``
+    every_ticket: bool = False  # the period holds every ticket of the store (``covers_every_ticket``)
 
 
 @dataclass
@@ -63,6 +64,7 @@ class ReportData:
 
 def collect(session: Session, query: ReportQuery) -> ReportData:
     """Run the report's queries and gather their results per group."""
+    query = replace(query, every_ticket=covers_every_ticket(session, query))
     groups: dict[str, GroupFigures] = {}
 
     def group(name: str) -> GroupFigures:
@@ -101,8 +103,24 @@ def build_report(session: Session, query: ReportQuery, calendar: WorkingCalendar
     )
 
 
+def covers_every_ticket(session: Session, query: ReportQuery) -> bool:
+    """Whether every ticket of the store was received in the period and no organisation is asked for.
+
+    Then the cohort needs no condition: a whole-store report reads the tickets and targets tables straight
+    through, the targets without the join to their tickets when nothing is grouped by a ticket's column
+    (benchmarks/README.md, "report"). Two ends of ``ix_tickets_received``, so cheap for any period.
+    """
+    if query.orgs:
+        return False
+    received = col(Ticket.received_at)
+    first, last = _rows(session, select(func.min(received), func.max(received))).one()
+    return first is None or (query.period.since <= first and last < query.period.until)
+
+
 def _cohort(query: ReportQuery) -> list[ColumnElement[bool]]:
-    """Tickets received in the period (and of the organisations asked for)."""
+    """Tickets received in the period (and of the organisations asked for); nothing for every ticket."""
+    if query.every_ticket:
+        return []
     clauses = [col(Ticket.received_at) >= query.period.since, col(Ticket.received_at) < query.period.until]
     if query.orgs:
         clauses.append(col(Ticket.org).in_(list(query.orgs)))
@@ -200,13 +218,11 @@ def _targets(session: Session, query: ReportQuery, group: GroupOf) -> None:
     # A name this version does not know might hold the separator: it counts as one code, tallied below.
     code = case((name.in_(TARGET_NAMES), outcome + name), else_=UNKNOWN_CODE)
     seconds = [JoinedText(case((name == target, col(Target.met_working_seconds)))) for target in MEASURED_TARGETS]
-    statement = (
-        select(*key, JoinedText(code), *seconds)
-        .select_from(Ticket)
-        .join(Target, col(Target.ticket_id) == col(Ticket.id))
-        .where(*_cohort(query))
-        .group_by(*key)
-    )
+    statement = select(*key, JoinedText(code), *seconds)
+    cohort = _cohort(query)
+    if key or cohort:  # else every target counts, whatever its ticket: no join
+        statement = statement.select_from(Ticket).join(Target, col(Target.ticket_id) == col(Ticket.id))
+    statement = statement.where(*cohort).group_by(*key)
     unknown = False
     for row in _rows(session, statement):
         group_name, (codes, *joined) = _split(query, row)

@@ -219,6 +219,47 @@ def test_report_reads_the_stored_working_times_and_they_equal_those_worked_out(s
     assert times(report_json(store, "--since", "2026-11-24", "--until", "2026-11-25")["totals"])["resolve"] == (1, 0, 0)
 
 
+def test_a_target_this_version_does_not_know_is_tallied_under_its_own_name(store: Cli, store_url: str) -> None:
+    # A target name from elsewhere (an import from a newer version, say), holding the comma the report's
+    # joined outcome codes are split on: #5's overdue update target becomes "legal, review".
+    before = [report_json(store, *NOVEMBER, *by) for by in ([], ["--by", "owner"])]
+    engine = create_engine(store_url)
+    try:
+        with engine.begin() as connection:
+            renamed = connection.execute(
+                text("UPDATE targets SET name = 'legal, review' WHERE ticket_id = 5 AND name = 'update'")
+            )
+            assert renamed.rowcount == 1
+    finally:
+        engine.dispose()
+    after = [report_json(store, *NOVEMBER, *by) for by in ([], ["--by", "owner"])]
+    for old, new in [(before[0]["totals"], after[0]["totals"]), (by_key(before[1])["sam"], by_key(after[1])["sam"])]:
+        assert sla(new)["legal, review"] == (0, 1, 0, 0.0)  # overdue at the report
+        met, breached, pending, _ = sla(old)["update"]
+        left = (met, breached - 1, pending)
+        assert (sla(new)["update"][:3] if "update" in sla(new) else (0, 0, 0)) == left  # sam's only one was #5's
+        assert [t["target"] for t in new["sla"]][-1] == "legal, review"  # names not known are shown last
+        assert {k: v for k, v in sla(new).items() if k not in ("update", "legal, review")} == {
+            k: v for k, v in sla(old).items() if k != "update"
+        }
+        assert {k: v for k, v in new.items() if k != "sla"} == {k: v for k, v in old.items() if k != "sla"}
+    assert by_key(after[1])["priya"] == by_key(before[1])["priya"]
+
+
+def test_a_period_holding_every_ticket_reports_what_the_same_tickets_filtered_report(store: Cli) -> None:
+    # A period holding every ticket of the store reads the tables straight through (no cohort condition, the
+    # targets without their join when not grouped); every ticket is Acme's or Beta's, so asking for both
+    # organisations is the same cohort by the filtered queries.
+    whole = ("--since", "2026-10-01", "--until", "2026-12-03")
+    for by in ([], ["--by", "week"], ["--by", "owner"], ["--by", "category"]):
+        straight = report_json(store, *whole, *by)
+        filtered = report_json(store, *whole, "--org", "Acme", "--org", "Beta", *by)
+        assert straight["totals"]["received"] == 6
+        assert straight["totals"]["sla"], "control: targets were tallied"
+        assert straight["orgs"] != filtered["orgs"]
+        assert {k: v for k, v in straight.items() if k != "orgs"} == {k: v for k, v in filtered.items() if k != "orgs"}
+
+
 def test_default_period_is_the_last_full_month(store: Cli) -> None:
     default = report_json(store)
     assert default["period"]["since"] == "2026-11-01T00:00:00+00:00"

@@ -281,7 +281,16 @@ def ranked_values(by: str | None) -> Sequence[str]:
 
 
 def assemble(groups: Iterable[GroupFigures], by: str | None) -> tuple[list[GroupFigures], GroupFigures]:
-    """Sorted groups (none when not grouped) and the totals computed from them."""
+    """Sorted groups (none when not grouped) and the totals computed from them.
+
+    The working times of what is shown are sorted here, once: each percentile read of them afterwards
+    (median and 90th, for every output format) sorts a sorted list, a linear pass, not millions anew.
+    """
     order = group_sort_key(ranked_values(by))
     listed = sorted(groups, key=lambda group: order(group.key))
-    return (listed if by else []), total_of(listed)
+    shown = listed if by else []
+    total = total_of(listed)
+    for figures in [*shown, total]:
+        for seconds in figures.durations.values():
+            seconds.sort()
+    return shown, total

@@ -11,8 +11,10 @@ measured targets, never whole rows.
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -24,15 +26,18 @@ from sqlmodel import Session, col
 
 from supportcli.core.calendar import WorkingCalendar
 from supportcli.core.reporting import MEASURED_TARGETS, TOTAL_KEY, GroupFigures, Period, Report, assemble
+from supportcli.core.targets import TARGET_NAMES
 from supportcli.core.tickets import OPEN_STATUSES, TargetState, met_working_seconds
 from supportcli.store import policies
 from supportcli.store.models import UNMEASURED, Event, Target, Ticket
-from supportcli.store.types import EpochSeconds
+from supportcli.store.types import EpochSeconds, JoinedText
 
 UNASSIGNED = "(unassigned)"
 NONE = "(none)"
 TOP_CATEGORIES = 10
-DURATION_CHUNK = 20_000  # stored working times fetched at a time
+# A target's outcome in ``_targets``' codes: the letter, then the target's name.
+MET_CODE, BREACHED_CODE, PENDING_CODE = "m", "b", "p"
+UNKNOWN_CODE = "?"  # a target whose name this version does not know
 
 GroupOf = Callable[[str], GroupFigures]
 
@@ -46,6 +51,7 @@ class ReportQuery:
     orgs: Sequence[str] = ()
     by: str | None = None
     weeks: Sequence[tuple[datetime, str]] = ()  # ISO week starts, for ``by == "week"``
+    every_ticket: bool = False  # the period holds every ticket of the store (``covers_every_ticket``)
 
 
 @dataclass
@@ -59,6 +65,7 @@ class ReportData:
 
 def collect(session: Session, query: ReportQuery) -> ReportData:
     """Run the report's queries and gather their results per group."""
+    query = replace(query, every_ticket=covers_every_ticket(session, query))
     groups: dict[str, GroupFigures] = {}
 
     def group(name: str) -> GroupFigures:
@@ -69,9 +76,7 @@ def collect(session: Session, query: ReportQuery) -> ReportData:
     for _, week in query.weeks if query.by == "week" else ():
         group(week)  # every week of the period is shown, quiet ones too
     _volumes(session, query, group)
-    _ratings(session, query, group)
     _targets(session, query, group)
-    _durations(session, query, group)
     _events(session, query, group)
     categories = _categories(session, query)
     return ReportData(
@@ -99,8 +104,24 @@ def build_report(session: Session, query: ReportQuery, calendar: WorkingCalendar
     )
 
 
+def covers_every_ticket(session: Session, query: ReportQuery) -> bool:
+    """Whether every ticket of the store was received in the period and no organisation is asked for.
+
+    Then the cohort needs no condition: a whole-store report reads the tickets and targets tables straight
+    through, the targets without the join to their tickets when nothing is grouped by a ticket's column
+    (benchmarks/README.md, "report"). Two ends of ``ix_tickets_received``, so cheap for any period.
+    """
+    if query.orgs:
+        return False
+    received = col(Ticket.received_at)
+    first, last = _rows(session, select(func.min(received), func.max(received))).one()
+    return first is None or (query.period.since <= first and last < query.period.until)
+
+
 def _cohort(query: ReportQuery) -> list[ColumnElement[bool]]:
-    """Tickets received in the period (and of the organisations asked for)."""
+    """Tickets received in the period (and of the organisations asked for); nothing for every ticket."""
+    if query.every_ticket:
+        return []
     clauses = [col(Ticket.received_at) >= query.period.since, col(Ticket.received_at) < query.period.until]
     if query.orgs:
         clauses.append(col(Ticket.org).in_(list(query.orgs)))
@@ -140,6 +161,11 @@ def _count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 
 def _volumes(session: Session, query: ReportQuery, group: GroupOf) -> None:
+    """Received, resolved, open, complaints, compliments and the ratings, in one pass over the period's tickets.
+
+    The ratings come as one joined text per group (``types.JoinedText``), counted here: a GROUP BY of the
+    rating would be a second pass (benchmarks/README.md, "report").
+    """
     key = _key(query)
     statement = (
         select(
@@ -151,34 +177,82 @@ def _volumes(session: Session, query: ReportQuery, group: GroupOf) -> None:
             _count_where(col(Ticket.kind) == "compliment"),
             func.count(col(Ticket.rating)),
             func.sum(col(Ticket.rating)),
+            JoinedText(col(Ticket.rating)),
         )
         .where(*_cohort(query))
         .group_by(*key)
     )
     for row in _rows(session, statement):
-        name, (received, resolved, still_open, complaints, compliments, ratings, rating_sum) = _split(query, row)
+        name, (received, resolved, still_open, complaints, compliments, ratings, rating_sum, joined) = _split(
+            query, row
+        )
         if not received:
             continue
         figures = group(name)
         figures.received, figures.resolved, figures.open = received, resolved or 0, still_open or 0
         figures.complaints, figures.compliments = complaints or 0, compliments or 0
         figures.satisfaction.count, figures.satisfaction.rating_sum = ratings, rating_sum or 0
-
-
-def _ratings(session: Session, query: ReportQuery, group: GroupOf) -> None:
-    key = _key(query)
-    statement = (
-        select(*key, col(Ticket.rating), func.count())
-        .where(*_cohort(query), col(Ticket.rating).is_not(None))
-        .group_by(*key, col(Ticket.rating))
-    )
-    for row in _rows(session, statement):
-        name, (rating, count) = _split(query, row)
-        group(name).satisfaction.distribution[rating] = count
+        if joined is not None:
+            for rating, count in sorted(Counter(map(int, joined.split(","))).items()):
+                figures.satisfaction.distribution[rating] = count
 
 
 def _targets(session: Session, query: ReportQuery, group: GroupOf) -> None:
-    """Met on time, breached (met late, or pending past its due time now) and the rest, per target."""
+    """Each target's tally (met on time; breached: met late, or pending past its due time now; the rest
+    pending) and the stored working times of the measured ones, in one pass over the period's targets.
+
+    Each met target keeps its working time (``Target.met_working_seconds``, written when it is met). The
+    database joins each group's values into text (``types.JoinedText``) instead of sorting two million
+    rows into groups or handing them to Python a row each (benchmarks/README.md, "report"): one string
+    of outcome-and-target codes, counted here, and one of working times per measured target. A met target
+    without a stored working time (written by something that did not know the column) is worked out here
+    as it is stored: ``recomputed_durations``.
+    """
+    key = _key(query)
+    name = col(Target.name)
+    overdue = and_(col(Target.state) == TargetState.PENDING.value, col(Target.due_at) < query.now)
+    outcome = case(
+        (col(Target.state) == TargetState.MET.value, MET_CODE),
+        (or_(col(Target.state) == TargetState.BREACHED.value, overdue), BREACHED_CODE),
+        else_=PENDING_CODE,
+    )
+    # A name this version does not know might hold the separator: it counts as one code, tallied below.
+    code = case((name.in_(TARGET_NAMES), outcome + name), else_=UNKNOWN_CODE)
+    seconds = [JoinedText(case((name == target, col(Target.met_working_seconds)))) for target in MEASURED_TARGETS]
+    statement = select(*key, JoinedText(code), *seconds)
+    cohort = _cohort(query)
+    if key or cohort:  # else every target counts, whatever its ticket: no join
+        statement = statement.select_from(Ticket).join(Target, col(Target.ticket_id) == col(Ticket.id))
+    statement = statement.where(*cohort).group_by(*key)
+    unknown = False
+    for row in _rows(session, statement):
+        group_name, (codes, *joined) = _split(query, row)
+        if codes is None:
+            continue
+        figures = group(group_name)
+        for text_code, count in sorted(Counter(codes.split(",")).items()):
+            if text_code == UNKNOWN_CODE:
+                unknown = True
+                continue
+            tally = figures.tally(text_code[1:])
+            if text_code[0] == MET_CODE:
+                tally.met = count
+            elif text_code[0] == BREACHED_CODE:
+                tally.breached = count
+            else:
+                tally.pending = count
+        for target, values in zip(MEASURED_TARGETS, joined, strict=True):
+            if values is not None:
+                figures.durations[target].extend(json.loads(f"[{values}]"))  # integers: twice as fast as int()
+    if unknown:
+        _unknown_targets(session, query, group)
+    unmeasured = select(col(Target.id)).where(text(UNMEASURED)).limit(1)  # a lookup of ix_targets_met_unmeasured
+    if _rows(session, unmeasured).first() is not None:
+        recomputed_durations(session, query, group, col(Target.met_working_seconds).is_(None))
+
+
+def _unknown_targets(session: Session, query: ReportQuery, group: GroupOf) -> None:
+    """The tallies of targets whose names this version does not know (imported from a newer one, say)."""
     key = _key(query)
     overdue = and_(col(Target.state) == TargetState.PENDING.value, col(Target.due_at) < query.now)
     statement = (
@@ -191,7 +265,7 @@ def _targets(session: Session, query: ReportQuery, group: GroupOf) -> None:
         )
         .select_from(Ticket)
         .join(Target, col(Target.ticket_id) == col(Ticket.id))
-        .where(*_cohort(query))
+        .where(*_cohort(query), col(Target.name).not_in(TARGET_NAMES))
         .group_by(*key, col(Target.name))
     )
     for row in _rows(session, statement):
@@ -199,37 +273,6 @@ def _targets(session: Session, query: ReportQuery, group: GroupOf) -> None:
         tally = group(name).tally(target)
         tally.met, tally.breached = met or 0, breached or 0
         tally.pending = total - tally.met - tally.breached
-
-
-def _durations(session: Session, query: ReportQuery, group: GroupOf) -> None:
-    """Working time from receipt to each measured target's being met, on the ticket's own calendar.
-
-    Each met target keeps its working time (``Target.met_working_seconds``, written when it is met), so this is
-    one column read per target. A met target without one (written by something that did not know the column)
-    is worked out here as it is stored: ``recomputed_durations``.
-    """
-    key = _key(query)
-    statement = (
-        select(*key, col(Target.name), col(Target.met_working_seconds))
-        .select_from(Ticket)
-        .join(Target, col(Target.ticket_id) == col(Ticket.id))
-        .where(*_cohort(query), col(Target.name).in_(MEASURED_TARGETS), col(Target.met_working_seconds).is_not(None))
-    )
-    # Millions of rows for a whole store, of plain values (no type to convert): read from the driver's cursor in
-    # large chunks, bypassing the result's per-row handling, and appended without a call per row.
-    result = _rows(session, statement)
-    while rows := result.cursor.fetchmany(DURATION_CHUNK):
-        if key:
-            for name, target, seconds in rows:
-                group(name).durations[target].append(seconds)
-        else:
-            durations = group(TOTAL_KEY).durations
-            for target, seconds in rows:
-                durations[target].append(seconds)
-    result.close()
-    unmeasured = select(col(Target.id)).where(text(UNMEASURED)).limit(1)  # a lookup of ix_targets_met_unmeasured
-    if _rows(session, unmeasured).first() is not None:
-        recomputed_durations(session, query, group, col(Target.met_working_seconds).is_(None))
 
 
 def recomputed_durations(session: Session, query: ReportQuery, group: GroupOf, *only: ColumnElement[bool]) -> None:
@@ -296,15 +339,16 @@ def events_statement(query: ReportQuery) -> Any:
 def _categories(session: Session, query: ReportQuery) -> dict[str, list[tuple[str, int]]]:
     """The most frequent categories of complaints and of compliments, commonest first, in one pass over the cohort.
 
-    The kind is grouped by, not filtered on: with ``kind = ...`` in the WHERE clause SQLite (which has no
-    statistics) reads every ticket of that kind in the store through the kind index, not the period's
-    tickets through the receipt index.
+    Only complaints and compliments are grouped (sorting the period's every ticket into groups was most of
+    this query's time), and the kind is filtered on as ``kind || ''``: with a plain ``kind IN (...)`` SQLite
+    (which has no statistics) reads every ticket of those kinds in the store through the kind index, not the
+    period's tickets through the receipt index.
     """
     category = func.coalesce(col(Ticket.category), NONE).label("category")
     count = func.count().label("tickets")
     statement = (
         select(col(Ticket.kind), category, count)
-        .where(*_cohort(query))
+        .where(*_cohort(query), col(Ticket.kind).concat("").in_(("complaint", "compliment")))
         .group_by(col(Ticket.kind), category)
         .order_by(count.desc(), category)
     )

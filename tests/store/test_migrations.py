@@ -351,7 +351,7 @@ def test_upgrading_a_version_5_store_derives_the_working_times_report_computed(t
     assert derived[(1, "acknowledge")] == 3_600  # Mon 10:00 → 11:00
     period = ("--since", "2026-11-01", "--until", "2026-12-01")
     reports = [cli("report", *period, "--json", *by).stdout for by in ([], ["--by", "owner"], ["--by", "channel"])]
-    # What report computed before schema 6: the same figures worked out on the calendar, with no stored value.
+    # What report computed before schema 8: the same figures worked out on the calendar, with no stored value.
     connection = sqlite3.connect(store_path)
     connection.execute("UPDATE targets SET met_working_seconds = NULL")
     connection.commit()

@@ -1,4 +1,4 @@
-"""Met targets' working times (``Target.met_working_seconds``) written in bulk: by the schema 6 migration for
+"""Met targets' working times (``Target.met_working_seconds``) written in bulk: by the schema 8 migration for
 the targets a store already holds, and by a dump import for the targets it writes.
 
 A single change (``ack``, ``update``, ``resolve``…) writes the value in ``store.tickets``; here many targets are

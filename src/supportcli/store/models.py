@@ -107,7 +107,7 @@ class Ticket(SQLModel, table=True):
     next_target: str | None = None
     purged_at: datetime | None = Field(default=None, sa_column=instant_column(nullable=True))
     # The ticket's id in the system it was imported from (README "Moving in from a spreadsheet"): unique, so a
-    # second import of the same rows finds them (schema version 6).
+    # second import of the same rows finds them (schema version 7).
     reference: str | None = Field(default=None, unique=True, index=True)
 
     @property
@@ -157,7 +157,7 @@ class Target(SQLModel, table=True):
     paused_working_seconds: int = 0
     source: str = "policy"
     # Working seconds from the ticket's receipt to ``met_at``, less the time paused, written when the target is met
-    # (``core.tickets.met_working_seconds``), so ``report`` reads its working times (README "Reports"; schema 6).
+    # (``core.tickets.met_working_seconds``), so ``report`` reads its working times (README "Reports"; schema 8).
     met_working_seconds: int | None = None
 
 

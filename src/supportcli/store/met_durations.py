@@ -50,11 +50,14 @@ class WorkingTimes:
         return met_working_seconds(self.calendar(version, met_at), received_at, met_at, paused_seconds)
 
 
-def _epoch(column: str, dialect: str) -> str:
-    """Whole epoch seconds of a stored UTC instant, in SQL (as ``store.types.EpochSeconds`` compiles it)."""
-    if dialect == "sqlite":
-        return f"CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER)"
-    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
+def _epoch(column: str, connection: Connection) -> str:
+    """Whole epoch seconds of a stored UTC instant, in SQL: ``store.types.EpochSeconds`` compiled for this engine
+    (the statement here is written out, as a migration's must be, but the conversion is declared once)."""
+    from sqlalchemy import literal_column
+
+    from supportcli.store.types import EpochSeconds
+
+    return str(EpochSeconds(literal_column(column)).compile(dialect=connection.dialect))
 
 
 def derive_met_working_seconds(connection: Connection) -> int:
@@ -63,10 +66,9 @@ def derive_met_working_seconds(connection: Connection) -> int:
     Read by id ranges (keyset) and written with one executemany per batch, so memory stays flat on a store of
     millions of targets.
     """
-    dialect = connection.dialect.name
     select_batch = text(
         "SELECT targets.id, tickets.policy_version, "
-        f"{_epoch('tickets.received_at', dialect)}, {_epoch('targets.met_at', dialect)}, "
+        f"{_epoch('tickets.received_at', connection)}, {_epoch('targets.met_at', connection)}, "
         "targets.paused_working_seconds "
         "FROM targets JOIN tickets ON tickets.id = targets.ticket_id "
         "WHERE targets.id > :last AND targets.met_at IS NOT NULL AND targets.met_working_seconds IS NULL "

@@ -28,7 +28,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, bindparam, column, event, inspect, literal_column, table, text
 from sqlalchemy.engine import Connection
@@ -241,34 +241,25 @@ class SearchHit:
     snippet: Snippet
 
 
-def search_ticket_ids(session: Session, text: str, limit: int | None = None, snippets: bool = True) -> list[SearchHit]:
+def search_ticket_ids(session: Session, text: str, limit: int | None = None, passages: bool = True) -> list[SearchHit]:
     """The tickets matching ``text``, best first (ties: the newer ticket first), each with its snippet.
 
-    Input with no words at all (``"``, ``*``) finds nothing. With a ``limit``, snippets are made for the
-    hits returned only, and a word found in more than ``RANKED_MATCHES`` tickets has the most recent of
-    them ranked: ranking costs about two microseconds a match, 2 s for a word in every ticket of a million.
+    The statement ``search`` runs (``matching``) over every ticket, without other filters. Input with no words
+    at all (``"``, ``*``) finds nothing. ``passages``: with the matching passage of each. With a ``limit``, they are made for the hits returned only, and a
+    word found in more than ``RANKED_MATCHES`` tickets has the most recent of them ranked: ranking costs about
+    two microseconds a match, 2 s for a word in every ticket of a million.
     """
-    terms = parse_query(text)
-    if not terms:
+    from sqlmodel import select
+
+    if not parse_query(text):
         return []
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        key, query = "ticket_id", tsquery_text(terms)
-        matches = f"FROM {INDEX_TABLE} WHERE document @@ {_TSQUERY}"
-        score = f"ts_rank_cd(document, {_TSQUERY})"
-    else:
-        key, query = "rowid", fts5_query(terms)
-        matches = f"FROM {INDEX_TABLE} WHERE {INDEX_TABLE} MATCH :query"
-        score = f"-{_bm25()}"
-    sql = f"SELECT {key}, {score} AS score {matches}"
-    values: dict[str, Any] = {"query": query}
-    if limit is not None:
-        newest = f"SELECT {key} {matches} ORDER BY {key} DESC LIMIT :ranked"
-        sql += f" AND {key} >= (SELECT min({key}) FROM ({newest}) AS newest)"
-        values |= {"limit": limit, "ranked": max(limit, RANKED_MATCHES)}
-    sql += f" ORDER BY score DESC, {key} DESC" + (" LIMIT :limit" if limit is not None else "")
-    rows = [(int(ticket_id), float(rank)) for ticket_id, rank in connection.execute(_statement(sql), values)]
-    found = _snippets(connection, query, [ticket_id for ticket_id, _ in rows]) if snippets and rows else {}
+    dialect = connection.dialect.name
+    statement = matching(dialect, select(Ticket), text, ranked=limit).limit(limit)
+    ranked = statement.with_only_columns(col(Ticket.id), match_score(dialect, text))
+    # A stored ticket's id is never None (the model's None is "not yet saved").
+    rows = [(cast(int, ticket_id), float(rank)) for ticket_id, rank in connection.execute(ranked)]
+    found = snippets(session, text, [ticket_id for ticket_id, _ in rows]) if passages and rows else {}
     return [SearchHit(ticket_id, rank, found.get(ticket_id, Snippet(""))) for ticket_id, rank in rows]
 
 
@@ -346,10 +337,6 @@ def snippets(session: Session, text: str, ticket_ids: Sequence[int]) -> dict[int
 
 
 _TSQUERY = f"to_tsquery('{POSTGRES_CONFIG}'::regconfig, :query)"
-
-
-def _bm25() -> str:
-    return f"bm25({INDEX_TABLE}, " + ", ".join(str(part.bm25_weight) for part in (*PARTS, HISTORY)) + ")"
 
 
 def _statement(sql: str, expanding: Iterable[str] = ()) -> Any:

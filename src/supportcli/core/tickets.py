@@ -78,6 +78,8 @@ def next_status(action: str, status: str) -> str:
 
 
 Choice = TypeVar("Choice", bound=str)
+# A due time as next_pending compares it: an aware datetime, or the stored UTC text of one.
+Due = TypeVar("Due", datetime, str)
 
 
 def check_choice(value: str, allowed: tuple[Choice, ...], what: str) -> Choice:
@@ -207,8 +209,10 @@ def met_working_seconds(calendar: WorkingCalendar, received_at: float, met_at: f
     return max(0, int(calendar.position(met_at) - calendar.position(received_at)) - paused_seconds)
 
 
-def next_pending(targets: Iterable[tuple[str, str, datetime | None]]) -> tuple[str, datetime] | None:
+def next_pending(targets: Iterable[tuple[str, str, Due | None]]) -> tuple[str, Due] | None:
     """The (name, due time) of the pending target that falls due first, from (name, state, due time) triples.
+
+    Due times are datetimes, or stored UTC text (a dump import's rows), which sorts in time order too.
 
     Targets due together go to the earlier in ``TARGET_KINDS`` (acknowledge before resolve), whatever the
     order they come in. A ticket stores the result (``next_target``, ``next_due_at``) so listings read one row.

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
+
+import orjson
 
 from supportcli.errors import InvalidInput
 
@@ -66,7 +68,7 @@ def read_ndjson(stream: Iterable[str]) -> Iterator[Located]:
             continue
         where = f"line {number}"
         try:
-            record = json.loads(line)
+            record = _loads(line)
         except ValueError as exc:  # not JSON, or JSON Python will not read (an integer of over 4300 digits)
             reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
             raise InvalidInput(f"{where}: not JSON ({reason})") from exc
@@ -81,7 +83,7 @@ def read_ndjson(stream: Iterable[str]) -> Iterator[Located]:
 def read_json(stream: IO[str]) -> Iterator[Located]:
     """Records of a JSON dump (the whole document is parsed first: use NDJSON for very large stores)."""
     try:
-        document = json.load(stream)
+        document = _loads(stream.read())
     except ValueError as exc:
         raise InvalidInput(f"not a JSON document ({exc})") from exc
     except RecursionError as exc:
@@ -98,6 +100,19 @@ def read_json(stream: IO[str]) -> Iterator[Located]:
             raise InvalidInput(f"{section}: expected a list")
         for index, record in enumerate(records):
             yield f"{section}[{index}]", kind, record
+
+
+def _loads(text: str) -> Any:
+    """JSON text as Python values: orjson's parser (twice as fast as json's), and json's where orjson refuses.
+
+    orjson reads strict JSON only; json also takes what a Python program may have written (NaN, integers
+    past 64 bits, lone surrogates) and words each refusal its own way, so anything orjson refuses is read
+    again by json: what is accepted, and every message, stays json's.
+    """
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def sniff_format(first_line: str) -> str:

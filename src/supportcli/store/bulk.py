@@ -57,10 +57,80 @@ class BulkWriter:
             marks = ", ".join("?" * len(columns))
             self.connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", tuples)
 
-    def _copy(self, table: str, names: str, rows: list[tuple[Any, ...]]) -> None:
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert rows already in their stored form (``store.dump_rows``: instants as UTC text) in one driver call.
+
+        PostgreSQL's COPY reads that text into its ``timestamp`` columns as SQLite keeps it, so no value is
+        converted here.
+        """
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self.postgres:
+            self._copy(table, names, rows)
+        else:
+            # The driver's own executemany on the session's connection (so in its transaction): SQLAlchemy's
+            # would want each row as a tuple, a copy of every row.
+            marks = ", ".join("?" * len(columns))
+            cursor = self.connection.connection.cursor()
+            try:
+                cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+            finally:
+                cursor.close()
+
+    def _copy(self, table: str, names: str, rows: Sequence[Sequence[Any]]) -> None:
         """PostgreSQL's COPY over the session's own connection (so in its transaction)."""
         driver = self.connection.connection.driver_connection
         # SQLAlchemy types the driver's connection as optional (a pool may hold none); a live session's has one.
         with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:  # type: ignore[union-attr]
             for row in rows:
                 copy.write_row(row)
+
+
+class SecondaryIndexes:
+    """The non-unique indexes of some tables, dropped while an empty store is filled and made again after.
+
+    Building an index once over the filled table is several times faster than keeping it current row by row
+    (``benchmarks/build_store.py`` does the same). Each is made again from its own definition as the database
+    reports it, so it comes back exactly as it was; unique indexes stay, so a duplicate is still refused as
+    its row is written. Dropping and creating are both inside the caller's transaction: a refused import
+    leaves them as they were.
+    """
+
+    def __init__(self, connection: Connection, tables: Sequence[str]) -> None:
+        self.connection = connection
+        self.dropped: list[tuple[str, str]] = []
+        self.tables = tuple(tables)
+
+    def _definitions(self) -> list[tuple[str, str]]:
+        if not self.tables:
+            return []
+        names = ", ".join(f"'{name}'" for name in self.tables)
+        if self.connection.dialect.name == "postgresql":
+            sql = (
+                "SELECT indexname, indexdef FROM pg_indexes "
+                f"WHERE schemaname = current_schema() AND tablename IN ({names}) ORDER BY indexname"
+            )
+        else:
+            sql = (
+                "SELECT name, sql FROM sqlite_master "
+                f"WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({names}) ORDER BY name"
+            )
+        rows = self.connection.exec_driver_sql(sql).all()
+        return [(name, definition) for name, definition in rows if not _is_unique(definition)]
+
+    def drop(self) -> None:
+        """Drop the non-unique indexes of the tables (remembering how to make each again)."""
+        self.dropped = self._definitions()
+        for name, _ in self.dropped:
+            self.connection.exec_driver_sql(f'DROP INDEX "{name}"')
+
+    def restore(self) -> None:
+        """Make the dropped indexes again, each from its own definition."""
+        for _, definition in self.dropped:
+            self.connection.exec_driver_sql(definition)
+        self.dropped = []
+
+
+def _is_unique(definition: str) -> bool:
+    return definition.lstrip().upper().startswith("CREATE UNIQUE")

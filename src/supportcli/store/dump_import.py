@@ -9,10 +9,11 @@ the search index and the derived columns are filled before it commits (README "E
 
 from __future__ import annotations
 
+import gc
 import json
-import math
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any, Literal
@@ -23,8 +24,19 @@ from sqlmodel import Session, col, select
 from supportcli.core.calendar import OutsideCalendarSpan
 from supportcli.errors import InvalidInput
 from supportcli.store import search
-from supportcli.store.bulk import BulkWriter
+from supportcli.store.bulk import BulkWriter, SecondaryIndexes
 from supportcli.store.database import SCHEMA_VERSION
+from supportcli.store.dump_rows import (
+    TARGET_MET,
+    TARGET_MET_SECONDS,
+    TARGET_PAUSED,
+    TICKET_NAMES,
+    TICKET_POLICY,
+    TICKET_RECEIVED,
+    StoredRows,
+    StoredTicket,
+    from_values,
+)
 from supportcli.store.dump_schema import (
     CHILDREN,
     FORMAT_NAME,
@@ -46,6 +58,11 @@ ConflictMode = Literal["fail", "skip", "renumber"]
 INSERT_BATCH = 5_000
 # Keys looked up per ``IN (...)`` query: well inside every database's limit on parameters.
 LOOKUP_CHUNK = 1_000
+# The tables an import fills in bulk, whose non-unique indexes an import into an empty store makes at the end.
+BULK_TABLES = ("tickets", *(table_of(table).name for _, table, _ in CHILDREN))
+# Objects allocated between two collections of the youngest generation while an import runs (Python's default
+# is 700): a batch of tickets is some half a million objects, none of them in a reference cycle.
+IMPORT_GC_THRESHOLD = 100_000
 
 
 @dataclass
@@ -92,15 +109,27 @@ class DumpImporter:
         self.versions: dict[int, int] = {}  # version number in the file → in the store
         self.seen_meta = False
         self.store_was_empty = _is_fresh(session)
-        self.batch: list[tuple[dict[str, Any], tuple[str, dict[str, Any]] | None]] = []
+        self.batch: list[tuple[StoredTicket, tuple[str, dict[str, Any]] | None]] = []
         self.working_times = WorkingTimes(session.connection())
+        self.rows = StoredRows()
         self.spool: IO[str] | None = None
+        # Moving in (an empty store): every row is new, so the indexes are built once at the end (in finish).
+        # PostgreSQL's search index is a table with a GIN index, made after it is filled (as search.rebuild does);
+        # SQLite's is an FTS5 table, with no index to drop.
+        connection = session.connection()
+        search_tables = [search.INDEX_TABLE] if connection.dialect.name == "postgresql" else []
+        self.bulk_indexes = SecondaryIndexes(connection, BULK_TABLES)
+        self.search_indexes = SecondaryIndexes(connection, search_tables)
+        if self.store_was_empty:
+            self.bulk_indexes.drop()
+            self.search_indexes.drop()
 
     def run(self, records: Iterable[Located]) -> ImportSummary:
         """Import every record, then the renumbered tickets; raise ImportConflict (nothing kept) on clashes."""
-        for where, kind, record in records:
-            self.add(where, kind, record)
-        self.finish()
+        with _collecting_seldom():
+            for where, kind, record in records:
+                self.add(where, kind, record)
+            self.finish()
         return self.summary
 
     def add(self, where: str, kind: str, record: dict[str, Any]) -> None:
@@ -131,7 +160,10 @@ class DumpImporter:
         if self.summary.clashes:
             raise ImportConflict(self.summary.clashes)
         bump_sequences(self.session)
-        search.index_missing(self.session)  # search index: the imported tickets, in one statement
+        self.bulk_indexes.restore()  # before the search index, whose history texts are read by ticket id
+        # Search index: the imported tickets, in one statement (all of them when the store was empty).
+        search.index_missing(self.session, every_ticket=self.store_was_empty)
+        self.search_indexes.restore()
 
     def _meta(self, where: str, record: dict[str, Any]) -> None:
         if self.seen_meta:
@@ -189,9 +221,10 @@ class DumpImporter:
                 self.summary.kept_staff.append(values["name"])
 
     def _ticket(self, where: str, record: dict[str, Any]) -> None:
-        values = load_ticket(record, where)
-        values["ticket"]["policy_version"] = self._store_version(where, values["ticket"]["policy_version"])
-        self._queue(values, (where, record))
+        stored = self.rows.ticket(record, where)
+        ticket = stored.ticket
+        ticket[TICKET_POLICY] = self._store_version(where, ticket[TICKET_POLICY])
+        self._queue(stored, (where, record))
 
     def _clash(self, ticket_id: int, source: tuple[str, dict[str, Any]] | None) -> None:
         """A ticket whose id the store (or an earlier record of the file) already holds, handled as asked."""
@@ -227,13 +260,13 @@ class DumpImporter:
             {"at": self.now, "actor": self.actor, "kind": "renumbered", "text": f"imported as #{new}, was #{old}"}
             | {"data": encode_data({"previous_id": old})}
         )
-        self._queue(values, None)
+        self._queue(from_values(values), None)
         self._flush()
         self.summary.renumbered[old] = new
 
-    def _queue(self, values: dict[str, Any], source: tuple[str, dict[str, Any]] | None) -> None:
+    def _queue(self, stored: StoredTicket, source: tuple[str, dict[str, Any]] | None) -> None:
         """Batch a ticket; its id is checked against the store with the rest of its batch."""
-        self.batch.append((values, source))
+        self.batch.append((stored, source))
         if len(self.batch) >= INSERT_BATCH:
             self._flush()
 
@@ -242,47 +275,46 @@ class DumpImporter:
         if not self.batch:
             return
         batch, self.batch = self.batch, []
-        ids = [values["ticket"]["id"] for values, _ in batch]
+        ids = [stored.id for stored, _ in batch]
         taken = self._taken(Ticket.id, ids)
         accepted = []
-        for values, source in batch:
-            ticket_id = values["ticket"]["id"]
+        for stored, source in batch:
+            ticket_id = stored.id
             if ticket_id in taken:
                 self._clash(ticket_id, source)
             else:
                 taken.add(ticket_id)  # a later record of the file with the same id clashes with this one
-                accepted.append(values)
+                accepted.append(stored)
         self.summary.tickets += len(accepted)
         if not accepted:
             return
         writer = BulkWriter(self.session.connection())
-        tickets = [values["ticket"] for values in accepted]
-        writer.insert(table_of(Ticket), list(tickets[0]), tickets)
+        writer.insert_rows(table_of(Ticket).name, TICKET_NAMES, [stored.ticket for stored in accepted])
         self._add_met_working_seconds(accepted)
         for key, table, fields in CHILDREN:
-            rows = [row | {"ticket_id": values["ticket"]["id"]} for values in accepted for row in values[key]]
+            rows = [row for stored in accepted for row in stored.children[key]]
             columns = [*fields, "ticket_id"]
             if key == "automation_marks":
-                rows = self._new_rows(AutomationMark.key, "key", rows)
+                rows = self._new_rows(AutomationMark.key, columns.index("key"), rows)
             if key == "mail_messages":
-                rows = self._new_rows(MailMessage.message_key, "message_key", rows)
-            writer.insert(table_of(table), columns, rows)
+                rows = self._new_rows(MailMessage.message_key, columns.index("message_key"), rows)
+            writer.insert_rows(table_of(table).name, columns, rows)
 
-    def _add_met_working_seconds(self, accepted: list[dict[str, Any]]) -> None:
+    def _add_met_working_seconds(self, accepted: list[StoredTicket]) -> None:
         """Each met target's working time from receipt, derived as the change that met it stores it."""
-        for values in accepted:
-            ticket = values["ticket"]
+        epoch = self.rows.instants.epoch
+        for stored in accepted:
+            ticket = stored.ticket
             received = None
-            for target in values["targets"]:
-                met_at = target["met_at"]
+            for target in stored.children["targets"]:
+                met_at = target[TARGET_MET]
                 if met_at is None:
-                    target["met_working_seconds"] = None
+                    target[TARGET_MET_SECONDS] = None
                     continue
                 if received is None:
-                    received = math.floor(ticket["received_at"].timestamp())
-                met = math.floor(met_at.timestamp())
-                target["met_working_seconds"] = self._working_seconds(
-                    ticket["policy_version"], received, met, target["paused_working_seconds"]
+                    received = epoch(ticket[TICKET_RECEIVED])
+                target[TARGET_MET_SECONDS] = self._working_seconds(
+                    ticket[TICKET_POLICY], received, epoch(met_at), target[TARGET_PAUSED]
                 )
 
     def _working_seconds(self, version: int, received: int, met: int, paused: int) -> int | None:
@@ -299,7 +331,7 @@ class DumpImporter:
             taken.update(self.session.connection().execute(select(column).where(col(column).in_(chunk))).scalars())
         return taken
 
-    def _new_rows(self, column: Any, key: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _new_rows(self, column: Any, key: int, rows: list[list[Any]]) -> list[list[Any]]:
         # A message already recorded in this store (imported before, or mailed to both) stays recorded once; a mark
         # records that an automatic action happened, and the same action already marked is the same fact.
         taken = self._taken(column, [row[key] for row in rows])
@@ -336,6 +368,25 @@ def _renumbered_key(key: str, old: int, new: int) -> str:
     action, _, rest = key.partition(":")
     number, sep, tail = rest.partition(":")
     return f"{action}:{new}{sep}{tail}" if number == str(old) else key
+
+
+@contextmanager
+def _collecting_seldom() -> Iterator[None]:
+    """Python's cyclic garbage collector run seldom while an import runs, and as before after it.
+
+    Each collection of the oldest generation walks every object alive; the batches of parsed records (and
+    what the process had made before) made it run over and over, several seconds per 100,000 tickets. What
+    exists now is moved out of its sight (``gc.freeze``), and the youngest generation is collected after many
+    more allocations than usual; the records themselves hold no reference cycles and are freed as they go.
+    """
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(IMPORT_GC_THRESHOLD, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 def _is_fresh(session: Session) -> bool:

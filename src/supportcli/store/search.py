@@ -470,10 +470,16 @@ def forget(session: Session, ticket_ids: Iterable[int]) -> None:
         connection.execute(text(f"INSERT INTO {INDEX_TABLE} ({INDEX_TABLE}) VALUES ('optimize')"))
 
 
-def index_missing(session: Session) -> None:
-    """Index every ticket that has no index row yet, in one statement (after a bulk import)."""
+def index_missing(session: Session, every_ticket: bool = False) -> None:
+    """Index every ticket that has no index row yet, in one statement (after a bulk import).
+
+    ``every_ticket``: the caller knows no ticket has one (an import into an empty store), so none is looked up.
+    """
     session.flush()
     connection = session.connection()
+    if every_ticket:
+        _insert_documents(connection, "1 = 1", {})
+        return
     key = "s.ticket_id" if connection.dialect.name == "postgresql" else "s.rowid"
     _insert_documents(connection, f"NOT EXISTS (SELECT 1 FROM {INDEX_TABLE} AS s WHERE {key} = t.id)", {})
 

@@ -60,9 +60,6 @@ INSERT_BATCH = 5_000
 LOOKUP_CHUNK = 1_000
 # The tables an import fills in bulk, whose non-unique indexes an import into an empty store makes at the end.
 BULK_TABLES = ("tickets", *(table_of(table).name for _, table, _ in CHILDREN))
-# Objects allocated between two collections of the youngest generation while an import runs (Python's default
-# is 700): a batch of tickets is some half a million objects, none of them in a reference cycle.
-IMPORT_GC_THRESHOLD = 100_000
 
 
 @dataclass
@@ -269,6 +266,9 @@ class DumpImporter:
         self.batch.append((stored, source))
         if len(self.batch) >= INSERT_BATCH:
             self._flush()
+            # The batch is written and freed: a collection of the youngest objects is quick now, and frees any
+            # cycle (a driver's, SQLAlchemy's) made since the last one while run() holds the collector.
+            gc.collect(0)
 
     def _flush(self) -> None:
         """Insert the batched tickets that clash with nothing, and their rows, in one driver call per table."""
@@ -372,20 +372,22 @@ def _renumbered_key(key: str, old: int, new: int) -> str:
 
 @contextmanager
 def _collecting_seldom() -> Iterator[None]:
-    """Python's cyclic garbage collector run seldom while an import runs, and as before after it.
+    """Python's cyclic garbage collector held while an import runs (``_queue`` runs it on what is new after each
+    batch), as before after it.
 
-    Each collection of the oldest generation walks every object alive; the batches of parsed records (and
-    what the process had made before) made it run over and over, several seconds per 100,000 tickets. What
-    exists now is moved out of its sight (``gc.freeze``), and the youngest generation is collected after many
-    more allocations than usual; the records themselves hold no reference cycles and are freed as they go.
+    Each automatic collection walks the objects alive in its generations; the batches of parsed records,
+    alive for thousands of allocations, made the collector walk them again and again: seconds per 100,000
+    tickets. The records hold no reference cycles and are freed as they go; what exists before the import is
+    moved out of the collector's sight (``gc.freeze``) for the time it runs.
     """
-    thresholds = gc.get_threshold()
+    enabled = gc.isenabled()
     gc.freeze()
-    gc.set_threshold(IMPORT_GC_THRESHOLD, *thresholds[1:])
+    gc.disable()
     try:
         yield
     finally:
-        gc.set_threshold(*thresholds)
+        if enabled:
+            gc.enable()
         gc.unfreeze()
 
 

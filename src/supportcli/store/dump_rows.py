@@ -41,8 +41,10 @@ from supportcli.store.lookups import phone_key
 
 # Minutes and seconds ("MM:SS") → seconds into the hour: checks both parts at once (no 60, no other digits).
 MINUTES_SECONDS = {f"{minute:02}:{second:02}": minute * 60 + second for minute in range(60) for second in range(60)}
-# Cached hours and event data kept at most (then the cache starts again): a dump has some thousands of each.
+# Cached hours kept at most (then the cache starts again): a dump of two years has some 20,000.
 CACHE_LIMIT = 200_000
+# Cached event data kept at most: the common objects are a few dozen.
+DATA_CACHE_LIMIT = 5_000
 
 _SLOW = object()  # a value the quick path leaves to load_ticket
 
@@ -219,7 +221,7 @@ class StoredRows:
 
     def __init__(self) -> None:
         self.instants = StoredInstants()
-        self._data: dict[bytes, str] = {}
+        self._data: dict[str, str] = {}
         nested = [key for key, _, _ in CHILDREN]
         self._ticket = _RowReader(TICKET_FIELDS, nested, self)
         self._children = [(key, _RowReader(fields, (), self)) for key, _, fields in CHILDREN]
@@ -232,13 +234,15 @@ class StoredRows:
         """Event data as stored, ``encode_data``'s text, looked up by the object's canonical JSON: the events of
         a dump hold the same few objects again and again."""
         try:
-            key = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+            # As text: orjson's bytes keep their whole output buffer (some 4 KB each).
+            key = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
         except TypeError:  # what orjson will not write (an integer past 64 bits): encoded each time
             return encode_data(value)
         try:
             return self._data[key]
         except KeyError:
-            if len(self._data) >= CACHE_LIMIT:
+            # Each ticket's ``logged`` event holds its own receipt time: kept few, the common ones come back.
+            if len(self._data) >= DATA_CACHE_LIMIT:
                 self._data.clear()
             encoded = self._data[key] = encode_data(value)
             return encoded

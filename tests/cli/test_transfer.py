@@ -563,3 +563,66 @@ def test_an_import_in_many_batches_is_lossless_and_still_all_or_nothing(
     skipped = ok(cli("--db", other, "import", str(doubled), "--on-conflict", "skip", env=at(EXPORTED)))
     assert "skipped 1 ticket(s) already in the store: #1" in skipped.stderr
     assert ticket_ids(cli, "--db", other) == list(range(1, 8))
+
+
+def _index_definitions(url: str) -> list[tuple[str, str]]:
+    """Every index of a store as the database itself defines it (SQLAlchemy does not reflect expression indexes)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                sql = "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+            else:
+                sql = "SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = 'index'"
+            return sorted((str(name), str(definition)) for name, definition in connection.execute(text(sql)))
+    finally:
+        engine.dispose()
+
+
+def test_an_import_into_an_empty_store_leaves_every_index_as_a_new_store_has_it(
+    cli: Cli, full_store: str, tmp_path: Path, new_store: Callable[[], str]
+) -> None:
+    """Into an empty store the import builds the secondary indexes once at the end: they come back exactly as
+    the schema made them, a refused file (here its last record is bad) leaves them untouched too, and every
+    listing that reads through them sees the imported tickets."""
+    dump = tmp_path / "all.ndjson"
+    ok(cli("export", "-o", str(dump), env=at(EXPORTED)))
+    fresh = new_store()
+    run(cli, EXPORTED, "--db", fresh, "list")  # the store exists, empty
+    made = _index_definitions(fresh)
+    assert any(name == "ix_events_ticket_id" for name, _ in made)
+
+    broken = tmp_path / "broken.ndjson"
+    broken.write_text(dump.read_text(encoding="utf-8") + '{"type": "ticket", "id": 99}\n', encoding="utf-8")
+    refused = cli("--db", fresh, "import", str(broken), env=at(EXPORTED))
+    assert refused.exit_code == 2 and "missing field 'subject'" in refused.stderr
+    assert _index_definitions(fresh) == made
+
+    assert "imported 7 tickets" in ok(cli("--db", fresh, "import", str(dump), env=at(EXPORTED))).stderr
+    assert _index_definitions(fresh) == made
+    assert ok(cli("--db", fresh, "export", "--format", "ndjson", env=at(EXPORTED))).stdout == dump.read_text(
+        encoding="utf-8"
+    )
+    assert (
+        ok(cli("--db", fresh, "list", "--owner", "bob", "-q", env=at(EXPORTED))).stdout.split()
+        == ok(cli("--db", full_store, "list", "--owner", "bob", "-q", env=at(EXPORTED))).stdout.split()
+    )
+    found = ok(cli("--db", fresh, "search", "engineer", "-q", env=at(EXPORTED))).stdout
+    assert found.strip() and found == ok(cli("--db", full_store, "search", "engineer", "-q", env=at(EXPORTED))).stdout
+
+
+def test_an_import_leaves_the_garbage_collector_as_it_found_it(cli: Cli, full_store: str, tmp_path: Path) -> None:
+    """The collector is held while an import runs and given back after, whether the file is imported or refused."""
+    import gc
+
+    dump = tmp_path / "all.ndjson"
+    ok(cli("export", "-o", str(dump), env=at(EXPORTED)))
+    thresholds = gc.get_threshold()
+    refused = cli("import", str(dump), env=at(EXPORTED))  # every ticket clashes with the store's own
+    assert refused.exit_code == 2 and "nothing imported" in refused.stderr
+    assert gc.isenabled() and gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
+    assert "skipped 7 ticket(s)" in ok(cli("import", str(dump), "--on-conflict", "skip", env=at(EXPORTED))).stderr
+    assert gc.isenabled() and gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds

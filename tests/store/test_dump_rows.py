@@ -251,3 +251,21 @@ def test_a_bad_record_gets_the_full_paths_message_naming_where_it_is() -> None:
     record["events"][0]["at"] = "2026-11-23T10:61:00+00:00"
     with pytest.raises(InvalidInput, match=r"^line 3 \(ticket #12\) events\[0\]: at: .* is not an ISO 8601 instant"):
         StoredRows().ticket(record, "line 3")
+
+
+@given(
+    instants=st.lists(
+        st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)),
+        min_size=1,
+        max_size=20,
+    )
+)
+@example(instants=[datetime(2026, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)])
+def test_working_times_know_each_instants_year_in_any_order(instants: list[datetime]) -> None:
+    """The calendar of a met time is its UTC year's: the remembered year never answers for another one."""
+    from supportcli.store.met_durations import WorkingTimes
+
+    # year_of reads no database: no connection is needed, and none is given.
+    times = WorkingTimes(connection=None)  # type: ignore[arg-type]
+    for instant in instants:
+        assert times.year_of(instant.timestamp()) == instant.year

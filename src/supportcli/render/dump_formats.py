@@ -64,7 +64,7 @@ def write_json(stream: IO[str], records: Iterable[Record]) -> None:
 def read_ndjson(stream: Iterable[str]) -> Iterator[Located]:
     """Records of an NDJSON dump, one line at a time (any iterable of lines will do)."""
     for number, line in enumerate(stream, start=1):
-        if not line.strip():
+        if not line or line.isspace():  # what strip() would empty, without copying the line
             continue
         where = f"line {number}"
         try:

@@ -43,6 +43,8 @@ from supportcli.store.lookups import phone_key
 MINUTES_SECONDS = {f"{minute:02}:{second:02}": minute * 60 + second for minute in range(60) for second in range(60)}
 # Cached hours kept at most (then the cache starts again): a dump of two years has some 20,000.
 CACHE_LIMIT = 200_000
+# Whole instants kept at most (the instants of the last few hundred tickets).
+RECENT_INSTANTS = 4_096
 # Cached event data kept at most: the common objects are a few dozen.
 DATA_CACHE_LIMIT = 5_000
 
@@ -145,8 +147,9 @@ _CHOICES = tuple(
 )
 _STATES = frozenset(state.value for state in TargetState)
 
-# A plan for one combination of value classes: (index, converter) for each value that is not stored as it is.
-_Plan = tuple[tuple[int, Callable[[Any], Any]], ...]
+# A plan for one combination of value classes: the indexes of its instants, and (index, converter) for each other
+# value that is not stored as it is.
+_Plan = tuple[tuple[int, ...], tuple[tuple[int, Callable[[Any], Any]], ...]]
 
 
 class _RowReader:
@@ -163,7 +166,7 @@ class _RowReader:
         """The stored values of one row's record, or None to leave the record to load_ticket."""
         if record.__class__ is not dict or not record.keys() <= self.allowed:
             return None
-        values = list(map(record.get, self.names))
+        values: list[Any] = list(map(record.get, self.names))
         classes = tuple(map(type, values))
         try:
             plan = self.plans[classes]
@@ -171,7 +174,17 @@ class _RowReader:
             plan = self.plans[classes] = self._plan(classes)
         if plan is None:
             return None
-        for index, convert in plan:
+        instants, steps = plan
+        recent = self.loader.recent
+        for index in instants:  # inline, the commonest step: some twenty per ticket
+            try:
+                values[index] = recent[values[index]]
+            except KeyError:
+                value = self.loader.instant(values[index])
+                if value is _SLOW:
+                    return None
+                values[index] = value
+        for index, convert in steps:
             value = convert(values[index])
             if value is _SLOW:
                 return None
@@ -183,6 +196,7 @@ class _RowReader:
 
         A None may be a missing field (``dict.get``): taken only where that means the same as a null.
         """
+        instants: list[int] = []
         steps: list[tuple[int, Callable[[Any], Any]]] = []
         for index, ((kind, default), cls) in enumerate(zip(self.fields.values(), classes, strict=True)):
             base, nullable = kind.rstrip("?"), kind.endswith("?")
@@ -194,14 +208,14 @@ class _RowReader:
             elif (cls is str and base in ("str", "data")) or (cls is int and base == "int"):
                 continue
             elif cls is str and base == "at":
-                steps.append((index, self.loader.instant))
+                instants.append(index)
             elif cls is list and base == "tags":
                 steps.append((index, _tags))
             elif cls is dict and base == "data":
                 steps.append((index, self.loader.data))
             else:
                 return None
-        return tuple(steps)
+        return tuple(instants), tuple(steps)
 
 
 def _empty(_value: None) -> str:
@@ -222,13 +236,21 @@ class StoredRows:
     def __init__(self) -> None:
         self.instants = StoredInstants()
         self._data: dict[str, str] = {}
+        self.recent: dict[str, str] = {}
         nested = [key for key, _, _ in CHILDREN]
         self._ticket = _RowReader(TICKET_FIELDS, nested, self)
         self._children = [(key, _RowReader(fields, (), self)) for key, _, fields in CHILDREN]
 
     def instant(self, value: str) -> Any:
+        """An instant's stored text, kept in ``recent``: a ticket's instants repeat (logged, its targets' start,
+        its first event)."""
         stored = self.instants.stored(value)
-        return _SLOW if stored is None else stored
+        if stored is None:
+            return _SLOW
+        if len(self.recent) >= RECENT_INSTANTS:
+            self.recent.clear()
+        self.recent[value] = stored
+        return stored
 
     def data(self, value: dict[str, Any]) -> Any:
         """Event data as stored, ``encode_data``'s text, looked up by the object's canonical JSON: the events of

@@ -28,10 +28,21 @@ class WorkingTimes:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self._calendars: dict[tuple[int, int], WorkingCalendar] = {}
+        self._year = (0.0, 0.0, 0)  # the last year asked for: its first and its next year's first second (UTC)
+
+    def year_of(self, instant: float) -> int:
+        """The UTC year of an epoch instant; the last one is remembered, as most of a run's are in the same year."""
+        start, end, year = self._year
+        if not start <= instant < end:
+            year = datetime.fromtimestamp(instant, UTC).year
+            start = datetime(year, 1, 1, tzinfo=UTC).timestamp()
+            end = datetime(year + 1, 1, 1, tzinfo=UTC).timestamp() if year < 9999 else float("inf")
+            self._year = (start, end, year)
+        return year
 
     def calendar(self, version: int, met_at: float) -> WorkingCalendar:
         """The calendar of a policy version spanning the years around ``met_at``."""
-        year = datetime.fromtimestamp(met_at, UTC).year
+        year = self.year_of(met_at)
         found = self._calendars.get((version, year))
         if found is None:
             from supportcli.core.policy import load_policy

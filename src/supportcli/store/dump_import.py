@@ -5,6 +5,8 @@ refused, skipped or renumbered as asked. Tickets are checked and written a batch
 the database driver (``store.bulk``), and renumbered ones spooled to a temporary file, so memory stays
 flat. Everything runs in the one write transaction the caller gives, so a refused file writes nothing;
 the search index and the derived columns are filled before it commits (README "Export and import").
+Records are read into stored rows the quick way where that gives the same (``store.dump_rows``), and into
+an empty store the secondary indexes are built once at the end, in the same transaction.
 """
 
 from __future__ import annotations

@@ -626,3 +626,19 @@ def test_an_import_leaves_the_garbage_collector_as_it_found_it(cli: Cli, full_st
     assert gc.isenabled() and gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
     assert "skipped 7 ticket(s)" in ok(cli("import", str(dump), "--on-conflict", "skip", env=at(EXPORTED))).stderr
     assert gc.isenabled() and gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
+
+
+def test_every_ticket_of_a_real_export_takes_the_quick_reading_path(cli: Cli, full_store: str) -> None:
+    """An export with every kind of data (notices, marks, waiting, escalations, microseconds) is read the quick
+    way, with the rows load_ticket would give: the quick path is the one a real import takes."""
+    from supportcli.store.dump_rows import StoredRows, from_values
+    from supportcli.store.dump_schema import load_ticket
+
+    dumped = ok(cli("export", "--format", "ndjson", env=at(EXPORTED))).stdout.splitlines()
+    tickets = [record for record in map(json.loads, dumped) if record.pop("type") == "ticket"]
+    assert len(tickets) == 7 and any(ticket["notices"] for ticket in tickets)
+    rows = StoredRows()
+    for ticket in tickets:
+        quick = rows.quick(ticket)
+        assert quick is not None, f"ticket #{ticket['id']} left to load_ticket"
+        assert quick == from_values(load_ticket(ticket, "line 1"))

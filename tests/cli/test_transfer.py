@@ -642,3 +642,38 @@ def test_every_ticket_of_a_real_export_takes_the_quick_reading_path(cli: Cli, fu
         quick = rows.quick(ticket)
         assert quick is not None, f"ticket #{ticket['id']} left to load_ticket"
         assert quick == from_values(load_ticket(ticket, "line 1"))
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_an_import_is_the_same_with_or_without_a_worker_reading_the_lines(
+    cli: Cli,
+    full_store: str,
+    tmp_path: Path,
+    new_store: Callable[[], str],
+    monkeypatch: pytest.MonkeyPatch,
+    workers: int,
+) -> None:
+    """Lossless, renumbered (the worker's tickets spooled from their lines) and refused alike, whether the lines
+    are read by a worker process (store.dump_workers) or by the importing process itself."""
+    from supportcli.store import dump_workers
+
+    monkeypatch.setattr(dump_workers, "worker_count", lambda: workers)
+    monkeypatch.setattr(dump_workers, "WORKER_CHUNK", 2)
+    dump = tmp_path / "all.ndjson"
+    ok(cli("export", "-o", str(dump), env=at(EXPORTED)))
+    fresh = ("--db", new_store())
+    assert "imported 7 tickets" in ok(cli(*fresh, "import", str(dump), env=at(EXPORTED))).stderr
+    assert ok(cli(*fresh, "export", "--format", "ndjson", env=at(EXPORTED))).stdout == dump.read_text(encoding="utf-8")
+    renumbered = ok(cli(*fresh, "import", str(dump), "--on-conflict", "renumber", env=at(EXPORTED)))
+    assert "ticket #1 of" in renumbered.stderr and "as #8" in renumbered.stderr and "as #14" in renumbered.stderr
+    shown_8 = json.loads(ok(cli(*fresh, "show", "8", "--json", env=at(EXPORTED))).stdout)
+    assert shown_8["subject"] == json.loads(ok(cli(*fresh, "show", "1", "--json", env=at(EXPORTED))).stdout)["subject"]
+    broken = tmp_path / "broken.ndjson"
+    lines = dump.read_text(encoding="utf-8").splitlines(keepends=True)
+    broken.write_text(
+        "".join([*lines[:-1], lines[-1].replace('"subject": ', '"x": 5, "subject": ', 1)]), encoding="utf-8"
+    )
+    before = snapshot_of(fresh[1])
+    refused = cli(*fresh, "import", str(broken), "--on-conflict", "skip", env=at(EXPORTED))
+    assert refused.exit_code == 2 and f"broken.ndjson: line {len(lines)}: unknown field 'x'" in refused.stderr
+    assert snapshot_of(fresh[1]) == before

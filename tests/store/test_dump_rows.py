@@ -201,7 +201,7 @@ def changed_records(draw: st.DrawFn) -> dict[str, Any]:
         action = draw(st.sampled_from(("set", "drop", "extra", "child set", "child drop", "child extra", "child")))
         if action.startswith("child"):
             key = draw(st.sampled_from(sorted(CHILD_FIELDS)))
-            rows = record[key]
+            rows = record.get(key)
             if action == "child":
                 record[key] = draw(st.sampled_from((None, "x", {}, [1], [None])))
                 continue

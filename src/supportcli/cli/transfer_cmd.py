@@ -336,9 +336,10 @@ def _run_import(
 ) -> Any:
     from zoneinfo import ZoneInfo
 
-    from supportcli.render.dump_formats import read_json, read_ndjson
+    from supportcli.render.dump_formats import read_json
     from supportcli.store.csv_import import CsvImport
     from supportcli.store.dump_import import DumpImporter, ImportConflict
+    from supportcli.store.dump_workers import read_prepared, worker_count
 
     now = obj.now()
     zone = ZoneInfo(obj.newest_policy().calendar.timezone)
@@ -348,7 +349,9 @@ def _run_import(
             summary: Any = CsvImport(session, obj.actor, now, zone, name, options).run(lines)
         else:
             before = _policy_in_effect(session, now)
-            reader = read_json(io.StringIO("".join(lines))) if fmt == "json" else read_ndjson(lines)
+            reader: Iterable[Any] = (
+                read_json(io.StringIO("".join(lines))) if fmt == "json" else read_prepared(lines, worker_count())
+            )
             try:
                 summary = DumpImporter(session, mode, obj.actor, now).run(reader)
             except ImportConflict:

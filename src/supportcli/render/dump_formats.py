@@ -61,9 +61,9 @@ def write_json(stream: IO[str], records: Iterable[Record]) -> None:
     stream.write(("\n  ]" if count else "]") + "\n}\n")
 
 
-def read_ndjson(stream: Iterable[str]) -> Iterator[Located]:
-    """Records of an NDJSON dump, one line at a time (any iterable of lines will do)."""
-    for number, line in enumerate(stream, start=1):
+def read_ndjson(stream: Iterable[str], start: int = 1) -> Iterator[Located]:
+    """Records of an NDJSON dump, one line at a time (any iterable of lines will do; the first is line ``start``)."""
+    for number, line in enumerate(stream, start=start):
         if not line or line.isspace():  # what strip() would empty, without copying the line
             continue
         where = f"line {number}"

@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from supportcli.core.calendar import OutsideCalendarSpan
 from supportcli.errors import InvalidInput
+from supportcli.render.dump_formats import read_ndjson
 from supportcli.store import search
 from supportcli.store.bulk import BulkWriter, SecondaryIndexes
 from supportcli.store.database import SCHEMA_VERSION
@@ -50,8 +51,12 @@ from supportcli.store.dump_schema import (
     load_row,
     load_ticket,
 )
+from supportcli.store.dump_workers import Prepared, ReadRecord
 from supportcli.store.met_durations import WorkingTimes
 from supportcli.store.models import AutomationMark, MailMessage, PolicyVersion, Staff, Ticket, table_of
+
+# Where a batched ticket came from: where it is and its record, or its line when a worker read it.
+Source = tuple[str, "dict[str, Any] | str"]
 
 CONFLICT_MODES = ("fail", "skip", "renumber")
 ConflictMode = Literal["fail", "skip", "renumber"]
@@ -108,7 +113,7 @@ class DumpImporter:
         self.versions: dict[int, int] = {}  # version number in the file → in the store
         self.seen_meta = False
         self.store_was_empty = _is_fresh(session)
-        self.batch: list[tuple[StoredTicket, tuple[str, dict[str, Any]] | None]] = []
+        self.batch: list[tuple[StoredTicket, Source | None]] = []
         self.working_times = WorkingTimes(session.connection())
         self.rows = StoredRows()
         self.spool: IO[str] | None = None
@@ -123,7 +128,7 @@ class DumpImporter:
             self.bulk_indexes.drop()
             self.search_indexes.drop()
 
-    def run(self, records: Iterable[Located]) -> ImportSummary:
+    def run(self, records: Iterable[Located | ReadRecord]) -> ImportSummary:
         """Import every record, then the renumbered tickets; raise ImportConflict (nothing kept) on clashes."""
         with _collecting_seldom():
             for where, kind, record in records:
@@ -131,14 +136,14 @@ class DumpImporter:
             self.finish()
         return self.summary
 
-    def add(self, where: str, kind: str, record: dict[str, Any]) -> None:
+    def add(self, where: str, kind: str, record: dict[str, Any] | Prepared) -> None:
         """Import one record."""
         if kind == "meta":
             self._meta(where, record)
             return
         if not self.seen_meta:
             raise InvalidInput(f"{where}: the file must start with its meta record (is it a supportcli export?)")
-        handlers: dict[str, Callable[[str, dict[str, Any]], None]] = {
+        handlers: dict[str, Callable[[str, Any], None]] = {
             "policy_version": self._policy_version,
             "staff": self._staff,
             "ticket": self._ticket,
@@ -164,7 +169,7 @@ class DumpImporter:
         search.index_missing(self.session, every_ticket=self.store_was_empty)
         self.search_indexes.restore()
 
-    def _meta(self, where: str, record: dict[str, Any]) -> None:
+    def _meta(self, where: str, record: Any) -> None:  # any JSON value: checked here
         if self.seen_meta:
             raise InvalidInput(f"{where}: a second meta record")
         if not isinstance(record, dict) or record.get("format") != FORMAT_NAME:
@@ -219,13 +224,17 @@ class DumpImporter:
             else:
                 self.summary.kept_staff.append(values["name"])
 
-    def _ticket(self, where: str, record: dict[str, Any]) -> None:
-        stored = self.rows.ticket(record, where)
+    def _ticket(self, where: str, record: dict[str, Any] | Prepared) -> None:
+        source: Source
+        if isinstance(record, Prepared):  # read by a worker (store.dump_workers); the line kept to renumber it
+            stored, source = record.stored, (where, record.line)
+        else:
+            stored, source = self.rows.ticket(record, where), (where, record)
         ticket = stored.ticket
         ticket[TICKET_POLICY] = self._store_version(where, ticket[TICKET_POLICY])
-        self._queue(stored, (where, record))
+        self._queue(stored, source)
 
-    def _clash(self, ticket_id: int, source: tuple[str, dict[str, Any]] | None) -> None:
+    def _clash(self, ticket_id: int, source: Source | None) -> None:
         """A ticket whose id the store (or an earlier record of the file) already holds, handled as asked."""
         if self.mode == "fail":
             self.summary.clashes.append(f"ticket #{ticket_id}")
@@ -233,6 +242,8 @@ class DumpImporter:
             self.summary.skipped.append(ticket_id)
         elif source is not None:
             where, record = source
+            if isinstance(record, str):
+                record = _ticket_record(record)
             if self.spool is None:
                 self.spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - closed in finish()
             self.spool.write(json.dumps({"where": where, "record": record}, ensure_ascii=False) + "\n")
@@ -263,7 +274,7 @@ class DumpImporter:
         self._flush()
         self.summary.renumbered[old] = new
 
-    def _queue(self, stored: StoredTicket, source: tuple[str, dict[str, Any]] | None) -> None:
+    def _queue(self, stored: StoredTicket, source: Source | None) -> None:
         """Batch a ticket; its id is checked against the store with the rest of its batch."""
         self.batch.append((stored, source))
         if len(self.batch) >= INSERT_BATCH:
@@ -370,6 +381,12 @@ def _renumbered_key(key: str, old: int, new: int) -> str:
     action, _, rest = key.partition(":")
     number, sep, tail = rest.partition(":")
     return f"{action}:{new}{sep}{tail}" if number == str(old) else key
+
+
+def _ticket_record(line: str) -> dict[str, Any]:
+    """A ticket line read by a worker, parsed again (to spool it for renumbering)."""
+    ((_, _, record),) = read_ndjson([line])
+    return record
 
 
 @contextmanager

@@ -254,6 +254,28 @@ def test_a_file_without_references_imported_twice_is_refused_unless_again(cli: C
     assert len(ok(cli("list", "-q", env=at(NOW))).stdout.split()) == 4
 
 
+def test_rows_with_an_empty_reference_are_not_created_twice_by_a_second_import(cli: Cli, tmp_path: Path) -> None:
+    """A reference column with some cells empty: the referenced rows are skipped as in the store, and the file
+    is still refused as imported before, since its unreferenced rows would be created again."""
+    sheet = write(tmp_path, "mixed.csv", "reference,subject,channel\r\nR-1,One,phone\r\n,Two,email\r\n")
+    ok(cli("import", str(sheet), env=at(NOW)))
+    refused(
+        cli("import", str(sheet), env=at(NOW)),
+        2,
+        "this file was imported already (2 tickets, 2026-11-24T09:00+00:00 by alice)",
+        "1 of its records have no reference",
+        "--again",
+    )
+    assert len(ok(cli("list", "-q", env=at(NOW))).stdout.split()) == 2
+    again = ok(cli("import", str(sheet), "--again", env=at(NOW)))
+    assert "imported 1 ticket" in again.stderr and "skipped 1 row already in the store: R-1" in again.stderr
+    assert len(ok(cli("list", "-q", env=at(NOW))).stdout.split()) == 3
+    # Every row referenced: a second import is no second import at all, only skips.
+    named = write(tmp_path, "named.csv", "reference,subject\r\nR-2,Three\r\nR-3,Four\r\n")
+    ok(cli("import", str(named), env=at(NOW)))
+    assert "skipped 2 rows already in the store" in ok(cli("import", str(named), env=at(NOW))).stderr
+
+
 def build_store(cli: Cli, tmp_path: Path) -> None:
     """Tickets at every step of their life, logged through the commands and imported with references."""
     ok(cli("import", str(HELPDESK), "--map-file", str(HELPDESK_MAP), "--fix-order", env=at(NOW)))

@@ -148,7 +148,7 @@ def import_(
         typer.Option("--fix-order", help="CSV: a time before an earlier step of the ticket's life is moved to it."),
     ] = False,
     again: Annotated[
-        bool, typer.Option("--again", help="CSV: import a file imported before even though it has no references.")
+        bool, typer.Option("--again", help="CSV: import a file imported before even though some rows have no reference.")
     ] = False,
 ) -> None:
     """Import an export (JSON/NDJSON) exactly, or tickets from a spreadsheet or another helpdesk (CSV).
@@ -168,8 +168,8 @@ def import_(
     or Excel serial numbers; naive ones in the calendar's timezone. Other names and values are
     mapped with --map, --map-value or --map-file. Problems are reported as "record N (REF):
     column: why" and nothing is written unless every record is valid (or --skip-invalid). Rows
-    whose reference is in the store are skipped (or --on-conflict update); a file without
-    references that was imported before is refused unless --again.
+    whose reference is in the store are skipped (or --on-conflict update); a file imported
+    before with rows lacking a reference is refused unless --again.
 
     Everything is written in one transaction. Large files show a progress bar on a terminal.
 

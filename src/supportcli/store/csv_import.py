@@ -128,7 +128,7 @@ class CsvImport:
         rows = self._read(lines)
         planned = [p for p in (self._plan(row) for row in rows) if p is not None]
         planned = self._resolve_clashes(planned)
-        self._refuse_a_second_import()
+        self._refuse_a_second_import(planned)
         return self.summary, planned
 
     def run(self, lines: Iterable[str]) -> CsvSummary:
@@ -203,10 +203,17 @@ class CsvImport:
         self.summary.problems.extend(problems)
         self.summary.bad_rows += 1
 
-    def _refuse_a_second_import(self) -> None:
-        """The same file again, with no references to tell its rows apart: refused unless ``again``."""
-        header = self.summary.header
-        if self.options.again or header is None or header.has("reference"):
+    def _refuse_a_second_import(self, planned: list[PlannedRow]) -> None:
+        """The same file again, with rows that neither a reference nor an id tells apart: refused unless ``again``.
+
+        Rows with a reference (or an id) are recognised one by one and skipped or updated; the others would be
+        created a second time. So a file imported before is refused when any row it would create has neither,
+        whether the file has no reference column at all or leaves some of its cells empty.
+        """
+        if self.options.again:
+            return
+        unnamed = sum(1 for p in planned if p.row.reference is None and p.row.ticket_id is None)
+        if not unnamed:
             return
         earlier = self.session.exec(
             select(ImportedFile)
@@ -215,9 +222,15 @@ class CsvImport:
         ).first()
         if earlier is not None:
             when = earlier.at.astimezone(self.rules.zone).isoformat(timespec="minutes")
+            header = self.summary.header
+            why = (
+                "has no reference column to tell its rows apart"
+                if header is None or not header.has("reference")
+                else f"{unnamed} of its records have no reference to tell them apart"
+            )
             raise InvalidInput(
                 f"{self.name}: this file was imported already ({earlier.tickets} tickets, {when} by {earlier.actor}) "
-                "and has no reference column to tell its rows apart; nothing imported (--again imports it again)"
+                f"and {why}; nothing imported (--again imports it again)"
             )
 
     # -- planning ------------------------------------------------------------------------------------------------------

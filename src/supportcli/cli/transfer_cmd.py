@@ -148,7 +148,8 @@ def import_(
         typer.Option("--fix-order", help="CSV: a time before an earlier step of the ticket's life is moved to it."),
     ] = False,
     again: Annotated[
-        bool, typer.Option("--again", help="CSV: import a file imported before even though some rows have no reference.")
+        bool,
+        typer.Option("--again", help="CSV: import a file imported before even though some rows have no reference."),
     ] = False,
 ) -> None:
     """Import an export (JSON/NDJSON) exactly, or tickets from a spreadsheet or another helpdesk (CSV).

@@ -276,6 +276,24 @@ def test_rows_with_an_empty_reference_are_not_created_twice_by_a_second_import(c
     assert "skipped 2 rows already in the store" in ok(cli("import", str(named), env=at(NOW))).stderr
 
 
+def test_an_owner_column_names_staff_members_as_log_owner_must(cli: Cli, tmp_path: Path) -> None:
+    sheet = write(tmp_path, "owners.csv", "reference,subject,owner\r\nR-1,One,Priya Shah\r\nR-2,Two,priya\r\n")
+    ok(cli("staff", "add", "priya", "--email", "priya@example.com", env=at(NOW)))
+    found = problems(cli("import", str(sheet), env=at(NOW)))
+    assert "record 1 (R-1): owner: no staff member Priya Shah (staff: priya)" in found
+    assert '--map-value "owner:Priya Shah=NAME"' in found and "record 2" not in found
+    assert ok(cli("list", "-q", env=at(NOW))).stdout.split() == []
+    ok(cli("import", str(sheet), "--map-value", "owner:Priya Shah=priya", env=at(NOW)))
+    listed = json.loads(ok(cli("list", "--json", env=at(NOW))).stdout)
+    assert [(t["reference"], t["owner"]) for t in listed] == [("R-1", "priya"), ("R-2", "priya")]
+
+
+def test_any_owner_is_accepted_while_the_staff_directory_is_empty(cli: Cli, tmp_path: Path) -> None:
+    sheet = write(tmp_path, "owners.csv", "subject,owner\r\nOne,Priya Shah\r\n")
+    ok(cli("import", str(sheet), env=at(NOW)))
+    assert [t["owner"] for t in json.loads(ok(cli("list", "--json", env=at(NOW))).stdout)] == ["Priya Shah"]
+
+
 def build_store(cli: Cli, tmp_path: Path) -> None:
     """Tickets at every step of their life, logged through the commands and imported with references."""
     ok(cli("import", str(HELPDESK), "--map-file", str(HELPDESK_MAP), "--fix-order", env=at(NOW)))

@@ -121,6 +121,7 @@ class CsvImport:
         self.rules = RowRules(zone, now, options.dayfirst, options.fix_order, options.maps, ticket_id_problem)
         self.book = PolicyBook(session, now.year)
         self.versions = list(session.exec(select(PolicyVersion)))
+        self.owner_problems: dict[str, str | None] = {}  # owner name → why it is refused (None: accepted)
         self.summary = CsvSummary()
 
     def check(self, lines: Iterable[str]) -> tuple[CsvSummary, list[PlannedRow]]:
@@ -248,6 +249,10 @@ class CsvImport:
             except InvalidInput as exc:
                 self._bad([f"{row.label}: tier: {exc}"])
                 return None
+        if new.owner is not None and self._owner_problem(new.owner) is not None:
+            hint = f'--map-value "owner:{new.owner}=NAME" maps it to a staff member'
+            self._bad([f"{row.label}: owner: {self._owner_problem(new.owner)}; {hint}"])
+            return None
         return PlannedRow(
             row=row,
             plan=plan_life(row, rule, calendar),
@@ -256,6 +261,15 @@ class CsvImport:
             owner=new.owner or (rule.owner if rule else None) or self.options.default_owner,
             tier=tier,
         )
+
+    def _owner_problem(self, name: str) -> str | None:
+        """An owner column names a staff member, as ``log --owner`` must (any name while the directory is empty):
+        the same check, asked once per name however many rows carry it."""
+        if name not in self.owner_problems:
+            from supportcli.store.staff import unknown_staff_name
+
+            self.owner_problems[name] = unknown_staff_name(self.session, name, "")
+        return self.owner_problems[name]
 
     def _resolve_clashes(self, planned: list[PlannedRow]) -> list[PlannedRow]:
         """Rows whose reference (else id) the store has: skipped, updated or refused; ids taken otherwise refused."""

@@ -45,10 +45,15 @@ def text_like(column: Any, value: str, before: str = "", after: str = "") -> Col
     """``column`` is ``value`` in any letter case, with ``before``/``after`` around it (SQL wildcards or
     separators, not escaped); ``value`` is escaped, so its own ``%`` and ``_`` are plain characters.
 
-    Both sides are lower-cased (SQLite's ``lower`` folds ASCII letters only, PostgreSQL's every letter).
+    Both sides are lower-cased, every letter (``--name séan`` finds ``SÉAN``). An ASCII ``value`` can only
+    match through ASCII letters, which SQLite's own ``lower`` folds (so the usual filter costs no Python call
+    a row); any other goes through ``LowerText``.
     """
+    from supportcli.store.types import LowerText
+
     pattern = before + escape_like(value.lower()) + after
-    return func.lower(column).like(pattern, escape=LIKE_ESCAPE)
+    lowered = func.lower(column) if value.isascii() else LowerText(column)
+    return lowered.like(pattern, escape=LIKE_ESCAPE)
 
 
 def any_text(column: Any, values: Sequence[str]) -> ColumnElement[bool]:

@@ -333,8 +333,10 @@ Bounds = list[tuple[int | None, int | None]]  # per reported percentile: (lowest
 def _samples(session: Session, query: ReportQuery) -> dict[str, list[int]]:
     """The stored working times of the measured targets of every SAMPLE_EVERY-th ticket of the cohort, by name."""
     seconds = col(Target.met_working_seconds)
+    # The sampling condition first: SQLite tests the conditions in the order written, and this one is the cheapest
+    # and drops the most (a third of the scan's time, against the name first).
     statement = select(col(Target.name), seconds).where(
-        col(Target.name).in_(MEASURED_TARGETS), seconds.is_not(None), col(Target.ticket_id) % SAMPLE_EVERY == 0
+        col(Target.ticket_id) % SAMPLE_EVERY == 0, col(Target.name).in_(MEASURED_TARGETS), seconds.is_not(None)
     )
     samples: dict[str, list[int]] = {}
     for target, value in _rows(session, _of_cohort(statement, query)):
@@ -507,15 +509,17 @@ def _categories(session: Session, query: ReportQuery) -> dict[str, list[tuple[st
     """The most frequent categories of complaints and of compliments, commonest first, in one pass over the cohort.
 
     Only complaints and compliments are grouped (sorting the period's every ticket into groups was most of
-    this query's time), and the kind is filtered on as ``kind || ''``: with a plain ``kind IN (...)`` SQLite
-    (which has no statistics) reads every ticket of those kinds in the store through the kind index, not the
-    period's tickets through the receipt index.
+    this query's time), and for a period the kind is filtered on as ``kind || ''``: with a plain
+    ``kind IN (...)`` SQLite (which has no statistics) reads every ticket of those kinds in the store through
+    the kind index, not the period's tickets through the receipt index. For every ticket that is what is
+    wanted: the kind index finds the complaints and compliments without reading the other tickets.
     """
     category = func.coalesce(col(Ticket.category), NONE).label("category")
     count = func.count().label("tickets")
+    kind = col(Ticket.kind) if query.every_ticket else col(Ticket.kind).concat("")
     statement = (
         select(col(Ticket.kind), category, count)
-        .where(*_cohort(query), col(Ticket.kind).concat("").in_(("complaint", "compliment")))
+        .where(*_cohort(query), kind.in_(("complaint", "compliment")))
         .group_by(col(Ticket.kind), category)
         .order_by(count.desc(), category)
     )

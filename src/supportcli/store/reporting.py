@@ -4,9 +4,11 @@ Tickets are reported by the period they were received in (the cohort): volumes,
 service levels, working times, satisfaction and categories all describe those
 tickets. Escalations and extensions are counted when they happened, whichever
 ticket they belong to. Every query is portable SQL (GROUP BY, COUNT, SUM, CASE,
-COALESCE). Working durations need the business calendar, so each met target keeps
-its own, written when it was met; ``report`` reads that one column of the
-measured targets, never whole rows.
+COALESCE), so both databases give the same figures by the same arithmetic. Working
+durations need the business calendar, so each met target keeps its own, written
+when it was met; ``report`` reads that one column of the measured targets, never
+whole rows, and without a grouping only the few values around each percentile's
+ranks (``_targets_by_name``).
 """
 
 from __future__ import annotations
@@ -52,6 +54,17 @@ MET_CODE, BREACHED_CODE, PENDING_CODE = "m", "b", "p"
 UNKNOWN_CODE = "?"  # a target whose name this version does not know
 
 GroupOf = Callable[[str], GroupFigures]
+
+# The sample of working times that places ``_brackets``' ranges: the targets of one ticket in SAMPLE_EVERY.
+SAMPLE_EVERY = 32
+# Below this many sampled values (about 30,000 values in all), every value is read: few enough to sort here.
+SAMPLE_MIN = 1_000
+# How far either side of a percentile's place in the sample its range reaches, in standard deviations of that
+# place (the sample's p-th value wanders by about sqrt(m·p·(1 − p)) places): missing by chance is very rare, and
+# a miss only costs reading every value.
+SAMPLE_MARGIN = 6
+
+Bounds = list[tuple[int | None, int | None]]  # per reported percentile: (lowest, highest) value, None for open
 
 
 @dataclass(frozen=True)
@@ -220,7 +233,8 @@ def _targets(session: Session, query: ReportQuery, group: GroupOf) -> None:
     rows into groups or handing them to Python a row each (benchmarks/README.md, "report"): one string
     of outcome-and-target codes, counted here, and one of working times per measured target. A met target
     without a stored working time (written by something that did not know the column) is worked out here
-    as it is stored: ``recomputed_durations``.
+    as it is stored: ``recomputed_durations``. Without a grouping, and with every working time stored, the
+    passes are ``_targets_by_name``'s instead, which read far fewer of them.
     """
     unmeasured = select(col(Target.id)).where(text(UNMEASURED)).limit(1)  # a lookup of ix_targets_met_unmeasured
     some_unmeasured = _rows(session, unmeasured).first() is not None
@@ -285,8 +299,11 @@ def _of_cohort(statement: Any, query: ReportQuery) -> Any:
 def _targets_by_name(session: Session, query: ReportQuery, group: GroupOf) -> None:
     """The ungrouped report's tallies and working times: one pass over the targets of each name.
 
-    Each pass counts its target's outcomes (so no codes to split in Python), and for a measured target gives the
-    exact percentiles without every working time: ``_bracketed`` picks the values at the percentiles' ranks.
+    Each pass counts its target's outcomes (so no codes to split in Python), and for a measured target gives what
+    its exact percentiles need without every working time: a sample of the cohort's (``_samples``) places a
+    range of values around each percentile's ranks (``_brackets``); the pass counts the values below each range
+    and joins only those inside, and ``_ranked`` finds the values at the ranks among them. Where a range misses
+    its ranks (the sample misled: rare, and checked, never assumed) every value is read after all.
     Passes by name cost less than one pass computing every name's columns on every row (SQLite evaluates each
     column for each row). Targets of names this version does not know are what the per-name counts miss.
     """
@@ -316,18 +333,6 @@ def _targets_by_name(session: Session, query: ReportQuery, group: GroupOf) -> No
             _store_timing(session, query, figures, target, bounds, picked)
     if counted < everything:
         _unknown_targets(session, query, group)
-
-
-# The sample of working times that places ``_bracketed``'s ranges: the targets of one ticket in SAMPLE_EVERY.
-SAMPLE_EVERY = 32
-# Below this many sampled values (about 30,000 values in all), every value is read: few enough to sort here.
-SAMPLE_MIN = 1_000
-# How far either side of a percentile's place in the sample its range reaches, in standard deviations of that
-# place (the sample's p-th value wanders by about sqrt(m·p·(1 − p)) places): missing by chance is very rare, and
-# a miss only costs reading every value.
-SAMPLE_MARGIN = 6
-
-Bounds = list[tuple[int | None, int | None]]  # per reported percentile: (lowest, highest) value, None for open
 
 
 def _samples(session: Session, query: ReportQuery) -> dict[str, list[int]]:
@@ -389,23 +394,27 @@ def _store_timing(
     """Keep one target's working times: every value, or the values at the reported percentiles' ranks when the
     ranges held them (else every value after all, read again)."""
     count, *below, joined = picked
-    values = sorted(json.loads(f"[{joined}]")) if joined else []  # integers: twice as fast as int()
+    values = _sorted_values(joined)
     if bounds is None:
         figures.durations[target] = values
         return
-    ranked = _ranked(
-        count or 0, [(low, high, floor or 0) for (low, high), floor in zip(bounds, below, strict=True)], values
-    )
+    # int(): PostgreSQL's sum of a bigint is a numeric, which psycopg gives as a Decimal.
+    ranges = [(low, high, int(floor or 0)) for (low, high), floor in zip(bounds, below, strict=True)]
+    ranked = _ranked(int(count or 0), ranges, values)
     if ranked is not None:
         figures.ranked[target] = ranked
         return
     statement = _of_cohort(select(JoinedText(col(Target.met_working_seconds))).where(col(Target.name) == target), query)
-    joined = _rows(session, statement).scalar()
-    figures.durations[target] = sorted(json.loads(f"[{joined}]")) if joined else []
+    figures.durations[target] = _sorted_values(_rows(session, statement).scalar())
+
+
+def _sorted_values(joined: str | None) -> list[float]:
+    """The working times of a ``types.JoinedText``, sorted; parsed as JSON, twice as fast as int() on each."""
+    return sorted(json.loads(f"[{joined}]")) if joined else []
 
 
 def _ranked(
-    count: int, ranges: Sequence[tuple[int | None, int | None, int]], values: Sequence[int]
+    count: int, ranges: Sequence[tuple[int | None, int | None, int]], values: Sequence[float]
 ) -> RankedDurations | None:
     """The values at each reported percentile's ranks, from the sorted values inside the ranges and how many
     lie below each range; None when a rank falls outside its range (the sample misled)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -30,8 +30,10 @@ def overdue_records(
 ) -> list[dict[str, Any]]:
     """Breached pending targets of open tickets, worst first, from the stored due times (an index scan).
 
-    One joined query of the columns shown (plain rows, not ORM objects); the countdowns are differences
-    of working-time positions, with the position of now computed once per calendar (``CountdownClock``).
+    One joined query of the columns shown (plain rows, not ORM objects, due times in epoch seconds); the
+    countdowns are differences of working-time positions, with the position of now computed once per
+    calendar (``CountdownClock``). Each record holds the JSON fields first, in their documented order
+    (docs/json.md), then ``tier_name`` and ``day_length`` for tables and CSV.
     """
     from supportcli.core.countdown import CountdownClock
     from supportcli.core.tickets import tier_name
@@ -39,33 +41,43 @@ def overdue_records(
     from supportcli.store.queries import breached_rows
 
     policies = PolicyBook(session, now.year)
-    versions: dict[int, tuple[Any, CountdownClock]] = {}  # per policy version: its tiers, and now on its calendar
+    versions: dict[int, tuple[Sequence[str], CountdownClock]] = {}  # per policy version: its tiers, now on its calendar
     # Per policy version and due time: the local due time and how late it is. A backlog's due times are mostly
-    # closing times, so thousands of rows share a few hundred of them (worked out once each).
-    lateness: dict[tuple[int, datetime], tuple[datetime, int | None]] = {}
-    records = []
-    for row in breached_rows(session, now, owners, orgs, targets):
-        ticket_id, subject, owner, tier, version, target, due_at = row  # by position: cheaper than by name
-        if version not in versions:
+    # closing times, so thousands of rows share a few hundred of them (worked out once each); likewise the names
+    # of the few tiers.
+    lateness: dict[tuple[int, int], tuple[datetime, int | None]] = {}
+    tier_names: dict[tuple[int, int], str] = {}
+    records: list[dict[str, Any]] = []
+    append = records.append
+    for ticket_id, subject, owner, tier, version, target, due_epoch in breached_rows(
+        session, now, owners, orgs, targets
+    ):
+        shown = versions.get(version)
+        if shown is None:
             policy, calendar = policies.get(version)
-            versions[version] = (policy.tiers, CountdownClock(calendar, now))
-        tiers, clock = versions[version]
-        calendar = clock.calendar
-        late = lateness.get((version, due_at))
+            shown = versions[version] = (policy.tiers, CountdownClock(calendar, now))
+        clock = shown[1]
+        late = lateness.get((version, due_epoch))
         if late is None:
-            left = clock.remaining_minutes(math.floor(due_at.timestamp()))  # None: beyond the calendar's span
-            late = lateness[(version, due_at)] = (due_at.astimezone(calendar.zone), None if left is None else -left)
-        records.append(
+            left = clock.remaining_minutes(due_epoch)  # None: beyond the calendar's span
+            late = lateness[(version, due_epoch)] = (
+                clock.calendar.to_local(due_epoch),
+                None if left is None else -left,
+            )
+        named = tier_names.get((version, tier))
+        if named is None:
+            named = tier_names[(version, tier)] = tier_name(shown[0], tier)
+        append(
             {
                 "id": ticket_id,
                 "subject": subject,
                 "owner": owner,
                 "tier": tier,
-                "tier_name": tier_name(tiers, tier),
                 "target": target,
                 "due_at": late[0],
                 "overdue_working_minutes": late[1],
-                "day_length": calendar.day_length_seconds,
+                "tier_name": named,
+                "day_length": clock.calendar.day_length_seconds,
             }
         )
     # Worst first; a lateness that cannot be counted is of a due time before the calendar's span: the oldest.

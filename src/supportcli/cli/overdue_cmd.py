@@ -27,10 +27,6 @@ notify_app = typer.Typer(
 )
 
 
-# What ``overdue --json`` gives of each breach, in this order (README, docs/json.md).
-JSON_FIELDS = ("id", "subject", "owner", "tier", "target", "due_at", "overdue_working_minutes")
-
-
 def overdue_records(
     session: Session, now: datetime, owners: list[str], orgs: list[str], targets: list[str], shown: bool = True
 ) -> list[dict[str, Any]]:
@@ -38,12 +34,14 @@ def overdue_records(
 
     One joined query of the columns shown (plain rows, not ORM objects, due times in epoch seconds); the
     countdowns are differences of working-time positions, with the position of now computed once per
-    calendar (``CountdownClock``). Each record holds the ``JSON_FIELDS``, and when ``shown`` (tables, plain
-    rows, CSV) the ``tier_name`` and the calendar's ``day_length`` too.
+    calendar (``CountdownClock``). Each record holds the fields of ``overdue --json`` (README, docs/json.md),
+    and when ``shown`` (tables, plain rows, CSV) the ``tier_name`` and the calendar's ``day_length`` too;
+    without ``shown`` the due time is already the text JSON writes (made once per due time, as plain
+    listings make theirs).
     """
     from supportcli.store.queries import breached_rows
 
-    versions = _VersionsShown(session, now)
+    versions = _VersionsShown(session, now, as_text=not shown)
     records: list[dict[str, Any]] = []
     append = records.append
     current: int | None = None
@@ -83,19 +81,25 @@ class _VersionShown:
     tiers are a handful.
     """
 
-    def __init__(self, policy: Policy, calendar: WorkingCalendar, now: datetime) -> None:
+    def __init__(self, policy: Policy, calendar: WorkingCalendar, now: datetime, as_text: bool = False) -> None:
         from supportcli.core.countdown import CountdownClock
 
-        self.tiers, self.calendar = policy.tiers, calendar
+        self.tiers, self.calendar, self.as_text = policy.tiers, calendar, as_text
         self.day_length = calendar.day_length_seconds
         self.clock = CountdownClock(calendar, now)
-        self.lateness: dict[int, tuple[datetime, int | None]] = {}  # by due time: (local due time, minutes late)
+        # By due time: (the local due time, or with ``as_text`` its JSON text; the working minutes late).
+        self.lateness: dict[int, tuple[datetime | str, int | None]] = {}
         self._tier_names: dict[int, str] = {}
 
-    def late(self, due_epoch: int) -> tuple[datetime, int | None]:
+    def late(self, due_epoch: int) -> tuple[datetime | str, int | None]:
         """The local due time and the working minutes since (None: beyond the calendar's span), remembered."""
         left = self.clock.remaining_minutes(due_epoch)
-        found = self.lateness[due_epoch] = (self.calendar.to_local(due_epoch), None if left is None else -left)
+        due: datetime | str = self.calendar.to_local(due_epoch)
+        if self.as_text:
+            from supportcli.render.output import json_default
+
+            due = json_default(due)
+        found = self.lateness[due_epoch] = (due, None if left is None else -left)
         return found
 
     def tier_name(self, tier: int) -> str:
@@ -111,16 +115,16 @@ class _VersionShown:
 class _VersionsShown:
     """``_VersionShown`` for each policy version met, from the store's ``PolicyBook``."""
 
-    def __init__(self, session: Session, now: datetime) -> None:
+    def __init__(self, session: Session, now: datetime, as_text: bool = False) -> None:
         from supportcli.store.policies import PolicyBook
 
-        self.book, self.now = PolicyBook(session, now.year), now
+        self.book, self.now, self.as_text = PolicyBook(session, now.year), now, as_text
         self._found: dict[int, _VersionShown] = {}
 
     def get(self, version: int) -> _VersionShown:
         found = self._found.get(version)
         if found is None:
-            found = self._found[version] = _VersionShown(*self.book.get(version), self.now)
+            found = self._found[version] = _VersionShown(*self.book.get(version), self.now, self.as_text)
         return found
 
 

@@ -85,8 +85,7 @@ def test_pretty_json_of_flat_records_is_what_json_dumps_writes(records: list[dic
 
 
 def test_pretty_json_writes_a_shared_instant_in_each_record() -> None:
-    # overdue's records share one datetime object per due time; it is made text once, and equal instants in
-    # another zone are still written with their own offset.
+    # Records sharing one datetime object each write it; equal instants in another zone keep their own offset.
     due = datetime(2026, 11, 23, 17, tzinfo=LONDON)
     records = [{"id": 1, "due_at": due}, {"id": 2, "due_at": due}, {"id": 3, "due_at": due.astimezone(UTC)}]
     assert pretty_json(records) == json.dumps(records, indent=2, ensure_ascii=False, default=json_default)

@@ -113,6 +113,7 @@ _RECORD_SEPARATORS = (",\n    ", ": ")
 # Where one record ends and the next begins in that text: no encoded string holds a line break (it is written
 # ``\n``), so a brace, a comma and a line break are found together only after a flat record's closing brace.
 _BETWEEN_RECORDS = "},\n    {"
+_RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False, default=json_default, separators=_RECORD_SEPARATORS)
 
 
 def _flat(record: Any) -> bool:
@@ -131,19 +132,8 @@ def pretty_json(data: Any) -> str:
     records). Anything else, an empty record included, goes to json.dumps."""
     if not isinstance(data, list) or not data or not all(map(_flat, data)):
         return json.dumps(data, indent=2, ensure_ascii=False, default=json_default)
-    # Records often share one instant object (``overdue``: every ticket due at the same closing time): each is
-    # made text once. Keyed by identity, which the cache keeps alive for the call; equal instants in different
-    # zones are different text.
-    texts: dict[int, tuple[Any, Any]] = {}
-
-    def default(value: Any) -> Any:
-        found = texts.get(id(value))
-        if found is None or found[0] is not value:
-            found = texts[id(value)] = (value, json_default(value))
-        return found[1]
-
     # '[{' first fields '},\n    {' next fields ... '}]'
-    flat = json.JSONEncoder(ensure_ascii=False, default=default, separators=_RECORD_SEPARATORS).encode(data)
+    flat = _RECORD_ENCODER.encode(data)
     return "[\n  {\n    " + flat[2:-2].replace(_BETWEEN_RECORDS, "\n  },\n  {\n    ") + "\n  }\n]"
 
 

@@ -57,3 +57,27 @@ def _is_module(dotted: str) -> bool:
 def test_the_check_sees_the_imports_inside_functions() -> None:
     names = _supportcli_imports(BENCHMARKS / "commands.py")
     assert ("supportcli.cli.app", "main") in names, "control: commands.py imports main inside a function"
+
+
+def test_build_store_makes_a_migrated_backlog(tmp_path: Path) -> None:
+    """``build_store.py --backlog SHARE``: that share of the tickets is open with every target long past due
+    (benchmarks/README.md, "A migrated backlog"), on top of the usual recent breaches."""
+    import sqlite3
+    import sys
+
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from build_store import build
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    store = tmp_path / "backlog.db"
+    result = build(400, store, seed=7, quiet=True, backlog=0.1)
+    plain = build(400, tmp_path / "plain.db", seed=7, quiet=True)
+    with sqlite3.connect(store) as connection:
+        long_overdue = connection.execute(
+            "SELECT count(*) FROM tickets t WHERE status IN ('new', 'acknowledged', 'in-progress') AND NOT EXISTS "
+            "(SELECT 1 FROM targets g WHERE g.ticket_id = t.id AND g.due_at >= '2026-11-23 10:00:00')"
+        ).fetchone()[0]
+    assert long_overdue >= 40, "the 40 backlog tickets: every target due before now"
+    assert result["tickets_with_breached_targets"] >= plain["tickets_with_breached_targets"] + 40
+    assert result["breached_pending_targets"] > plain["breached_pending_targets"] + 40  # several a ticket

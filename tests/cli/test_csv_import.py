@@ -437,3 +437,29 @@ def test_imported_met_targets_keep_their_working_time_as_report_works_it_out(cli
     stored = ok(cli("report", *period, "--json", env=at(NOW))).stdout
     execute(store_url, "UPDATE targets SET met_working_seconds = NULL")
     assert ok(cli("report", *period, "--json", env=at(NOW))).stdout == stored
+
+
+def test_imported_working_times_are_the_ones_the_store_derives(cli: Cli, store_url: str) -> None:
+    """The working times a CSV import writes with its targets are exactly what ``derive_met_working_seconds``
+    (the migration's and dump import's way) works out for them, target by target."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    from helpers import execute
+    from supportcli.store.met_durations import derive_met_working_seconds
+
+    ok(cli("import", str(HELPDESK), "--map-file", str(HELPDESK_MAP), "--fix-order", env=at(NOW)))
+    query = text("SELECT id, met_working_seconds FROM targets WHERE met_at IS NOT NULL ORDER BY id")
+    engine = create_engine(store_url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            written = connection.execute(query).all()
+        execute(store_url, "UPDATE targets SET met_working_seconds = NULL")
+        with engine.begin() as connection:
+            assert derive_met_working_seconds(connection) == len(written)
+        with engine.connect() as connection:
+            derived = connection.execute(query).all()
+    finally:
+        engine.dispose()
+    assert len(written) >= 5, "control: the fixture has met targets"
+    assert written == derived

@@ -180,7 +180,8 @@ def breached_rows(
 
     The range scan of ``breached_statement`` joined to each ticket by its primary key. Columns, in this
     order: the ticket's ``id``, ``subject``, ``owner``, ``tier``, ``policy_version``; the target's
-    ``name`` and ``due_at``.
+    ``name`` and ``due_at`` as whole epoch seconds (floored, like ``LISTING_COLUMNS``' instants: no datetime
+    is parsed per row, and every output shows due times to the second).
     """
     # SQLAlchemy's select: a Core projection of seven columns, which SQLModel's select types for at most four.
     statement = (
@@ -191,7 +192,7 @@ def breached_rows(
             col(Ticket.tier),
             col(Ticket.policy_version),
             col(Target.name),
-            col(Target.due_at),
+            EpochSeconds(col(Target.due_at)),
         )
         .select_from(Target)
         .join(Ticket, col(Ticket.id) == col(Target.ticket_id))

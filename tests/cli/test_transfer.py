@@ -550,7 +550,7 @@ def test_an_import_in_many_batches_is_lossless_and_still_all_or_nothing(
     assert ok(cli(*fresh, "export", "--format", "ndjson", env=at(EXPORTED))).stdout == first.read_text(encoding="utf-8")
 
     lines = first.read_text(encoding="utf-8").splitlines()
-    repeated = next(line for line in lines if line.startswith('{"type": "ticket", "id": 1,'))
+    repeated = next(line for line in lines if line.startswith('{"type":"ticket","id":1,'))
     doubled = tmp_path / "doubled.ndjson"
     doubled.write_text("\n".join([*lines, repeated]) + "\n", encoding="utf-8")
     other = new_store()

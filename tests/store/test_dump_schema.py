@@ -12,7 +12,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from supportcli.store.dump_schema import LocalInstants, _dump_data, encode_data, row_dumper
+from supportcli.store.dump_schema import LocalInstants, _as_stored, _dump_data, encode_data, row_dumper
 
 ZONES = ("Europe/London", "Australia/Lord_Howe", "Asia/Kolkata", "America/St_Johns", "Pacific/Chatham", "UTC")
 # A clock change in London (BST ends 01:00 UTC) and Lord Howe's half-hour change (15:30 UTC).
@@ -154,3 +154,15 @@ def test_event_data_as_an_object_reads_back_to_the_stored_text(data: dict[str, o
     dumped = _dump_data(text)
     read_back = orjson.loads(orjson.dumps({"data": dumped}))["data"]
     assert (encode_data(read_back) if isinstance(read_back, dict) else read_back) == text
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(data=st.dictionaries(st.text(max_size=5), JSON_VALUES, max_size=4))
+def test_the_export_checks_data_with_exactly_the_stored_encoding(data: dict[str, object]) -> None:
+    assert _as_stored(data) == encode_data(data)

@@ -176,7 +176,7 @@ def _dump_data(stored: str) -> Any:
         # Not strict JSON (NaN, Infinity, a lone surrogate), or not JSON at all: the text itself, which a dump
         # (written by orjson, strict JSON) holds exactly and an import stores as it is.
         return stored
-    return parsed if isinstance(parsed, dict) and encode_data(parsed) == stored else stored
+    return parsed if isinstance(parsed, dict) and _as_stored(parsed) == stored else stored
 
 
 def encode_data(data: dict[str, Any]) -> str:
@@ -187,6 +187,39 @@ def encode_data(data: dict[str, Any]) -> str:
 # ``json.dumps(data, default=str, sort_keys=True)`` built once: json.dumps makes a new encoder for every call
 # given options, a cost paid per event on import and export.
 _DATA_ENCODER = json.JSONEncoder(default=str, sort_keys=True)
+
+
+def _as_stored(data: dict[str, Any]) -> str:
+    """``encode_data(data)``, through the C encoder ``_DATA_ENCODER.encode`` builds afresh on every call, built once.
+
+    ``_dump_data`` checks every event's data this way on export, and a ticket's first event holds data of its
+    own (its received_at), so its cache rarely helps there. No check for circular references: parsed JSON
+    holds none.
+    """
+    if _STORED_ENCODING is None:
+        return encode_data(data)
+    return "".join(_STORED_ENCODING(data, 0))
+
+
+# ``json.encoder.c_make_encoder`` (None where the C accelerator is missing) with ``_DATA_ENCODER``'s settings, in
+# the order ``JSONEncoder.iterencode`` passes them: markers, default, string encoder, indent, key separator,
+# item separator, sort_keys, skipkeys, allow_nan.
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_STORED_ENCODING = (
+    _c_make_encoder(
+        None,
+        _DATA_ENCODER.default,
+        json.encoder.encode_basestring_ascii if _DATA_ENCODER.ensure_ascii else json.encoder.encode_basestring,
+        None,
+        _DATA_ENCODER.key_separator,
+        _DATA_ENCODER.item_separator,
+        _DATA_ENCODER.sort_keys,
+        _DATA_ENCODER.skipkeys,
+        _DATA_ENCODER.allow_nan,
+    )
+    if _c_make_encoder is not None
+    else None
+)
 
 
 def _load_value(kind: str, value: Any, where: str, name: str) -> Any:

@@ -8,6 +8,7 @@ and ``render.csv_writer``'s job.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import fields as dataclass_fields
 from datetime import datetime, tzinfo
@@ -81,9 +82,20 @@ def export_records(session: Session, wanted: TicketFilter, zone: tzinfo, exporte
     # One converter for the whole export, so each hour's offset is worked out once, not once a batch.
     instants = LocalInstants(zone)
     dumpers = (row_dumper(TICKET_FIELDS, instants), [row_dumper(fields, instants, skip=1) for _, _, fields in CHILDREN])
-    for batch in ticket_row_batches(session, statement, dump_columns(Ticket, list(TICKET_FIELDS))):
-        for record in _ticket_records(session, batch, dumpers):
-            yield "ticket", record
+    # Python's automatic collection ran every few hundred new records and, as they piled up, over every object of
+    # the batch: a seventh of an export's time. Records hold no reference cycles and are freed as soon as written,
+    # so it is paused while tickets are read, and the youngest objects (whatever a batch's queries left in
+    # cycles) are collected once a batch instead; memory stays flat.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for batch in ticket_row_batches(session, statement, dump_columns(Ticket, list(TICKET_FIELDS))):
+            gc.collect(0)
+            for record in _ticket_records(session, batch, dumpers):
+                yield "ticket", record
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _staff_referred_to(session: Session, statement: Any, staff: list[Staff]) -> list[Staff]:

@@ -161,8 +161,8 @@ def child_rows(connection: Connection, table: type[SQLModel], names: Sequence[st
     """The rows of a child table for these tickets (in id order) as plain tuples ``(ticket_id, *names)``,
     ordered by ticket, then by id: one pass groups them.
 
-    Read through the driver's own cursor: at a million tickets SQLAlchemy's row handling and the building of
-    a statement with thousands of bound ids were a third of an export. The ids are integers from the store,
+    Read through the driver's own cursor: SQLAlchemy's row handling and the building of a statement with
+    thousands of bound ids were about a quarter of an export's profile. The ids are integers from the store,
     written into the SQL as numbers (a range when they run without a gap, as in a whole-store export).
     """
     quote = connection.dialect.identifier_preparer.quote

@@ -20,6 +20,10 @@ timing runs pass as SUPPORTCLI_NOW):
   (``plan_targets`` with the default policy's ``rule_for``); targets already due were met;
   a tenth of them wait on the customer (targets paused, no next due time);
 - ~2 % open and breached: at least one pending target due before now;
+- with ``--backlog SHARE`` (e.g. 0.05), that share of the tickets (taken from the resolved and closed ones) is
+  a migrated backlog: open tickets a team brought over from its old system, received 1–9 months ago, every
+  target long past due and most still pending (most were acknowledged there, a few had a first response),
+  so ``overdue`` lists thousands of rows (about 12,800 at 100k with 0.05);
 - one ``logged`` event per ticket, plus ``acknowledged``/``updated``/``waiting``/``escalated``/
   ``resolved``/``closed``/``feedback`` events for what happened to it;
 - ``tickets.next_target`` and ``next_due_at`` name the pending target due first and its due time,
@@ -58,6 +62,7 @@ DEFAULT_NOW = "2026-11-23T10:00:00+00:00"
 BATCH = 10_000  # tickets per write transaction
 DAY = 86_400
 SPAN_DAYS = 700  # received over the last ~2 years (inside the default 2-year retention)
+BACKLOG_DAYS = (30, 270)  # a migrated backlog's tickets were received this many days before now
 
 KINDS = (("enquiry", 62), ("request", 25), ("complaint", 8), ("compliment", 5))
 CHANNELS = (
@@ -200,6 +205,11 @@ class Builder:
                 targets = self.plan(rule, received)
                 if all(t.due > self.now for t in targets if t.name in ("resolve", "update")):
                     return group, kind, channel, priority, received
+            elif group == "backlog":  # migrated from an old system: every target long past due
+                received = self.received_between(self.now - BACKLOG_DAYS[1] * DAY, self.now - BACKLOG_DAYS[0] * DAY)
+                targets = self.plan(rule, received)
+                if targets and max(t.due for t in targets) < self.now:
+                    return group, kind, channel, priority, received
             else:  # breached: something already past due
                 low = self.now_pos - 45 * self.day_seconds
                 received = int(self.cal.instant_at(rng.uniform(low, self.now_pos - 1.2 * self.day_seconds)))
@@ -339,6 +349,21 @@ class Builder:
                         paused.append(target.name)
                 status = "waiting"
                 events.append((waiting_since, actor, "waiting", "", {"paused": paused}))
+        elif group == "backlog":
+            # Mostly acknowledged in the old system, a few with a first response; nothing resolved.
+            t_ack = t_upd = None
+            if "acknowledge" in by_name and rng.random() < 0.85:
+                t_ack = self.at_fraction(by_name["acknowledge"], self.fraction(0.7))
+            if "respond" in by_name and rng.random() < 0.12:
+                t_upd = self.at_fraction(by_name["respond"], self.fraction(0.5))
+            if t_ack is not None and t_upd is not None and t_upd <= t_ack:
+                t_ack = None  # met by the update
+            if t_ack is not None:
+                act(t_ack, "ack", "acknowledged", "")
+                status = "acknowledged"
+            if t_upd is not None:
+                act(t_upd, "update", "updated", rng.choice(UPDATE_TEXTS))
+                status = "in-progress"
         else:  # open and breached
             resolve = by_name.get("resolve")
             keep: str | None = None
@@ -442,8 +467,11 @@ def _only_columns(table, rows: list[dict]) -> list[dict]:  # type: ignore[no-unt
     return [{k: v for k, v in row.items() if k in names} for row in rows]
 
 
-def build(tickets: int, out: Path, seed: int, now_text: str = DEFAULT_NOW, quiet: bool = False) -> dict:
-    """Build the store at ``out`` (which must not exist); returns the counts and timings."""
+def build(
+    tickets: int, out: Path, seed: int, now_text: str = DEFAULT_NOW, quiet: bool = False, backlog: float = 0.0
+) -> dict:
+    """Build the store at ``out`` (which must not exist); returns the counts and timings. ``backlog``: the
+    share of tickets that are a migrated backlog, open and long overdue (module docstring)."""
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
     if out.exists():
         raise SystemExit(f"{out} exists; remove it first")
@@ -468,7 +496,9 @@ def build(tickets: int, out: Path, seed: int, now_text: str = DEFAULT_NOW, quiet
 
     breached_n = round(tickets * 0.02)
     open_n = round(tickets * 0.08)
-    groups = ["breached"] * breached_n + ["open"] * open_n + ["done"] * (tickets - breached_n - open_n)
+    backlog_n = round(tickets * backlog)
+    done_n = tickets - breached_n - open_n - backlog_n
+    groups = ["breached"] * breached_n + ["open"] * open_n + ["backlog"] * backlog_n + ["done"] * done_n
     rng.shuffle(groups)
     drawn = [builder.draw(group) for group in groups]
     drawn.sort(key=lambda d: d[4])  # ids in order of receipt, as when logged one by one
@@ -525,6 +555,14 @@ def build(tickets: int, out: Path, seed: int, now_text: str = DEFAULT_NOW, quiet
         for _, sql in indexes:
             connection.exec_driver_sql(sql)
     index_seconds = time.perf_counter() - t3
+    t5 = time.perf_counter()
+    with store.write() as session:
+        # Each met target's stored working time, as every change that meets one writes it and the upgrade
+        # derives it for an older store (``report`` reads it; without it, it works each one out again).
+        from supportcli.store.met_durations import derive_met_working_seconds
+
+        derive_met_working_seconds(session.connection())
+    working_seconds = time.perf_counter() - t5
     t4 = time.perf_counter()
     with store.write() as session:
         search.rebuild(session.connection())  # the full-text search index, built once like the others
@@ -538,6 +576,7 @@ def build(tickets: int, out: Path, seed: int, now_text: str = DEFAULT_NOW, quiet
         "path": str(out),
         "now": now_text,
         "seed": seed,
+        "backlog": backlog,
         "by_status": dict(sorted(counts.items())),
         "targets_by_state": dict(sorted(target_states.items())),
         "targets": sum(target_states.values()),
@@ -549,6 +588,7 @@ def build(tickets: int, out: Path, seed: int, now_text: str = DEFAULT_NOW, quiet
             "generate_rows": round(generate_seconds, 1),
             "insert": round(insert_seconds, 1),
             "indexes": round(index_seconds, 1),
+            "working_times": round(working_seconds, 1),
             "search_index": round(search_seconds, 1),
             "total": round(total, 1),
         },
@@ -556,7 +596,8 @@ def build(tickets: int, out: Path, seed: int, now_text: str = DEFAULT_NOW, quiet
     }
     say(
         f"built {out} in {total:.1f} s (draw {phase1:.1f}, rows {generate_seconds:.1f}, "
-        f"insert {insert_seconds:.1f}, indexes {index_seconds:.1f}, search index {search_seconds:.1f}); "
+        f"insert {insert_seconds:.1f}, indexes {index_seconds:.1f}, working times {working_seconds:.1f}, "
+        f"search index {search_seconds:.1f}); "
         f"{result['size_mb']} MB"
     )
     say(f"tickets by status: {', '.join(f'{k} {v:,}' for k, v in result['by_status'].items())}")
@@ -572,11 +613,20 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="the store file to create (must not exist)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--now", default=DEFAULT_NOW, help=f"the instant the store is built around ({DEFAULT_NOW})")
+    parser.add_argument(
+        "--backlog",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="this share of the tickets (e.g. 0.05) is a migrated backlog: open, every target long past due",
+    )
     parser.add_argument("--json", action="store_true", help="print the counts as JSON at the end")
     args = parser.parse_args()
     if args.tickets < 100:
         parser.error("--tickets: at least 100")
-    result = build(args.tickets, args.out, args.seed, args.now)
+    if not 0 <= args.backlog <= 0.85:
+        parser.error("--backlog: a share between 0 and 0.85 (the rest are resolved, closed or recent)")
+    result = build(args.tickets, args.out, args.seed, args.now, backlog=args.backlog)
     if args.json:
         json.dump(result, sys.stdout, indent=2)
         print()

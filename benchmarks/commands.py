@@ -74,11 +74,14 @@ class Job:
     walls: list[float] = field(default_factory=list)
     floors: list[float] = field(default_factory=list)  # the floor run just before each run
     rss_kb: list[int] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)  # user + system CPU seconds of each run (wait4)
+    floor_cpus: list[float] = field(default_factory=list)  # the same of the floor run just before it
     failure: str = ""
 
 
-def run(argv: list[str], env: dict[str, str], stdout_path: str = os.devnull) -> tuple[float, int, int, str]:
-    """Wall seconds, peak RSS (KiB, from wait4), exit code and the tail of stderr of one subprocess."""
+def run(argv: list[str], env: dict[str, str], stdout_path: str = os.devnull) -> tuple[float, int, int, str, float]:
+    """Wall seconds, peak RSS (KiB, from wait4), exit code, the tail of stderr and the CPU seconds (user +
+    system, from wait4: steadier than wall time on a shared machine) of one subprocess."""
     with Path(stdout_path).open("wb") as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         process = subprocess.Popen(argv, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
@@ -87,7 +90,7 @@ def run(argv: list[str], env: dict[str, str], stdout_path: str = os.devnull) -> 
         process.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         tail = err.read().decode(errors="replace").strip().splitlines()[-3:]
-    return wall, usage.ru_maxrss, process.returncode, " | ".join(tail)
+    return wall, usage.ru_maxrss, process.returncode, " | ".join(tail), usage.ru_utime + usage.ru_stime
 
 
 def time_rss(argv: list[str], env: dict[str, str]) -> int:
@@ -174,6 +177,9 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=100_000, help="store size to build (default 100000)")
     parser.add_argument("--store", type=Path, help="reuse this store (built there first if missing)")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--backlog", type=float, default=0.0, metavar="SHARE", help="when building: build_store.py's --backlog"
+    )
     parser.add_argument("--repeat", type=int, default=5, help="rounds (default 5)")
     parser.add_argument(
         "--bulk-repeat", type=int, help="runs of export/import and full-store report (default 3, 1 from 1M tickets)"
@@ -200,7 +206,7 @@ def main() -> None:
         else:
             store = args.store or workdir / "store.db"
             print(f"building {args.tickets:,} tickets into {store} …")
-            build_info = build(args.tickets, store, args.seed, args.now)
+            build_info = build(args.tickets, store, args.seed, args.now, backlog=args.backlog)
         tickets = query(store, "SELECT count(*) FROM tickets")[0][0]
         breached = query(
             store, "SELECT count(*) FROM targets WHERE state = 'pending' AND due_at < '" + _utc_text(args.now) + "'"
@@ -294,14 +300,14 @@ def main() -> None:
         export_seconds, export_note = None, ""
         if any(job.name.startswith("import") for job in jobs):
             print("writing the NDJSON export for import …")
-            wall, _, code, tail = run([cli, "export", "--format", "ndjson"], env, stdout_path=str(export_file))
+            wall, _, code, tail, _ = run([cli, "export", "--format", "ndjson"], env, stdout_path=str(export_file))
             export_seconds = wall
             if code != 0:
                 # So that import can still be timed: the same export code with the batching replaced.
                 export_note = f"`export` failed (exit {code}: {tail}); import timed on a work-around export"
                 print(f"  {export_note}")
                 argv = [python, "-c", EXPORT_WORKAROUND, "export", "--format", "ndjson"]
-                wall, _, code, tail = run(argv, env, stdout_path=str(export_file))
+                wall, _, code, tail, _ = run(argv, env, stdout_path=str(export_file))
                 if code != 0:
                     export_note += f"; the work-around failed too (exit {code}: {tail})"
                     jobs = [job for job in jobs if not job.name.startswith("import")]
@@ -327,13 +333,15 @@ def main() -> None:
                 if callable(job.before):
                     job.before()
                 reference = job.floor_argv or floor_argv
-                paired = run(reference, env)[0] if job.argv != reference else None
-                wall, rss, code, tail = run(job.argv, job.env or env)
+                paired = run(reference, env) if job.argv != reference else None
+                wall, rss, code, tail, cpu = run(job.argv, job.env or env)
                 if code != 0:
                     job.failure = f"exit {code}: {tail}"
                     continue
                 job.walls.append(wall)
-                job.floors.append(paired if paired is not None else wall)
+                job.floors.append(paired[0] if paired is not None else wall)
+                job.cpus.append(cpu)
+                job.floor_cpus.append(paired[4] if paired is not None else cpu)
                 job.rss_kb.append(rss)
 
         gnu_time_rss = {}
@@ -364,6 +372,21 @@ def _utc_text(now: str) -> str:
     return datetime.fromisoformat(now).astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
 
 
+def _per_row(rows: list[dict], breached: int) -> dict[str, dict[str, float]]:
+    """What each row of the overdue listings costs beyond the floor: (command − floor) / rows, on the
+    minimums of wall and of CPU time (issue 16: "at most 10 µs a row beyond the import floor")."""
+    listings = ("overdue", "overdue --json")
+    found = {}
+    for row in rows:
+        if row["name"] in listings and "failure" not in row and breached:
+            found[row["name"]] = {
+                "rows": breached,
+                "wall_us": round((row["min"] - row["floor_min"]) / breached * 1e6, 1),
+                "cpu_us": round((row["cpu_min"] - row["floor_cpu_min"]) / breached * 1e6, 1),
+            }
+    return found
+
+
 def report(jobs, tickets, open_count, breached, show_id, build_info, first_cron, export_seconds, gnu_time_rss):  # type: ignore[no-untyped-def]
     floor = next(job for job in jobs if job.name.startswith("floor"))
     floor_min, floor_median = min(floor.walls), statistics.median(floor.walls)
@@ -379,7 +402,7 @@ def report(jobs, tickets, open_count, breached, show_id, build_info, first_cron,
     print(f"machine: {os.cpu_count()} cores, shared with other work; Python {sys.version.split()[0]}\n")
     print(
         f"{'command':<48} {'runs':>4} {'min s':>7} {'median s':>8} {'floor min':>9} {'× floor':>7} "
-        f"{'paired ×':>8} {'− floor s':>9} {'RSS MB':>7}"
+        f"{'paired ×':>8} {'− floor s':>9} {'RSS MB':>7} {'CPU s':>6} {'floor CPU':>9}"
     )
     rows = []
     for job in jobs:
@@ -393,9 +416,10 @@ def report(jobs, tickets, open_count, breached, show_id, build_info, first_cron,
         paired = statistics.median(w / f for w, f in zip(job.walls, job.floors, strict=True))
         beyond = statistics.median(w - f for w, f in zip(job.walls, job.floors, strict=True))
         rss = max(job.rss_kb) / 1024
+        cpu_low, floor_cpu_low = min(job.cpus), min(job.floor_cpus)
         print(
             f"{job.name[:48]:<48} {len(job.walls):>4} {low:>7.2f} {median:>8.2f} {floor_low:>9.2f} {ratio:>7.2f} "
-            f"{paired:>8.2f} {beyond:>9.2f} {rss:>7.0f}"
+            f"{paired:>8.2f} {beyond:>9.2f} {rss:>7.0f} {cpu_low:>6.2f} {floor_cpu_low:>9.2f}"
         )
         rows.append(
             {
@@ -408,6 +432,8 @@ def report(jobs, tickets, open_count, breached, show_id, build_info, first_cron,
                 "paired_ratio_median": round(paired, 2),
                 "beyond_floor": round(beyond, 3),
                 "peak_rss_mb": round(rss, 1),
+                "cpu_min": round(cpu_low, 3),
+                "floor_cpu_min": round(floor_cpu_low, 3),
                 "walls": [round(w, 3) for w in job.walls],
                 "floors": [round(f, 3) for f in job.floors],
             }
@@ -418,6 +444,12 @@ def report(jobs, tickets, open_count, breached, show_id, build_info, first_cron,
     )
     for name, kb in gnu_time_rss.items():
         print(f"/usr/bin/time -f %M: {name}: {kb / 1024:.0f} MB")
+    per_row = _per_row(rows, breached)
+    for name, figures in per_row.items():
+        print(
+            f"{name}: {figures['rows']:,} rows, beyond the floor {figures['wall_us']:.1f} µs a row (wall, min − min), "
+            f"{figures['cpu_us']:.1f} µs a row (CPU, min − min)"
+        )
 
     print("\naims:")
     by_name = {row["name"]: row for row in rows}
@@ -469,6 +501,7 @@ def report(jobs, tickets, open_count, breached, show_id, build_info, first_cron,
         "cores": os.cpu_count(),
         "python": sys.version.split()[0],
         "results": rows,
+        "per_row_beyond_floor": per_row,
         "aims": verdicts,
     }
 

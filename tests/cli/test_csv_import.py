@@ -254,6 +254,46 @@ def test_a_file_without_references_imported_twice_is_refused_unless_again(cli: C
     assert len(ok(cli("list", "-q", env=at(NOW))).stdout.split()) == 4
 
 
+def test_rows_with_an_empty_reference_are_not_created_twice_by_a_second_import(cli: Cli, tmp_path: Path) -> None:
+    """A reference column with some cells empty: the referenced rows are skipped as in the store, and the file
+    is still refused as imported before, since its unreferenced rows would be created again."""
+    sheet = write(tmp_path, "mixed.csv", "reference,subject,channel\r\nR-1,One,phone\r\n,Two,email\r\n")
+    ok(cli("import", str(sheet), env=at(NOW)))
+    refused(
+        cli("import", str(sheet), env=at(NOW)),
+        2,
+        "this file was imported already (2 tickets, 2026-11-24T09:00+00:00 by alice)",
+        "1 of its records have no reference",
+        "--again",
+    )
+    assert len(ok(cli("list", "-q", env=at(NOW))).stdout.split()) == 2
+    again = ok(cli("import", str(sheet), "--again", env=at(NOW)))
+    assert "imported 1 ticket" in again.stderr and "skipped 1 row already in the store: R-1" in again.stderr
+    assert len(ok(cli("list", "-q", env=at(NOW))).stdout.split()) == 3
+    # Every row referenced: a second import is no second import at all, only skips.
+    named = write(tmp_path, "named.csv", "reference,subject\r\nR-2,Three\r\nR-3,Four\r\n")
+    ok(cli("import", str(named), env=at(NOW)))
+    assert "skipped 2 rows already in the store" in ok(cli("import", str(named), env=at(NOW))).stderr
+
+
+def test_an_owner_column_names_staff_members_as_log_owner_must(cli: Cli, tmp_path: Path) -> None:
+    sheet = write(tmp_path, "owners.csv", "reference,subject,owner\r\nR-1,One,Priya Shah\r\nR-2,Two,priya\r\n")
+    ok(cli("staff", "add", "priya", "--email", "priya@example.com", env=at(NOW)))
+    found = problems(cli("import", str(sheet), env=at(NOW)))
+    assert "record 1 (R-1): owner: no staff member Priya Shah (staff: priya)" in found
+    assert '--map-value "owner:Priya Shah=NAME"' in found and "record 2" not in found
+    assert ok(cli("list", "-q", env=at(NOW))).stdout.split() == []
+    ok(cli("import", str(sheet), "--map-value", "owner:Priya Shah=priya", env=at(NOW)))
+    listed = json.loads(ok(cli("list", "--json", env=at(NOW))).stdout)
+    assert [(t["reference"], t["owner"]) for t in listed] == [("R-1", "priya"), ("R-2", "priya")]
+
+
+def test_any_owner_is_accepted_while_the_staff_directory_is_empty(cli: Cli, tmp_path: Path) -> None:
+    sheet = write(tmp_path, "owners.csv", "subject,owner\r\nOne,Priya Shah\r\n")
+    ok(cli("import", str(sheet), env=at(NOW)))
+    assert [t["owner"] for t in json.loads(ok(cli("list", "--json", env=at(NOW))).stdout)] == ["Priya Shah"]
+
+
 def build_store(cli: Cli, tmp_path: Path) -> None:
     """Tickets at every step of their life, logged through the commands and imported with references."""
     ok(cli("import", str(HELPDESK), "--map-file", str(HELPDESK_MAP), "--fix-order", env=at(NOW)))
@@ -397,3 +437,29 @@ def test_imported_met_targets_keep_their_working_time_as_report_works_it_out(cli
     stored = ok(cli("report", *period, "--json", env=at(NOW))).stdout
     execute(store_url, "UPDATE targets SET met_working_seconds = NULL")
     assert ok(cli("report", *period, "--json", env=at(NOW))).stdout == stored
+
+
+def test_imported_working_times_are_the_ones_the_store_derives(cli: Cli, store_url: str) -> None:
+    """The working times a CSV import writes with its targets are exactly what ``derive_met_working_seconds``
+    (the migration's and dump import's way) works out for them, target by target."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    from helpers import execute
+    from supportcli.store.met_durations import derive_met_working_seconds
+
+    ok(cli("import", str(HELPDESK), "--map-file", str(HELPDESK_MAP), "--fix-order", env=at(NOW)))
+    query = text("SELECT id, met_working_seconds FROM targets WHERE met_at IS NOT NULL ORDER BY id")
+    engine = create_engine(store_url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            written = connection.execute(query).all()
+        execute(store_url, "UPDATE targets SET met_working_seconds = NULL")
+        with engine.begin() as connection:
+            assert derive_met_working_seconds(connection) == len(written)
+        with engine.connect() as connection:
+            derived = connection.execute(query).all()
+    finally:
+        engine.dispose()
+    assert len(written) >= 5, "control: the fixture has met targets"
+    assert written == derived

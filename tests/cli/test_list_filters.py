@@ -225,3 +225,16 @@ def test_export_takes_the_new_filters(cli: Cli, customers: dict[str, int]) -> No
     dump = ok(cli("export", "--format", "ndjson", "--search", "parcel", "--tag", "VIP", env=at(MON_1000))).stdout
     records = [json.loads(line) for line in dump.splitlines()]
     assert [record["id"] for record in records if record["type"] == "ticket"] == [customers["ann"]]
+
+
+def test_text_filters_fold_letters_beyond_ascii_on_every_store(cli: Cli) -> None:
+    """SQLite's own ``lower`` folds ASCII letters only: ``--name séan`` missed ``SÉAN Ó BRIAIN`` there while
+    PostgreSQL found it. Both stores now fold every letter, in names, orgs, categories and tags alike."""
+    sean = log(cli, "Boiler", "--name", "SÉAN Ó BRIAIN", "--org", "Crème Ltd", "--category", "Éire", "--tag", "ÜBER")
+    other = log(cli, "Radiator", "--name", "Sean O Briain", "--org", "Creme Ltd")
+    assert listed(cli, "--name", "séan ó") == [sean]
+    assert listed(cli, "--name", "sean") == [other]  # é is not e: folding case, not accents
+    assert listed(cli, "--org", "CRÈME LTD") == [sean]
+    assert listed(cli, "--category", "éire") == [sean]
+    assert listed(cli, "--tag", "über") == [sean]
+    assert listed(cli, "--org", "creme ltd") == [other]

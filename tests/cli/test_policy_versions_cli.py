@@ -166,7 +166,7 @@ def test_an_export_keeps_how_each_version_applies_and_an_old_dump_gets_it_derive
     ]
     bad = tmp_path / "bad.ndjson"
     bad.write_text(
-        "\n".join(line.replace('"applies_by": "logged"', '"applies_by": "whenever"') for line in lines) + "\n",
+        "\n".join(line.replace('"applies_by":"logged"', '"applies_by":"whenever"') for line in lines) + "\n",
         encoding="utf-8",
     )
     third = new_store()

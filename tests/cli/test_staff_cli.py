@@ -317,3 +317,24 @@ def test_store_functions_check_their_input(team: Store) -> None:
         set_away(session, "priya", NOW, "sam", NOW)
     with pytest.raises(NotFound), team.write() as session:
         set_away(session, "priya", NOW + timedelta(days=1), "nobody", NOW)
+
+
+def test_show_says_when_the_owner_is_away_and_who_covers(cli: Cli) -> None:
+    """``show`` names who handles an absent owner's ticket, as ``due --mine`` counts it for the cover; the
+    note goes when the absence ends. The chain of covers is followed as ``responsible_for`` does."""
+    for name in ("priya", "sam", "tom"):
+        add(cli, name)
+    logged = cli("log", "Boiler", "--owner", "priya", "-q", env=MONDAY)
+    assert logged.exit_code == 0, logged.output
+
+    def owner_line(env: dict[str, str]) -> str:
+        shown = cli("show", logged.stdout.strip(), env=env)
+        assert shown.exit_code == 0, shown.output
+        return next(line.strip() for line in shown.stdout.splitlines() if line.strip().startswith("owner:"))
+
+    assert owner_line(MONDAY) == "owner:       priya"
+    assert cli("staff", "away", "priya", "--until", "2026-12-01", "--cover", "sam", env=MONDAY).exit_code == 0
+    assert owner_line(FRIDAY) == "owner:       priya (away until Tue 2026-12-01 17:00 GMT; sam covers)"
+    assert cli("staff", "away", "sam", "--until", "2026-11-30", "--cover", "tom", env=MONDAY).exit_code == 0
+    assert owner_line(FRIDAY) == "owner:       priya (away until Tue 2026-12-01 17:00 GMT; tom covers)"
+    assert owner_line(NEXT_WEEK) == "owner:       priya"

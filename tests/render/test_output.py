@@ -5,11 +5,14 @@ from __future__ import annotations
 import io
 import json
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from supportcli.render.output import PLAIN_BATCH_ROWS, Column, Format, Output, json_default, pretty_json
+
+LONDON = ZoneInfo("Europe/London")
 
 
 def test_plain_listing_writes_every_row_in_order_across_batches() -> None:
@@ -63,7 +66,13 @@ def test_a_capped_table_draws_the_first_rows_and_counts_the_rest_on_stderr() -> 
                 st.floats(allow_nan=False),
                 st.text(max_size=12),
                 st.datetimes(timezones=st.just(UTC)),
+                st.datetimes(timezones=st.sampled_from([UTC, LONDON])),
                 st.dates(),
+                st.sampled_from(Format),  # a str subclass
+                st.sampled_from(
+                    ["}", "},\n    {", '"},\n    {"', "\n  },\n  {\n    "]
+                ),  # what the records' joins look like
+                st.lists(st.integers(), max_size=2),  # a nested value: json.dumps's layout
             ),
             max_size=6,
         ),
@@ -73,6 +82,17 @@ def test_a_capped_table_draws_the_first_rows_and_counts_the_rest_on_stderr() -> 
 def test_pretty_json_of_flat_records_is_what_json_dumps_writes(records: list[dict[str, object]]) -> None:
     expected = json.dumps(records, indent=2, ensure_ascii=False, default=json_default)
     assert pretty_json(records) == expected
+
+
+def test_pretty_json_writes_a_shared_instant_in_each_record() -> None:
+    # Records sharing one datetime object each write it; equal instants in another zone keep their own offset.
+    due = datetime(2026, 11, 23, 17, tzinfo=LONDON)
+    records = [{"id": 1, "due_at": due}, {"id": 2, "due_at": due}, {"id": 3, "due_at": due.astimezone(UTC)}]
+    assert pretty_json(records) == json.dumps(records, indent=2, ensure_ascii=False, default=json_default)
+    assert pretty_json(records).count('"2026-11-23T17:00:00+00:00"') == 3
+    summer = datetime(2026, 7, 1, 17, tzinfo=LONDON)
+    shown = pretty_json([{"due_at": summer}, {"due_at": summer.astimezone(UTC)}])
+    assert '"2026-07-01T17:00:00+01:00"' in shown and '"2026-07-01T16:00:00+00:00"' in shown
 
 
 def test_pretty_json_of_anything_else_is_json_dumps() -> None:

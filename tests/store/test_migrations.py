@@ -359,3 +359,54 @@ def test_upgrading_a_version_5_store_derives_the_working_times_report_computed(t
     recomputed = [cli("report", *period, "--json", *by).stdout for by in ([], ["--by", "owner"], ["--by", "channel"])]
     assert reports == recomputed
     assert json.loads(reports[0])["totals"]["working_time"]["resolve"]["count"] == 1, "control"
+
+
+# -- the schema with references, imported files and stored working times (version 8) -----------------------------------
+
+V8_FIXTURE = FIXTURE.with_name("v8.db")
+HELPDESK = FIXTURE.parent.parent / "import" / "helpdesk.csv"
+
+
+def test_a_version_8_store_upgrades_with_nothing_lost(tmp_path: Path) -> None:
+    """The released store of schema 8 (tests/fixtures/stores/make_v8.sh): a helpdesk's CSV moved in with maps,
+    policy versions applying by logging and by received time, an edit, a rating and a mail. Every later
+    supportcli must open it with every row kept and the schema of a new store."""
+    store_path = tmp_path / "v8.db"
+    shutil.copyfile(V8_FIXTURE, store_path)
+    before = _rows(V8_FIXTURE, V8_FIXTURE)
+    filled = {table for table, rows in before.items() if rows}
+    assert filled >= {"tickets", "targets", "events", "staff", "mail_messages", "policy_versions", "imported_files"}
+    cli = run(store_path)
+    result = cli("db", "upgrade")
+    assert result.exit_code == 0, result.output
+    after = _rows(store_path, V8_FIXTURE)
+    assert after.pop("supportcli_meta") == [("schema_version", str(migrations.schema_version()))]
+    assert before.pop("supportcli_meta") == [("schema_version", "8")], "control: the fixture is of schema 8"
+    assert after.pop("ticket_search") and before.pop("ticket_search")  # derived; the searches below check it
+    assert after == before
+    fresh = tmp_path / "fresh.db"
+    assert run(fresh)("list").exit_code == 0
+    assert _schema(store_path) == _schema(fresh)
+
+
+def test_a_version_8_store_keeps_what_moving_in_brought(tmp_path: Path) -> None:
+    """References stay findable, the waiting ticket stays paused, met targets keep their working time, and the
+    file imported then is still known, so importing it again skips every row it brought."""
+    store_path = tmp_path / "v8.db"
+    shutil.copyfile(V8_FIXTURE, store_path)
+    cli = run(store_path)
+    assert cli("db", "upgrade").exit_code == 0
+    found = json.loads(cli("list", "--reference", "TKT-1002", "--json").stdout)
+    assert [(t["id"], t["reference"], t["status"]) for t in found] == [(2, "TKT-1002", "waiting")]
+    # Phone, received Fri 20 Nov 07:29 (the clock starts at 09:00): respond 4wh was due 13:00 and the recorded
+    # first response came at 14:00, so it stays a late one; resolve stays paused while the customer is awaited.
+    states = {t["name"]: t["state"] for t in json.loads(cli("show", "2", "--json").stdout)["targets"]}
+    assert states == {"respond": "breached", "resolve": "paused"}
+    assert [hit["id"] for hit in json.loads(cli("search", "--json", "--", "TKT-1004").stdout)] == [4]
+    history = json.loads(cli("policy", "history", "--json").stdout)
+    assert [(row["version"], row["applies_to"]) for row in history] == [(1, "received"), (2, "logged"), (3, "received")]
+    assert None not in _met_working_seconds(store_path).values()
+    again = cli("import", str(HELPDESK), "--map-file", str(HELPDESK.with_name("helpdesk-map.toml")), "--fix-order")
+    assert again.exit_code == 0, again.output
+    assert "skipped 5 rows already in the store" in again.output
+    assert len(json.loads(cli("list", "--json").stdout)) == 8

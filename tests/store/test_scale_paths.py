@@ -307,7 +307,7 @@ def _stored_working_times(store: Store) -> dict[int, int | None]:
 
     with store.read() as session:
         rows = session.execute(select(Target.id, Target.met_working_seconds).where(Target.met_at.is_not(None)))  # type: ignore[union-attr]
-        return dict(rows.tuples().all())
+        return dict(rows.all())
 
 
 def test_the_met_working_time_migration_derives_what_each_change_stored(store: Store) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,6 +16,9 @@ from supportcli.render.output import SUBJECT_MIN_WIDTH, Column, Format
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from supportcli.core.calendar import WorkingCalendar
+    from supportcli.core.policy import Policy
+
 # What `overdue --csv` writes: the JSON fields, with the tier's name beside its number as in ticket listings.
 CSV_FIELDS = ("id", "subject", "owner", "tier", "tier_name", "target", "due_at", "overdue_working_minutes")
 
@@ -26,53 +28,104 @@ notify_app = typer.Typer(
 
 
 def overdue_records(
-    session: Session, now: datetime, owners: list[str], orgs: list[str], targets: list[str]
+    session: Session, now: datetime, owners: list[str], orgs: list[str], targets: list[str], shown: bool = True
 ) -> list[dict[str, Any]]:
     """Breached pending targets of open tickets, worst first, from the stored due times (an index scan).
 
-    One joined query of the columns shown (plain rows, not ORM objects); the countdowns are differences
-    of working-time positions, with the position of now computed once per calendar (``CountdownClock``).
+    One joined query of the columns shown (plain rows, not ORM objects, due times in epoch seconds); the
+    countdowns are differences of working-time positions, with the position of now computed once per
+    calendar (``CountdownClock``). Each record holds the fields of ``overdue --json`` (README, docs/json.md),
+    and when ``shown`` (tables, plain rows, CSV) the ``tier_name`` and the calendar's ``day_length`` too;
+    without ``shown`` the due time is already the text JSON writes (made once per due time, as plain
+    listings make theirs).
     """
-    from supportcli.core.countdown import CountdownClock
-    from supportcli.core.tickets import tier_name
-    from supportcli.store.policies import PolicyBook
     from supportcli.store.queries import breached_rows
 
-    policies = PolicyBook(session, now.year)
-    versions: dict[int, tuple[Any, CountdownClock]] = {}  # per policy version: its tiers, and now on its calendar
-    # Per policy version and due time: the local due time and how late it is. A backlog's due times are mostly
-    # closing times, so thousands of rows share a few hundred of them (worked out once each).
-    lateness: dict[tuple[int, datetime], tuple[datetime, int | None]] = {}
-    records = []
-    for row in breached_rows(session, now, owners, orgs, targets):
-        ticket_id, subject, owner, tier, version, target, due_at = row  # by position: cheaper than by name
-        if version not in versions:
-            policy, calendar = policies.get(version)
-            versions[version] = (policy.tiers, CountdownClock(calendar, now))
-        tiers, clock = versions[version]
-        calendar = clock.calendar
-        late = lateness.get((version, due_at))
+    versions = _VersionsShown(session, now, as_text=not shown)
+    records: list[dict[str, Any]] = []
+    append = records.append
+    current: int | None = None
+    version_shown: _VersionShown | None = None
+    for ticket_id, subject, owner, tier, version, target, due_epoch in breached_rows(
+        session, now, owners, orgs, targets
+    ):
+        if version_shown is None or version != current:  # a store mostly has one version: kept at hand
+            current, version_shown = version, versions.get(version)
+        late = version_shown.lateness.get(due_epoch)
         if late is None:
-            left = clock.remaining_minutes(math.floor(due_at.timestamp()))  # None: beyond the calendar's span
-            late = lateness[(version, due_at)] = (due_at.astimezone(calendar.zone), None if left is None else -left)
-        records.append(
-            {
-                "id": ticket_id,
-                "subject": subject,
-                "owner": owner,
-                "tier": tier,
-                "tier_name": tier_name(tiers, tier),
-                "target": target,
-                "due_at": late[0],
-                "overdue_working_minutes": late[1],
-                "day_length": calendar.day_length_seconds,
-            }
-        )
+            late = version_shown.late(due_epoch)
+        record = {
+            "id": ticket_id,
+            "subject": subject,
+            "owner": owner,
+            "tier": tier,
+            "target": target,
+            "due_at": late[0],
+            "overdue_working_minutes": late[1],
+        }
+        if shown:
+            record["tier_name"] = version_shown.tier_name(tier)
+            record["day_length"] = version_shown.day_length
+        append(record)
     # Worst first; a lateness that cannot be counted is of a due time before the calendar's span: the oldest.
     records.sort(
         key=lambda r: (r["overdue_working_minutes"] is not None, -(r["overdue_working_minutes"] or 0), r["id"])
     )
     return records
+
+
+class _VersionShown:
+    """What ``overdue`` shows of the due times and tiers of one policy version, each worked out once.
+
+    A backlog's due times are mostly closing times, so thousands of breaches share a few hundred of them; the
+    tiers are a handful.
+    """
+
+    def __init__(self, policy: Policy, calendar: WorkingCalendar, now: datetime, as_text: bool = False) -> None:
+        from supportcli.core.countdown import CountdownClock
+
+        self.tiers, self.calendar, self.as_text = policy.tiers, calendar, as_text
+        self.day_length = calendar.day_length_seconds
+        self.clock = CountdownClock(calendar, now)
+        # By due time: (the local due time, or with ``as_text`` its JSON text; the working minutes late).
+        self.lateness: dict[int, tuple[datetime | str, int | None]] = {}
+        self._tier_names: dict[int, str] = {}
+
+    def late(self, due_epoch: int) -> tuple[datetime | str, int | None]:
+        """The local due time and the working minutes since (None: beyond the calendar's span), remembered."""
+        left = self.clock.remaining_minutes(due_epoch)
+        due: datetime | str = self.calendar.to_local(due_epoch)
+        if self.as_text:
+            from supportcli.render.output import json_default
+
+            due = json_default(due)
+        found = self.lateness[due_epoch] = (due, None if left is None else -left)
+        return found
+
+    def tier_name(self, tier: int) -> str:
+        """The tier's name in this version's policy."""
+        found = self._tier_names.get(tier)
+        if found is None:
+            from supportcli.core.tickets import tier_name
+
+            found = self._tier_names[tier] = tier_name(self.tiers, tier)
+        return found
+
+
+class _VersionsShown:
+    """``_VersionShown`` for each policy version met, from the store's ``PolicyBook``."""
+
+    def __init__(self, session: Session, now: datetime, as_text: bool = False) -> None:
+        from supportcli.store.policies import PolicyBook
+
+        self.book, self.now, self.as_text = PolicyBook(session, now.year), now, as_text
+        self._found: dict[int, _VersionShown] = {}
+
+    def get(self, version: int) -> _VersionShown:
+        found = self._found.get(version)
+        if found is None:
+            found = self._found[version] = _VersionShown(*self.book.get(version), self.now, self.as_text)
+        return found
 
 
 @output_options(tabular=True, limit=Limit(help="At most this many, the worst first."))
@@ -134,14 +187,13 @@ def overdue(
         _cron_run(obj, dry_run)
         return
     now = obj.now()
+    fmt = listing.format(obj.output)
     with obj.store().read() as session:
-        records = overdue_records(session, now, owner or [], org or [], target or [])
+        records = overdue_records(session, now, owner or [], org or [], target or [], shown=not fmt.writes_records)
     breached = bool(records)  # --exit-status counts every breach, not only those shown
     records = records[: listing.limit]
-    fmt = listing.format(obj.output)
     if fmt.writes_records:
-        fields = ("id", "subject", "owner", "tier", "target", "due_at", "overdue_working_minutes")
-        obj.output.records(fmt, ({key: record[key] for key in fields} for record in records))
+        obj.output.records(fmt, records)
     else:
         for record in records:
             record["overdue"] = countdown_text(record["overdue_working_minutes"], record["day_length"])

@@ -79,7 +79,7 @@ def export(
     zone = ZoneInfo(obj.newest_policy().calendar.timezone)
     now = obj.now()
     exported = 0
-    with obj.store().read() as session, _destination(output) as stream:
+    with obj.store().read() as session, _destination(output, binary=fmt is not Format.CSV) as stream:
         total = _ticket_count(session, wanted) if output and obj.output.is_terminal else None
         with progress_bar(obj, total, PROGRESS_MIN_TICKETS, "Exporting tickets") as advance:
 
@@ -148,7 +148,8 @@ def import_(
         typer.Option("--fix-order", help="CSV: a time before an earlier step of the ticket's life is moved to it."),
     ] = False,
     again: Annotated[
-        bool, typer.Option("--again", help="CSV: import a file imported before even though it has no references.")
+        bool,
+        typer.Option("--again", help="CSV: import a file imported before even though some rows have no reference."),
     ] = False,
 ) -> None:
     """Import an export (JSON/NDJSON) exactly, or tickets from a spreadsheet or another helpdesk (CSV).
@@ -168,8 +169,8 @@ def import_(
     or Excel serial numbers; naive ones in the calendar's timezone. Other names and values are
     mapped with --map, --map-value or --map-file. Problems are reported as "record N (REF):
     column: why" and nothing is written unless every record is valid (or --skip-invalid). Rows
-    whose reference is in the store are skipped (or --on-conflict update); a file without
-    references that was imported before is refused unless --again.
+    whose reference is in the store are skipped (or --on-conflict update); a file imported
+    before with rows lacking a reference is refused unless --again.
 
     Everything is written in one transaction. Large files show a progress bar on a terminal.
 
@@ -484,16 +485,25 @@ def progress_bar(obj: AppContext, total: int | None, minimum: int, description: 
 
 
 @contextmanager
-def _destination(output: str | None) -> Iterator[IO[str]]:
-    """stdout, or FILE written beside itself and renamed into place when complete (mode 0600: customer data)."""
+def _destination(output: str | None, *, binary: bool = False) -> Iterator[IO[Any]]:
+    """stdout, or FILE written beside itself and renamed into place when complete (mode 0600: customer data).
+
+    Text (UTF-8), or bytes for ``binary`` (the JSON and NDJSON dumps, which orjson encodes to UTF-8 itself).
+    """
     if not output:
-        yield sys.stdout
+        if not binary:
+            yield sys.stdout
+            return
+        sys.stdout.flush()
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
         return
+
     target = Path(output)
     if target.exists() and not target.is_file():
         # A device or pipe (/dev/null, a FIFO): write into it; never rename a file over it.
         try:
-            with target.open("w", encoding="utf-8", newline="") as stream:
+            with target.open("wb") if binary else target.open("w", encoding="utf-8", newline="") as stream:
                 yield stream
         except OSError as exc:
             raise InvalidInput(f"cannot write {output}: {exc.strerror or exc}") from exc
@@ -503,7 +513,7 @@ def _destination(output: str | None) -> Iterator[IO[str]]:
     except OSError as exc:
         raise InvalidInput(f"cannot write {output}: {exc.strerror or exc}") from exc
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+        with os.fdopen(handle, "wb") if binary else os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             yield stream
         Path(temporary).replace(target)
     except BaseException:

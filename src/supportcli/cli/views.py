@@ -88,6 +88,22 @@ def show(ctx: typer.Context, ticket_id: TicketId, json_output: JsonOption = Fals
         _show_human(session, obj, ticket_id)
 
 
+def _owner_shown(session: Session, owner: str | None, now: datetime, calendar: WorkingCalendar) -> str:
+    """The owner as ``show`` prints it, with their absence and who covers, as ``due --mine`` counts it for the
+    cover (docs/tickets.md, "Owners and cover")."""
+    from supportcli.render.tickets import local
+    from supportcli.store.staff import absence_of
+
+    if owner is None:
+        return "(unassigned)"
+    absence = absence_of(session, owner, now)
+    if absence is None:
+        return owner
+    until, handler = absence
+    covered = f"; {handler} covers" if handler else "; nobody covers"
+    return f"{owner} (away until {human_time(local(until, calendar))}{covered})"
+
+
 def _show_human(session: Session, obj: AppContext, ticket_id: int) -> None:
     from supportcli.core.tickets import tier_name
     from supportcli.render.tickets import countdown, event_text, local, urgency_style
@@ -109,7 +125,7 @@ def _show_human(session: Session, obj: AppContext, ticket_id: int) -> None:
         ("category", ticket.category),
         ("tags", ", ".join(ticket.tag_list)),
         ("watchers", ", ".join(ticket.watcher_list)),
-        ("owner", ticket.owner or "(unassigned)"),
+        ("owner", _owner_shown(session, ticket.owner, now, calendar)),
         ("tier", tier),
         ("received", human_time(local(ticket.received_at, calendar))),
         (

@@ -7,7 +7,7 @@ counts (and per-ticket working durations) here; rendering reads the result.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -19,6 +19,8 @@ from supportcli.errors import InvalidInput
 GROUPINGS = ("owner", "channel", "kind", "org", "category", "priority", "week")
 # The targets whose working time from receipt to being met is measured (median, 90th percentile).
 MEASURED_TARGETS = tuple(kind.name for kind in TARGET_KINDS if kind.measured_by_reports)
+# The percentiles of those working times that reports show: the median and the 90th.
+REPORTED_PERCENTILES = (50, 90)
 RATINGS = (1, 2, 3, 4, 5)
 TOTAL_KEY = "all"
 
@@ -73,6 +75,19 @@ def week_starts(period: Period, zone: ZoneInfo) -> list[tuple[datetime, str]]:
     return weeks
 
 
+def percentile_ranks(count: int, p: float) -> tuple[int, int, float]:
+    """The two closest ranks (0-based, in ascending order) of the p-th percentile of ``count`` values, and the
+    weight of the higher one: what ``percentile`` interpolates between."""
+    rank = (count - 1) * p / 100
+    low = math.floor(rank)
+    return low, math.ceil(rank), rank - low
+
+
+def interpolated(low_value: float, high_value: float, weight: float) -> float:
+    """The value ``weight`` of the way from ``low_value`` to ``high_value``: one formula for every percentile."""
+    return low_value + (high_value - low_value) * weight
+
+
 def percentile(values: Sequence[float], p: float) -> float | None:
     """The p-th percentile (0–100) by linear interpolation between closest ranks; None for no values.
 
@@ -82,9 +97,27 @@ def percentile(values: Sequence[float], p: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    rank = (len(ordered) - 1) * p / 100
-    low, high = math.floor(rank), math.ceil(rank)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+    low, high, weight = percentile_ranks(len(ordered), p)
+    return interpolated(ordered[low], ordered[high], weight)
+
+
+@dataclass(frozen=True)
+class RankedDurations:
+    """Working durations known by how many there are and their values at some ranks (0-based, ascending).
+
+    Enough for the exact percentiles at those ranks (``percentile_ranks``) without every value: the store picks
+    them from the millions of a whole-store report (benchmarks/README.md, "Whole-store report at 1M").
+    """
+
+    count: int
+    at_rank: Mapping[int, float]
+
+    def percentile(self, p: float) -> float | None:
+        """The p-th percentile, as ``percentile`` gives it over all the values; None for no values."""
+        if not self.count:
+            return None
+        low, high, weight = percentile_ranks(self.count, p)
+        return interpolated(self.at_rank[low], self.at_rank[high], weight)
 
 
 def share(part: int, whole: int) -> float | None:
@@ -160,16 +193,25 @@ class Satisfaction:
         }
 
 
-def timing_record(seconds: Sequence[float]) -> dict[str, object]:
+@dataclass(frozen=True)
+class Timing:
+    """How many working durations one target has in a group, and their median and 90th percentile (seconds)."""
+
+    count: int
+    median: float | None
+    p90: float | None
+
+
+def timing_record(timing: Timing) -> dict[str, object]:
     """Count, median and 90th percentile of working durations, in working minutes (one decimal)."""
 
     def minutes(value: float | None) -> float | None:
         return round(value / 60, 1) if value is not None else None
 
     return {
-        "count": len(seconds),
-        "median_working_minutes": minutes(percentile(seconds, 50)),
-        "p90_working_minutes": minutes(percentile(seconds, 90)),
+        "count": timing.count,
+        "median_working_minutes": minutes(timing.median),
+        "p90_working_minutes": minutes(timing.p90),
     }
 
 
@@ -187,11 +229,21 @@ class GroupFigures:
     extensions: int = 0
     targets: dict[str, TargetTally] = field(default_factory=dict)
     durations: dict[str, list[float]] = field(default_factory=lambda: {name: [] for name in MEASURED_TARGETS})
+    # A target's durations known only at the ranks the reported percentiles read, instead of in ``durations``.
+    ranked: dict[str, RankedDurations] = field(default_factory=dict)
     satisfaction: Satisfaction = field(default_factory=Satisfaction)
 
     def tally(self, target: str) -> TargetTally:
         """The tally of one target, created on first use."""
         return self.targets.setdefault(target, TargetTally())
+
+    def timing(self, target: str) -> Timing:
+        """The count, median and 90th percentile of one target's working durations."""
+        ranked = self.ranked.get(target)
+        if ranked is not None:
+            return Timing(ranked.count, ranked.percentile(50), ranked.percentile(90))
+        seconds = self.durations.get(target, [])
+        return Timing(len(seconds), percentile(seconds, 50), percentile(seconds, 90))
 
     def add(self, other: GroupFigures) -> None:
         """Fold another group into this one (for the totals row: counts add, durations pool)."""
@@ -201,6 +253,10 @@ class GroupFigures:
             self.tally(target).add(tally)
         for target, seconds in other.durations.items():
             self.durations.setdefault(target, []).extend(seconds)
+        for target, ranked in other.ranked.items():
+            if target in self.ranked or self.durations.get(target):
+                raise ValueError(f"durations of {target!r} known only at some ranks cannot be pooled with others")
+            self.ranked[target] = ranked
         self.satisfaction.add(other.satisfaction)
 
     def as_record(self) -> dict[str, object]:
@@ -216,7 +272,7 @@ class GroupFigures:
             "escalations": self.escalations,
             "extensions": self.extensions,
             "sla": [self.targets[name].as_record(name) for name in names],
-            "working_time": {name: timing_record(self.durations.get(name, [])) for name in MEASURED_TARGETS},
+            "working_time": {name: timing_record(self.timing(name)) for name in MEASURED_TARGETS},
             "csat": self.satisfaction.as_record(),
         }
 

@@ -104,31 +104,37 @@ def json_default(value: Any) -> Any:
 
 
 # Values a flat record may hold that ``pretty_json`` writes with the C encoder (json_default turns the instants
-# and dates into text).
+# and dates into text); the exact types are checked first, as one set operation per record.
 _SCALARS = (str, int, float, bool, type(None), datetime, date)
-_SCALAR_ENCODER = json.JSONEncoder(ensure_ascii=False, default=json_default)
+_SCALAR_TYPES = frozenset(_SCALARS)
+# What the C encoder writes between two fields of a record and between two records: a list of flat records written
+# with these separators is json.dumps(indent=2)'s text with the records' braces on the same lines as their fields.
+_RECORD_SEPARATORS = (",\n    ", ": ")
+# Where one record ends and the next begins in that text: no encoded string holds a line break (it is written
+# ``\n``), so a brace, a comma and a line break are found together only after a flat record's closing brace.
+_BETWEEN_RECORDS = "},\n    {"
+_RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False, default=json_default, separators=_RECORD_SEPARATORS)
+
+
+def _flat(record: Any) -> bool:
+    """A dict with fields whose values are all scalars (no list, dict or other nested value)."""
+    if type(record) is not dict or not record:
+        return False
+    values = record.values()
+    return set(map(type, values)) <= _SCALAR_TYPES or all(isinstance(value, _SCALARS) for value in values)
 
 
 def pretty_json(data: Any) -> str:
     """``json.dumps(data, indent=2, ensure_ascii=False, default=json_default)``, made quickly for a list of flat
-    records (the read commands' ``--json``): with an indent, json.dumps encodes in pure Python, about ten
-    times slower than its C encoder, which writes each key and value here. Anything else goes to json.dumps."""
-    if not isinstance(data, list) or not all(
-        type(record) is dict and all(type(key) is str and isinstance(value, _SCALARS) for key, value in record.items())
-        for record in data
-    ):
+    records (the read commands' ``--json``): with an indent, json.dumps encodes in pure Python, about ten times
+    slower than its C encoder. Here the C encoder writes the whole list in one call, and each record's braces
+    are then moved onto lines of their own (``overdue`` on a migrated backlog writes tens of thousands of
+    records). Anything else, an empty record included, goes to json.dumps."""
+    if not isinstance(data, list) or not data or not all(map(_flat, data)):
         return json.dumps(data, indent=2, ensure_ascii=False, default=json_default)
-    if not data:
-        return "[]"
-    encode = _SCALAR_ENCODER.encode
-    blocks = []
-    for record in data:
-        if not record:
-            blocks.append("  {}")
-            continue
-        fields = ",\n".join(f"    {encode(key)}: {encode(value)}" for key, value in record.items())
-        blocks.append("  {\n" + fields + "\n  }")
-    return "[\n" + ",\n".join(blocks) + "\n]"
+    # '[{' first fields '},\n    {' next fields ... '}]'
+    flat = _RECORD_ENCODER.encode(data)
+    return "[\n  {\n    " + flat[2:-2].replace(_BETWEEN_RECORDS, "\n  },\n  {\n    ") + "\n  }\n]"
 
 
 def human_time(value: datetime | None) -> str:

@@ -12,7 +12,7 @@ from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from supportcli.core.reporting import MEASURED_TARGETS, RATINGS, GroupFigures, Period, Report, percentile, share
+from supportcli.core.reporting import MEASURED_TARGETS, RATINGS, GroupFigures, Period, Report, share
 from supportcli.core.targets import display_order
 from supportcli.core.tickets import format_working_time
 from supportcli.render.output import Column, Output
@@ -185,13 +185,13 @@ def _working_times(report: Report, rows: list[tuple[str, GroupFigures]]) -> tupl
         {
             "group": label,
             "measure": f"to {name}",
-            "count": len(figures.durations.get(name, [])),
-            "median": working_time(percentile(figures.durations.get(name, []), 50), day),
-            "p90": working_time(percentile(figures.durations.get(name, []), 90), day),
+            "count": timing.count,
+            "median": working_time(timing.median, day),
+            "p90": working_time(timing.p90, day),
         }
         for label, figures in rows
         for name in MEASURED_TARGETS
-        if figures.durations.get(name)
+        if (timing := figures.timing(name)).count
     ]
     columns = [
         Column("Working time", "measure"),
@@ -354,13 +354,13 @@ def _html_sections(report: Report) -> list[str]:
         [
             label,
             f"to {name}",
-            len(figures.durations.get(name, [])),
-            _html_duration(percentile(figures.durations.get(name, []), 50), day),
-            _html_duration(percentile(figures.durations.get(name, []), 90), day),
+            timing.count,
+            _html_duration(timing.median, day),
+            _html_duration(timing.p90, day),
         ]
         for label, figures in rows
         for name in MEASURED_TARGETS
-        if figures.durations.get(name)
+        if (timing := figures.timing(name)).count
     ]
     sections.append(
         _html_table([group_header, "Working time", "Tickets", "Median", "90th percentile"], time_rows, report)

@@ -3,21 +3,22 @@
 The columns, maps, dates, validation and the plan of each ticket are ``core.csv_rows``'s; this module reads
 the file (every record first, so every problem is reported at once and nothing is written for a refused
 file), decides what a row whose reference or id the store already has does, and writes the tickets, their
-targets and history with multi-row INSERTs, keeping the search index current in the same transaction.
+targets and history in bulk (``store.bulk.BulkWriter``: executemany on SQLite, COPY on PostgreSQL), keeping
+the search index current in the same transaction.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import delete, func, insert, update
-from sqlalchemy.engine import Connection
-from sqlmodel import Session, SQLModel, col, select
+from sqlalchemy import delete, func, update
+from sqlmodel import Session, col, select
 
 from supportcli.core.csv_rows import (
     CsvMaps,
@@ -33,17 +34,24 @@ from supportcli.core.csv_rows import (
 from supportcli.core.tickets import next_pending, tier_index
 from supportcli.errors import InvalidInput
 from supportcli.store import search
+from supportcli.store.bulk import BulkWriter
 from supportcli.store.dump_import import bump_sequences
 from supportcli.store.dump_schema import encode_data, ticket_id_problem
 from supportcli.store.lookups import phone_key
-from supportcli.store.met_durations import derive_met_working_seconds
+from supportcli.store.met_durations import WorkingTimes, derive_met_working_seconds
 from supportcli.store.models import Event, ImportedFile, PolicyVersion, Target, Ticket, encode_list, table_of
 from supportcli.store.policies import PolicyBook, pick_version
 
 CONFLICT_MODES = ("skip", "update", "fail")
 # The longest field a CSV may hold (a long e-mail body); Python's csv module refuses more than 128 KiB by default.
 FIELD_LIMIT = 4 * 1024 * 1024
-INSERT_BATCH = 500  # tickets per batch of multi-row INSERTs
+INSERT_BATCH = 500  # tickets per batch of bulk writes (and of search index rows)
+# The columns written for each planned target and history event (``_target_rows``, ``_events``).
+TARGET_COLUMNS = (
+    "ticket_id", "name", "duration", "started_at", "due_at", "met_at", "state", "paused_at",
+    "paused_working_seconds", "met_working_seconds", "source",
+)  # fmt: skip
+EVENT_COLUMNS = ("ticket_id", "at", "actor", "kind", "text", "data")
 CHECK_PROBLEMS = 20  # problems ``--check`` lists
 
 
@@ -121,6 +129,7 @@ class CsvImport:
         self.rules = RowRules(zone, now, options.dayfirst, options.fix_order, options.maps, ticket_id_problem)
         self.book = PolicyBook(session, now.year)
         self.versions = list(session.exec(select(PolicyVersion)))
+        self.owner_problems: dict[str, str | None] = {}  # owner name → why it is refused (None: accepted)
         self.summary = CsvSummary()
 
     def check(self, lines: Iterable[str]) -> tuple[CsvSummary, list[PlannedRow]]:
@@ -128,7 +137,7 @@ class CsvImport:
         rows = self._read(lines)
         planned = [p for p in (self._plan(row) for row in rows) if p is not None]
         planned = self._resolve_clashes(planned)
-        self._refuse_a_second_import()
+        self._refuse_a_second_import(planned)
         return self.summary, planned
 
     def run(self, lines: Iterable[str]) -> CsvSummary:
@@ -203,10 +212,17 @@ class CsvImport:
         self.summary.problems.extend(problems)
         self.summary.bad_rows += 1
 
-    def _refuse_a_second_import(self) -> None:
-        """The same file again, with no references to tell its rows apart: refused unless ``again``."""
-        header = self.summary.header
-        if self.options.again or header is None or header.has("reference"):
+    def _refuse_a_second_import(self, planned: list[PlannedRow]) -> None:
+        """The same file again, with rows that neither a reference nor an id tells apart: refused unless ``again``.
+
+        Rows with a reference (or an id) are recognised one by one and skipped or updated; the others would be
+        created a second time. So a file imported before is refused when any row it would create has neither,
+        whether the file has no reference column at all or leaves some of its cells empty.
+        """
+        if self.options.again:
+            return
+        unnamed = sum(1 for p in planned if p.row.reference is None and p.row.ticket_id is None)
+        if not unnamed:
             return
         earlier = self.session.exec(
             select(ImportedFile)
@@ -215,9 +231,15 @@ class CsvImport:
         ).first()
         if earlier is not None:
             when = earlier.at.astimezone(self.rules.zone).isoformat(timespec="minutes")
+            header = self.summary.header
+            why = (
+                "has no reference column to tell its rows apart"
+                if header is None or not header.has("reference")
+                else f"{unnamed} of its records have no reference to tell them apart"
+            )
             raise InvalidInput(
                 f"{self.name}: this file was imported already ({earlier.tickets} tickets, {when} by {earlier.actor}) "
-                "and has no reference column to tell its rows apart; nothing imported (--again imports it again)"
+                f"and {why}; nothing imported (--again imports it again)"
             )
 
     # -- planning ------------------------------------------------------------------------------------------------------
@@ -235,6 +257,10 @@ class CsvImport:
             except InvalidInput as exc:
                 self._bad([f"{row.label}: tier: {exc}"])
                 return None
+        if new.owner is not None and self._owner_problem(new.owner) is not None:
+            hint = f'--map-value "owner:{new.owner}=NAME" maps it to a staff member'
+            self._bad([f"{row.label}: owner: {self._owner_problem(new.owner)}; {hint}"])
+            return None
         return PlannedRow(
             row=row,
             plan=plan_life(row, rule, calendar),
@@ -243,6 +269,15 @@ class CsvImport:
             owner=new.owner or (rule.owner if rule else None) or self.options.default_owner,
             tier=tier,
         )
+
+    def _owner_problem(self, name: str) -> str | None:
+        """An owner column names a staff member, as ``log --owner`` must (any name while the directory is empty):
+        the same check, asked once per name however many rows carry it."""
+        if name not in self.owner_problems:
+            from supportcli.store.staff import unknown_staff_name
+
+            self.owner_problems[name] = unknown_staff_name(self.session, name, "")
+        return self.owner_problems[name]
 
     def _resolve_clashes(self, planned: list[PlannedRow]) -> list[PlannedRow]:
         """Rows whose reference (else id) the store has: skipped, updated or refused; ids taken otherwise refused."""
@@ -297,22 +332,27 @@ class CsvImport:
         largest = self.session.exec(select(func.max(Ticket.id))).one() or 0
         wanted = [p.row.ticket_id for p in planned if p.row.ticket_id and p.existing is None]
         next_id = max([largest, *wanted]) + 1
+        connection = self.session.connection()
+        # Rows go to the driver many at a time (COPY on PostgreSQL: an executemany there is still one INSERT
+        # statement per row, each waited on by the server), inside the import's one transaction.
+        writer, times = BulkWriter(connection), WorkingTimes(connection)
         for start in range(0, len(planned), INSERT_BATCH):
             batch = planned[start : start + INSERT_BATCH]
             for item in batch:
                 if item.existing is None and item.row.ticket_id is None:
                     item.row.ticket_id, next_id = next_id, next_id + 1
-            self._write_batch(batch)
-        # Each met target's working time from receipt, as every other way of meeting one stores it (``report``).
-        derive_met_working_seconds(self.session.connection())
+            self._write_batch(batch, writer, times)
+        # Met targets of the store still without a working time (those written here have theirs).
+        derive_met_working_seconds(connection)
         bump_sequences(self.session)
 
-    def _write_batch(self, batch: list[PlannedRow]) -> None:
+    def _write_batch(self, batch: list[PlannedRow], writer: BulkWriter, times: WorkingTimes) -> None:
         connection = self.session.connection()
         new = [item for item in batch if item.existing is None]
         updated = [item for item in batch if item.existing is not None]
         if new:
-            insert_rows(connection, Ticket, [self._ticket_row(item, item.row.ticket_id or 0) for item in new])
+            tickets = [self._ticket_row(item, item.row.ticket_id or 0) for item in new]
+            writer.insert(table_of(Ticket), list(tickets[0]), tickets)
         if updated:
             ids = [item.existing or 0 for item in updated]
             connection.execute(delete(Target).where(col(Target.ticket_id).in_(ids)))
@@ -325,22 +365,31 @@ class CsvImport:
         events: list[dict[str, Any]] = []
         for item in batch:
             ticket_id = item.existing or item.row.ticket_id or 0
-            targets.extend(
-                {
-                    **vars(t),
-                    "state": str(t.state),
-                    "ticket_id": ticket_id,
-                    "source": "policy",
-                    "paused_working_seconds": 0,
-                }
-                for t in item.plan.targets
-            )
+            targets.extend(self._target_rows(item, ticket_id, times))
             events.extend(self._events(item, ticket_id))
-        insert_rows(connection, Target, targets)
-        insert_rows(connection, Event, events)
+        writer.insert(table_of(Target), TARGET_COLUMNS, targets)
+        writer.insert(table_of(Event), EVENT_COLUMNS, events)
         self.summary.created.extend(item.row.ticket_id or 0 for item in new)
         self.summary.updated.extend(item.existing or 0 for item in updated)
         search.reindex(self.session, [item.existing or item.row.ticket_id or 0 for item in batch])
+
+    @staticmethod
+    def _target_rows(item: PlannedRow, ticket_id: int, times: WorkingTimes) -> Iterator[dict[str, Any]]:
+        """The rows of a ticket's planned targets, each met one with its working time from receipt (what
+        ``report`` reads, README "Reports"), worked out here rather than by a per-target UPDATE afterwards."""
+        received = math.floor(item.row.received_at.timestamp())
+        for t in item.plan.targets:
+            met = t.met_at
+            yield {
+                **vars(t),
+                "state": str(t.state),
+                "ticket_id": ticket_id,
+                "source": "policy",
+                "paused_working_seconds": 0,
+                "met_working_seconds": None
+                if met is None
+                else times.seconds(item.policy_version, received, math.floor(met.timestamp()), 0),
+            }
 
     def _ticket_row(self, item: PlannedRow, ticket_id: int) -> dict[str, Any]:
         new, plan = item.row.new, item.plan
@@ -407,45 +456,6 @@ class CsvImport:
             event(self.now, "imported", f"from {where}", {"record": row.record}),
         ]
         return rows + [event(e.at, e.kind, e.text, e.data) for e in item.plan.events]
-
-
-def insert_rows(connection: Connection, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
-    """Insert rows (all with the same keys) in one executemany straight through the driver.
-
-    Each value goes through its column's own bind processor, as SQLAlchemy would convert it, but the
-    statement is compiled once and the per-row parameter machinery is skipped: it was most of an import's time.
-    """
-    if not rows:
-        return
-    table = table_of(model)
-    dialect = connection.dialect
-    keys = list(rows[0])
-    compiled = insert(table).compile(dialect=dialect, column_keys=keys)
-    order = list(compiled.positiontup or []) if compiled.positional else keys
-    processors = [_converter(table.c[key].type._cached_bind_processor(dialect)) for key in order]
-    converted = [tuple(convert(row[key]) for key, convert in zip(order, processors, strict=True)) for row in rows]
-    if compiled.positional:
-        connection.exec_driver_sql(str(compiled), converted)
-    else:
-        connection.exec_driver_sql(str(compiled), [dict(zip(order, values, strict=True)) for values in converted])
-
-
-def _converter(processor: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
-    """A column's bind processor, skipping nulls and converting each distinct value once (an import's times
-    repeat: every ticket is logged at the same instant)."""
-    if processor is None:
-        return lambda value: value
-    done: dict[Any, Any] = {}
-
-    def convert(value: Any) -> Any:
-        if value is None:
-            return None
-        found = done.get(value, done)
-        if found is done:
-            found = done[value] = processor(value)
-        return found
-
-    return convert
 
 
 def _csv_error(exc: csv.Error) -> str:

@@ -26,6 +26,7 @@ from supportcli.errors import InvalidInput, StoreUnavailable
 from supportcli.locations import StoreLocation
 from supportcli.store import models, search
 from supportcli.store.migrations import pending, schema_version
+from supportcli.store.types import SQLITE_LOWER, unicode_lower
 
 if TYPE_CHECKING:
     import sqlite3
@@ -426,6 +427,8 @@ def _sqlite_engine(location: StoreLocation, path: Path, timeout: float, read_onl
         for pragma in SQLITE_PRAGMAS:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
+        # Letter case beyond ASCII for the text filters (``store.types.LowerText``).
+        dbapi_connection.create_function(SQLITE_LOWER, 1, unicode_lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:

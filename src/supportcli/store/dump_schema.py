@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from sqlmodel import SQLModel
 
 from supportcli.core.tickets import CHANNELS, KINDS, PRIORITIES, STATUSES, TargetState, next_pending
@@ -163,16 +164,19 @@ def _dump_value(kind: str, value: Any, zone: tzinfo) -> Any:
 def _dump_data(stored: str) -> Any:
     """Event data as JSON when it reads back to exactly the stored text, else the text itself.
 
-    Cached: most events of a kind hold the same data (``{"met": ["acknowledge met"]}``), and the check costs a
-    parse and an encoding. The object returned is shared, so it is only ever serialised, never changed.
+    Parsed by orjson, whose integers are exact within 64 bits (beyond, it reads a float and the text check keeps
+    the text), so the object is one the dump's encoder (orjson too) writes back exactly. Cached: most events of a
+    kind hold the same data (``{"met": ["acknowledge met"]}``), and the check costs a parse and an encoding. The object returned is shared, so it is only ever serialised, never changed.
     """
     if not stored:
         return None
     try:
-        parsed = json.loads(stored)
-    except ValueError:
+        parsed = orjson.loads(stored)
+    except orjson.JSONDecodeError:
+        # Not strict JSON (NaN, Infinity, a lone surrogate), or not JSON at all: the text itself, which a dump
+        # (written by orjson, strict JSON) holds exactly and an import stores as it is.
         return stored
-    return parsed if isinstance(parsed, dict) and encode_data(parsed) == stored else stored
+    return parsed if isinstance(parsed, dict) and _as_stored(parsed) == stored else stored
 
 
 def encode_data(data: dict[str, Any]) -> str:
@@ -183,6 +187,39 @@ def encode_data(data: dict[str, Any]) -> str:
 # ``json.dumps(data, default=str, sort_keys=True)`` built once: json.dumps makes a new encoder for every call
 # given options, a cost paid per event on import and export.
 _DATA_ENCODER = json.JSONEncoder(default=str, sort_keys=True)
+
+
+def _as_stored(data: dict[str, Any]) -> str:
+    """``encode_data(data)``, through the C encoder ``_DATA_ENCODER.encode`` builds afresh on every call, built once.
+
+    ``_dump_data`` checks every event's data this way on export, and a ticket's first event holds data of its
+    own (its received_at), so its cache rarely helps there. No check for circular references: parsed JSON
+    holds none.
+    """
+    if _STORED_ENCODING is None:
+        return encode_data(data)
+    return "".join(_STORED_ENCODING(data, 0))
+
+
+# ``json.encoder.c_make_encoder`` (None where the C accelerator is missing) with ``_DATA_ENCODER``'s settings, in
+# the order ``JSONEncoder.iterencode`` passes them: markers, default, string encoder, indent, key separator,
+# item separator, sort_keys, skipkeys, allow_nan.
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_STORED_ENCODING = (
+    _c_make_encoder(
+        None,
+        _DATA_ENCODER.default,
+        json.encoder.encode_basestring_ascii if _DATA_ENCODER.ensure_ascii else json.encoder.encode_basestring,
+        None,
+        _DATA_ENCODER.key_separator,
+        _DATA_ENCODER.item_separator,
+        _DATA_ENCODER.sort_keys,
+        _DATA_ENCODER.skipkeys,
+        _DATA_ENCODER.allow_nan,
+    )
+    if _c_make_encoder is not None
+    else None
+)
 
 
 def _load_value(kind: str, value: Any, where: str, name: str) -> Any:
@@ -225,27 +262,46 @@ class LocalInstants:
     Takes an aware datetime, or a stored UTC instant as the driver returns it (a naive datetime, or SQLite's
     text), so an export can skip the column type's own conversion. An hour in which the offset changes (a
     clock change) is converted value by value.
+
+    SQLite's text (``YYYY-MM-DD HH:MM:SS.ffffff``, as SQLAlchemy stores every instant there) takes a quicker
+    way still, with no datetime built at all: in an hour whose offset is a whole number of hours and does not
+    change, the local text is the UTC text with the hour's local ``YYYY-MM-DDTHH`` in front and the offset
+    behind; minutes, seconds and the fraction are the same digits (the fraction left out when it is
+    ``.000000``, as ``isoformat`` does). ``prefixes`` holds those hours, keyed by the text's first 13
+    characters, so ``row_dumper`` can take that way without a call per instant.
     """
 
     def __init__(self, zone: tzinfo) -> None:
         self.zone = zone
         self._hours: dict[int, tuple[timedelta, str] | None] = {}
+        # UTC hour ('YYYY-MM-DD HH') -> (its local 'YYYY-MM-DDTHH', the offset's text), for SQLite's text.
+        self.prefixes: dict[str, tuple[str, str]] = {}
+        self._unfit: set[str] = set()  # hours of that text the quick way cannot take (see ``_prefix_for``)
+        self.done: dict[str | datetime, str] = {}  # ``row_dumper``'s instants already converted
 
     def __call__(self, value: datetime | str | None) -> str | None:
-        if value is None:
-            return None
+        return None if value is None else self.local(value)
+
+    def local(self, value: datetime | str) -> str:
+        """``value`` (not None) in the zone, as ``__call__`` gives it."""
         if isinstance(value, str):
+            if len(value) == STORED_TEXT_LENGTH:
+                found = self.prefixes.get(value[:13])
+                if found is None and value[:13] not in self._unfit:
+                    found = self._prefix_for(value)
+                if found is not None:
+                    return found[0] + (value[13:19] if value.endswith(".000000") else value[13:]) + found[1]
             value = datetime.fromisoformat(value)
         if value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
         hour = value.toordinal() * 24 + value.hour
         try:
-            found = self._hours[hour]
+            found_offset = self._hours[hour]
         except KeyError:
-            found = self._hours[hour] = self._offset_during(hour)
-        if found is None:
+            found_offset = self._hours[hour] = self._offset_during(hour)
+        if found_offset is None:
             return value.replace(tzinfo=UTC).astimezone(self.zone).isoformat()
-        offset, suffix = found
+        offset, suffix = found_offset
         return (value + offset).isoformat() + suffix
 
     def _offset_during(self, hour: int) -> tuple[timedelta, str] | None:
@@ -257,27 +313,87 @@ class LocalInstants:
             return None
         return offset, datetime(2000, 1, 1, tzinfo=timezone(offset)).isoformat()[19:]
 
+    def _prefix_for(self, value: str) -> tuple[str, str] | None:
+        """The local hour and offset text for the UTC hour of stored text ``value``, remembered in ``prefixes``;
+        None (remembered too) when the quick way does not apply: the text is not exactly what SQLAlchemy stores,
+        or the hour's offset is not whole hours (India, Newfoundland) or changes within it (Lord Howe)."""
+        key = value[:13]
+        found = None
+        try:
+            parsed = datetime.fromisoformat(value)
+            if parsed.tzinfo is None and parsed.isoformat(" ", "microseconds") == value:
+                hour = parsed.toordinal() * 24 + parsed.hour
+                during = self._hours.get(hour, _UNSEEN)
+                if during is _UNSEEN:
+                    during = self._hours[hour] = self._offset_during(hour)
+                if isinstance(during, tuple) and not during[0] % timedelta(hours=1):
+                    local = (parsed.replace(minute=0, second=0, microsecond=0) + during[0]).isoformat()
+                    found = (local[:13], during[1])
+        except (ValueError, OverflowError):
+            found = None  # the slow way raises (or copes) exactly as before
+        if found is None:
+            self._unfit.add(key)
+        else:
+            self.prefixes[key] = found
+        return found
+
+
+# How many converted instants ``row_dumper`` keeps before it starts again.
+_DONE_LIMIT = 50_000
+# How long SQLite's stored text of an instant is: 'YYYY-MM-DD HH:MM:SS.ffffff'.
+STORED_TEXT_LENGTH = 26
+_UNSEEN = object()
+
 
 def row_dumper(
-    fields: Mapping[str, tuple[str, Any]], instants: LocalInstants
+    fields: Mapping[str, tuple[str, Any]], instants: LocalInstants, skip: int = 0
 ) -> Callable[[Sequence[Any]], dict[str, Any]]:
-    """A function from a row's values (in ``fields``' order) to its dump record: what ``dump_row`` gives for an
-    ORM row, for rows read as plain tuples (instants as ``LocalInstants`` takes them)."""
-    names = list(fields)
-    converters: list[tuple[str, Callable[[Any], Any]]] = []
-    for name, (kind, _) in fields.items():
-        if kind.startswith("at"):
-            converters.append((name, instants))
-        elif kind == "tags":
-            converters.append((name, lambda value: None if value is None else [tag for tag in value.split(",") if tag]))
-        elif kind == "data":
-            converters.append((name, _dump_data))
+    """A function from a row's values (in ``fields``' order, after ``skip`` others) to its dump record: what
+    ``dump_row`` gives for an ORM row, for rows read as plain tuples (instants as ``LocalInstants`` takes them).
 
-    def dump(values: Sequence[Any]) -> dict[str, Any]:
-        record = dict(zip(names, values, strict=False))
-        for name, convert in converters:
-            record[name] = convert(record[name])
-        return record
+    Run for every row of an export (some ten per ticket, twenty-odd instants), so the values are converted in
+    a list by position and the record built once; the quick way for SQLite's text (``LocalInstants.prefixes``)
+    is taken inline, and only the other instants cost a call.
+    """
+    names = list(fields)
+    kinds = [kind for kind, _ in fields.values()]
+    instant_at = tuple(skip + index for index, kind in enumerate(kinds) if kind.startswith("at"))
+    tags_at = tuple(skip + index for index, kind in enumerate(kinds) if kind == "tags")
+    data_at = tuple(skip + index for index, kind in enumerate(kinds) if kind == "data")
+    prefix_of = instants.prefixes.get
+    convert = instants.local
+    length = STORED_TEXT_LENGTH
+    # Instants already converted, by stored value: a ticket's received_at is also its logged_at, its targets'
+    # started_at and its first event's at, so many are repeats. Emptied now and then (memory stays flat).
+    done = instants.done
+    done_get = done.get
+
+    def dump(row: Sequence[Any]) -> dict[str, Any]:
+        values = list(row)
+        if len(done) > _DONE_LIMIT:
+            done.clear()
+        for index in instant_at:
+            value = values[index]
+            if value is None:
+                continue
+            local = done_get(value)
+            if local is None:
+                found = prefix_of(value[:13]) if value.__class__ is str and len(value) == length else None
+                if found is not None:
+                    local = found[0] + (value[13:19] if value.endswith(".000000") else value[13:]) + found[1]
+                else:
+                    local = convert(value)
+                done[value] = local
+            values[index] = local
+        for index in tags_at:
+            value = values[index]
+            if value is not None:
+                values[index] = [tag for tag in value.split(",") if tag] if value else []
+        for index in data_at:
+            values[index] = _dump_data(values[index])
+        if skip:
+            del values[:skip]
+        return dict(zip(names, values, strict=False))
 
     return dump
 

@@ -45,10 +45,15 @@ def text_like(column: Any, value: str, before: str = "", after: str = "") -> Col
     """``column`` is ``value`` in any letter case, with ``before``/``after`` around it (SQL wildcards or
     separators, not escaped); ``value`` is escaped, so its own ``%`` and ``_`` are plain characters.
 
-    Both sides are lower-cased (SQLite's ``lower`` folds ASCII letters only, PostgreSQL's every letter).
+    Both sides are lower-cased, every letter (``--name séan`` finds ``SÉAN``). An ASCII ``value`` can only
+    match through ASCII letters, which SQLite's own ``lower`` folds (so the usual filter costs no Python call
+    a row); any other goes through ``LowerText``.
     """
+    from supportcli.store.types import LowerText
+
     pattern = before + escape_like(value.lower()) + after
-    return func.lower(column).like(pattern, escape=LIKE_ESCAPE)
+    lowered = func.lower(column) if value.isascii() else LowerText(column)
+    return lowered.like(pattern, escape=LIKE_ESCAPE)
 
 
 def any_text(column: Any, values: Sequence[str]) -> ColumnElement[bool]:
@@ -175,7 +180,8 @@ def breached_rows(
 
     The range scan of ``breached_statement`` joined to each ticket by its primary key. Columns, in this
     order: the ticket's ``id``, ``subject``, ``owner``, ``tier``, ``policy_version``; the target's
-    ``name`` and ``due_at``.
+    ``name`` and ``due_at`` as whole epoch seconds (floored, like ``LISTING_COLUMNS``' instants: no datetime
+    is parsed per row, and every output shows due times to the second).
     """
     # SQLAlchemy's select: a Core projection of seven columns, which SQLModel's select types for at most four.
     statement = (
@@ -186,7 +192,7 @@ def breached_rows(
             col(Ticket.tier),
             col(Ticket.policy_version),
             col(Target.name),
-            col(Target.due_at),
+            EpochSeconds(col(Target.due_at)),
         )
         .select_from(Target)
         .join(Ticket, col(Ticket.id) == col(Target.ticket_id))

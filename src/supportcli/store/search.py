@@ -430,17 +430,25 @@ def _insert_documents(
         names = ", ".join(part.name for _, part in texts)
         columns = ", ".join(sql_text for sql_text, _ in texts)
         sql = f"INSERT INTO {INDEX_TABLE} (rowid, {names}) SELECT t.id, {columns} FROM tickets AS t WHERE {where}"
-    connection.execute(_statement(sql, expanding=["ids"] if "ids" in values else []), values)
+    # PostgreSQL takes the ids as one array (``= ANY(:ids)``), SQLite as a list expanded into ``IN (...)``.
+    connection.execute(_statement(sql, expanding=["ids"] if "ids" in values and not postgres else []), values)
 
 
 def _reindex(connection: Connection, ticket_ids: Iterable[int]) -> None:
     ids = sorted(set(ticket_ids))
-    key = "ticket_id" if connection.dialect.name == "postgresql" else "rowid"
-    delete = _statement(f"DELETE FROM {INDEX_TABLE} WHERE {key} IN :ids", expanding=["ids"])
+    if connection.dialect.name == "postgresql":
+        # One array parameter rather than a placeholder per id: psycopg splits a statement's text at each of its
+        # placeholders, and 500 of them in the long INSERT of the documents cost more client time than the
+        # statement (a CSV import of 8,469 tickets: 0.34 s of its 2.3 s).
+        delete = text(f"DELETE FROM {INDEX_TABLE} WHERE ticket_id = ANY(:ids)")
+        chosen = "t.id = ANY(:ids)"
+    else:
+        delete = _statement(f"DELETE FROM {INDEX_TABLE} WHERE rowid IN :ids", expanding=["ids"])
+        chosen = "t.id IN :ids"
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         connection.execute(delete, {"ids": chunk})
-        _insert_documents(connection, "t.id IN :ids", {"ids": chunk})
+        _insert_documents(connection, chosen, {"ids": chunk})
 
 
 def reindex(session: Session, ticket_ids: Iterable[int]) -> None:

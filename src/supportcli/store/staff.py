@@ -157,6 +157,16 @@ def responsible_for(session: Session, owner: str | None, now: datetime) -> str |
     return current
 
 
+def absence_of(session: Session, owner: str | None, now: datetime) -> tuple[datetime, str | None] | None:
+    """While ``owner`` is away at ``now``: until when, and who handles their tickets (``responsible_for``; None
+    when nobody covers). None when there is no owner or they are not away: what ``show`` says beside an owner."""
+    member = _find(session, owner) if owner is not None else None
+    if member is None or member.away_until is None or not is_away(member, now):
+        return None
+    handler = responsible_for(session, owner, now)
+    return member.away_until, handler if handler != owner else None
+
+
 def covered_by(session: Session, name: str, now: datetime) -> list[str]:
     """The absent colleagues whose tickets ``name`` handles at ``now`` as their cover (directly, or further
     along a chain of covers, as ``responsible_for`` follows it), by name: what ``--mine`` adds to one's own."""

@@ -81,3 +81,35 @@ def _joined_text(element: JoinedText, compiler: Any, **kw: Any) -> str:
 @compiles(JoinedText, "sqlite")
 def _joined_text_sqlite(element: JoinedText, compiler: Any, **kw: Any) -> str:
     return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
+
+
+# The SQL name of the Python function every SQLite connection of a store gets (``store.database``).
+SQLITE_LOWER = "supportcli_lower"
+
+
+def unicode_lower(value: str | bytes | int | float | None) -> str | bytes | int | float | None:
+    """``str.lower`` for SQLite's ``supportcli_lower``: NULL and non-text values pass unchanged."""
+    return value.lower() if isinstance(value, str) else value
+
+
+class LowerText(FunctionElement[str]):
+    """A text in lower case, every letter folded, as PostgreSQL's ``lower`` does.
+
+    SQLite's own ``lower`` folds ASCII letters only (``SÉAN`` → ``sÉan``), so on SQLite this calls a Python
+    function registered on each connection. It costs a call a row, so the filters use it only when the text
+    looked for has a letter beyond ASCII (``store.queries.text_like``).
+    """
+
+    type = String()
+    name = "lower_text"
+    inherit_cache = True
+
+
+@compiles(LowerText)
+def _lower_text(element: LowerText, compiler: Any, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(LowerText, "sqlite")
+def _lower_text_sqlite(element: LowerText, compiler: Any, **kw: Any) -> str:
+    return f"{SQLITE_LOWER}({compiler.process(element.clauses, **kw)})"

@@ -60,6 +60,25 @@ def spreadsheet(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def dump(tmp_path: Path) -> Path:
+    """An NDJSON export of another store: 30 tickets with long bodies, written back in bulk by ``import``
+    (``store.bulk``: the driver's own executemany on SQLite, COPY on PostgreSQL)."""
+    from typer.testing import CliRunner
+
+    from supportcli.cli.app import app
+
+    runner, other, path = CliRunner(), tmp_path / "other.db", tmp_path / "backup.ndjson"
+    for n in range(30):
+        made = runner.invoke(app, ["--db", str(other), "log", f"Row {n}", "--body", "z" * 5000, "-q"], env=at(MON_1000))
+        assert made.exit_code == 0, made.output
+    exported = runner.invoke(
+        app, ["--db", str(other), "export", "--format", "ndjson", "-o", str(path)], env=at(MON_1000)
+    )
+    assert exported.exit_code == 0, exported.output
+    return path
+
+
 @pytest.mark.parametrize(
     "command",
     [
@@ -67,20 +86,22 @@ def spreadsheet(tmp_path: Path) -> Path:
         ["update", "1", "-m", BIG],
         ["import", "{spreadsheet}"],
         ["import", "{spreadsheet}", "--skip-invalid"],
+        ["import", "{dump}", "--on-conflict", "renumber"],
     ],
-    ids=["log", "update", "import", "import-skip-invalid"],
+    ids=["log", "update", "import", "import-skip-invalid", "import-dump"],
 )
 def test_a_full_disk_is_one_line_exit_5_and_writes_nothing(
     cli: Cli,
     snapshot: Callable[[], Snapshot],
     full_disk: Callable[[bool], None],
     spreadsheet: Path,
+    dump: Path,
     command: list[str],
 ) -> None:
     log(cli, "one")
     before = snapshot()
     full_disk(True)
-    arguments = [part.format(spreadsheet=spreadsheet) for part in command]
+    arguments = [part.format(spreadsheet=spreadsheet, dump=dump) for part in command]
     line = refused(cli(*arguments, env=at(MON_1000)), 5, FULL)
     assert "savepoint" not in line
     ok(cli("show", "1", "--json", env=at(MON_1000)))  # reads still work on a full store

@@ -8,11 +8,13 @@ and the rows go to the driver in one call per batch: ``executemany`` of one prep
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.schema import Table
 
 from supportcli.store.types import UTCDateTime
@@ -72,19 +74,33 @@ class BulkWriter:
             # The driver's own executemany on the session's connection (so in its transaction): SQLAlchemy's
             # would want each row as a tuple, a copy of every row.
             marks = ", ".join("?" * len(columns))
+            statement = f"INSERT INTO {table} ({names}) VALUES ({marks})"
             cursor = self.connection.connection.cursor()
             try:
-                cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+                with self._as_sqlalchemy_errors(statement):
+                    cursor.executemany(statement, rows)
             finally:
                 cursor.close()
 
     def _copy(self, table: str, names: str, rows: Sequence[Sequence[Any]]) -> None:
         """PostgreSQL's COPY over the session's own connection (so in its transaction)."""
         driver = self.connection.connection.driver_connection
+        statement = f"COPY {table} ({names}) FROM STDIN"
         # SQLAlchemy types the driver's connection as optional (a pool may hold none); a live session's has one.
-        with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:  # type: ignore[union-attr]
+        with self._as_sqlalchemy_errors(statement), driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
             for row in rows:
                 copy.write_row(row)
+
+    @contextmanager
+    def _as_sqlalchemy_errors(self, statement: str) -> Iterator[None]:
+        """The driver's own errors raised as SQLAlchemy raises them for its statements (``OperationalError``,
+        ``IntegrityError``…, the driver's error as ``orig``), so a full disk, a lock or a clash met by a bulk
+        write is reported like any other write's (``store.database.translate_errors``: one line, exit 5)."""
+        dbapi = self.connection.dialect.loaded_dbapi
+        try:
+            yield
+        except dbapi.Error as exc:
+            raise DBAPIError.instance(statement, None, exc, dbapi.Error, dialect=self.connection.dialect) from exc
 
 
 class SecondaryIndexes:

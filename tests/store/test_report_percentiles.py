@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,8 +20,9 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, insert, update
 
 from helpers import MONDAY_10 as NOW
+from supportcli.core.policy import default_policy_source
 from supportcli.core.reporting import MEASURED_TARGETS, Period, Timing, percentile
-from supportcli.locations import StoreLocation, sqlite_location
+from supportcli.locations import StoreLocation
 from supportcli.store import reporting
 from supportcli.store.database import Store, open_store
 from supportcli.store.models import Target, Ticket
@@ -34,16 +34,10 @@ NAMES = (*MEASURED_TARGETS, "update", "legal review")  # a name this version doe
 STATES = ("met", "breached", "pending")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, store_path: Path) -> Iterator[Store]:
-    """An empty store on SQLite, and on PostgreSQL when a server answers."""
-    if request.param == "sqlite":
-        location = sqlite_location(store_path)
-    else:
-        location = StoreLocation(url=request.getfixturevalue("postgres_url"), sqlite_path=None)
-    from supportcli.core.policy import default_policy_source
-
-    opened = open_store(location, {}, default_policy_source, NOW, "alice")
+@pytest.fixture
+def store(store_location: StoreLocation) -> Iterator[Store]:
+    """An empty store on each chosen backend (tests/conftest.py: SQLite, and PostgreSQL when a server answers)."""
+    opened = open_store(store_location, {}, default_policy_source, NOW, "alice")
     try:
         yield opened
     finally:

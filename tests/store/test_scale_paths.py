@@ -19,7 +19,6 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import holidays
 import pytest
@@ -34,7 +33,7 @@ from supportcli.cli.app import app
 from supportcli.core.calendar import CalendarSpec, calendar_for
 from supportcli.core.holiday_dates import public_holidays, supported_subdivisions
 from supportcli.core.policy import default_policy_source
-from supportcli.locations import StoreLocation, sqlite_location
+from supportcli.locations import StoreLocation
 from supportcli.store.database import Store, open_store
 from supportcli.store.types import EpochSeconds, UTCDateTime
 
@@ -44,15 +43,10 @@ PROPERTY_SETTINGS = settings(
 )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, store_path: Path) -> Iterator[Store]:
-    """An empty store on SQLite, and on PostgreSQL when a server answers."""
-    if request.param == "sqlite":
-        location = sqlite_location(store_path)
-    else:
-        url = request.getfixturevalue("postgres_url")
-        location = StoreLocation(url=url, sqlite_path=None)
-    opened = open_store(location, {}, default_policy_source, NOW, "alice")
+@pytest.fixture
+def store(store_location: StoreLocation) -> Iterator[Store]:
+    """An empty store on each chosen backend (tests/conftest.py: SQLite, and PostgreSQL when a server answers)."""
+    opened = open_store(store_location, {}, default_policy_source, NOW, "alice")
     try:
         yield opened
     finally:

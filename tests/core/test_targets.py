@@ -44,3 +44,17 @@ def test_names_this_version_does_not_know_sort_last_and_do_nothing() -> None:
     assert (unknown.name, unknown.met_by, unknown.recurring) == ("later", frozenset(), False)
     assert not unknown.measured_by_reports and not unknown.escalates_on_breach
     assert target_kind("resolve") is TARGET_KINDS[-1]
+
+
+def test_names_this_version_does_not_know_come_last_in_alphabetical_order() -> None:
+    """``report`` lists the targets of a newer version's tickets by this key: the same order every run."""
+    names = ["zeta review", "resolve", "legal review", "acknowledge", "beta check"]
+    for start in range(len(names)):
+        rotated = names[start:] + names[:start]
+        assert sorted(rotated, key=display_order) == [
+            "acknowledge",
+            "resolve",
+            "beta check",
+            "legal review",
+            "zeta review",
+        ]

@@ -83,9 +83,10 @@ def target_kind(name: str) -> TargetKind:
     return TargetKind(name, frozenset(), False, False, False, "a target this version does not know")
 
 
-def display_order(name: str) -> int:
-    """A sort key for target names: the order of ``TARGET_KINDS``, names this version does not know last."""
-    return TARGET_NAMES.index(name) if name in _BY_NAME else len(TARGET_NAMES)
+def display_order(name: str) -> tuple[int, str]:
+    """A sort key for target names: the order of ``TARGET_KINDS``, names this version does not know last and
+    in alphabetical order among themselves (so a listing of several is the same from run to run)."""
+    return (TARGET_NAMES.index(name) if name in _BY_NAME else len(TARGET_NAMES)), name
 
 
 def targets_met_by(action: str) -> frozenset[str]:

@@ -27,6 +27,7 @@ from typer.testing import CliRunner, Result
 from helpers import Snapshot, isolated_directories, snapshot_of
 from supportcli.cli.app import app
 from supportcli.locations import StoreLocation, sqlite_location
+from supportcli.store.database import Store
 
 # Hypothesis's timing checks (a deadline per example, "too slow" data generation) measure the machine, not the
 # code: on a loaded CI runner they fail tests that are right. Every property test runs under this profile; a
@@ -118,6 +119,21 @@ def store_url(backend: str, store_path: Path, request: pytest.FixtureRequest) ->
 def store_location(store_url: str, backend: str, store_path: Path) -> StoreLocation:
     """The test's store as the program locates it (for tests that open it with ``open_store``)."""
     return sqlite_location(store_path) if backend == "sqlite" else StoreLocation(store_url, None)
+
+
+@pytest.fixture
+def store(store_location: StoreLocation) -> Iterator[Store]:
+    """The test's store, empty, opened through ``open_store`` as the program opens it (on Monday 23 November
+    2026 10:00, as alice), and closed after: for tests of the store layer below the CLI."""
+    from helpers import MONDAY_10
+    from supportcli.core.policy import default_policy_source
+    from supportcli.store.database import open_store
+
+    opened = open_store(store_location, {}, default_policy_source, MONDAY_10, "alice")
+    try:
+        yield opened
+    finally:
+        opened.close()
 
 
 @pytest.fixture

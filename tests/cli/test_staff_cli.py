@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
@@ -12,10 +12,8 @@ from typer.testing import Result
 
 from helpers import MON_1000, at
 from helpers import MONDAY_10 as NOW
-from supportcli.core.policy import default_policy_source
 from supportcli.errors import InvalidInput, NotFound
-from supportcli.locations import StoreLocation
-from supportcli.store.database import Store, open_store
+from supportcli.store.database import Store
 from supportcli.store.staff import (
     add_staff,
     email_of,
@@ -214,15 +212,6 @@ def test_every_staff_command_has_examples(cli: Cli) -> None:
         result = cli("staff", command, "--help")
         assert result.exit_code == 0
         assert "Example" in result.stdout, command
-
-
-@pytest.fixture
-def store(store_location: StoreLocation) -> Iterator[Store]:
-    opened = open_store(store_location, {}, default_policy_source, NOW, "alice")
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 @pytest.fixture

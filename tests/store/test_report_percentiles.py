@@ -11,7 +11,6 @@ The sampling constants are made small so that a few hundred targets take the pat
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,11 +19,9 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, insert, update
 
 from helpers import MONDAY_10 as NOW
-from supportcli.core.policy import default_policy_source
 from supportcli.core.reporting import MEASURED_TARGETS, Period, Timing, percentile
-from supportcli.locations import StoreLocation
 from supportcli.store import reporting
-from supportcli.store.database import Store, open_store
+from supportcli.store.database import Store
 from supportcli.store.models import Target, Ticket
 from supportcli.store.reporting import ReportQuery, collect
 
@@ -32,16 +29,6 @@ FIRST_MONTH = NOW - timedelta(days=60)
 SECOND_MONTH = NOW - timedelta(days=30)
 NAMES = (*MEASURED_TARGETS, "update", "legal review")  # a name this version does not know among them
 STATES = ("met", "breached", "pending")
-
-
-@pytest.fixture
-def store(store_location: StoreLocation) -> Iterator[Store]:
-    """An empty store on each chosen backend (tests/conftest.py: SQLite, and PostgreSQL when a server answers)."""
-    opened = open_store(store_location, {}, default_policy_source, NOW, "alice")
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 # One target: its name, state, stored working time (None: not met) and whether its ticket is in the second month.

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import holidays
@@ -33,7 +33,6 @@ from supportcli.cli.app import app
 from supportcli.core.calendar import CalendarSpec, calendar_for
 from supportcli.core.holiday_dates import public_holidays, supported_subdivisions
 from supportcli.core.policy import default_policy_source
-from supportcli.locations import StoreLocation
 from supportcli.store.database import Store, open_store
 from supportcli.store.types import EpochSeconds, UTCDateTime
 
@@ -41,16 +40,6 @@ CALENDAR = calendar_for(CalendarSpec(), 2026)
 PROPERTY_SETTINGS = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-
-
-@pytest.fixture
-def store(store_location: StoreLocation) -> Iterator[Store]:
-    """An empty store on each chosen backend (tests/conftest.py: SQLite, and PostgreSQL when a server answers)."""
-    opened = open_store(store_location, {}, default_policy_source, NOW, "alice")
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 instants = st.datetimes(

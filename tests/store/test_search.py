@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from sqlmodel import col, select
 
 from supportcli.core.policy import default_policy_source
 from supportcli.core.tickets import NewTicket
-from supportcli.locations import StoreLocation, sqlite_location
+from supportcli.locations import sqlite_location
 from supportcli.store import search
 from supportcli.store.database import Store, open_store
 from supportcli.store.lookups import email_clause, name_clause, phone_clause, phone_key
@@ -24,13 +23,6 @@ from supportcli.store.tickets import Actor, add_update, log_ticket
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 ACTOR = Actor("alice", NOW)
-
-
-@pytest.fixture
-def store(store_location: StoreLocation) -> Iterator[Store]:
-    opened = open_store(store_location, {}, default_policy_source, NOW, "alice")
-    yield opened
-    opened.close()
 
 
 def log(store: Store, subject: str, **fields: object) -> int:

@@ -96,7 +96,9 @@ def test_pretty_json_writes_a_shared_instant_in_each_record() -> None:
 
 
 def test_pretty_json_of_anything_else_is_json_dumps() -> None:
-    for data in ({"a": [1, 2]}, [{"nested": {"b": "é\n"}}], [{1: "x"}], ["x", 2], [], [{}]):
+    # Nested values, non-text keys, floats orjson writes another way, integers past 64 bits, a lone surrogate.
+    odd = ([{"share": 1e-05}], [{"n": 2**64}], [{"text": "\ud800"}], [{"n": -(2**63) - 1, "s": "x"}])
+    for data in ({"a": [1, 2]}, [{"nested": {"b": "é\n"}}], [{1: "x"}], ["x", 2], [], [{}], *odd):
         assert pretty_json(data) == json.dumps(data, indent=2, ensure_ascii=False, default=json_default)
     assert pretty_json([{"subject": 'Café "ok"\t', "due_at": datetime(2026, 11, 23, 17, tzinfo=UTC)}]) == (
         '[\n  {\n    "subject": "Café \\"ok\\"\\t",\n    "due_at": "2026-11-23T17:00:00+00:00"\n  }\n]'

@@ -346,10 +346,16 @@ def pg_write_lock_held(url: str) -> Iterator[object]:
 
 
 def wait_for_lock_waiters(conn, count: int, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
-    """Until ``count`` sessions are queued on an advisory lock (so they truly are waiting)."""
+    """Until ``count`` sessions are queued on an advisory lock of this test's database (so they truly are
+    waiting). pg_locks shows the whole server's locks: counted without the database, another test's waiters
+    (tests run in parallel) were taken for this one's while its writer was still starting."""
     deadline = time.monotonic() + timeout
+    query = (
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
     while time.monotonic() < deadline:
-        waiting = conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").fetchone()
+        waiting = conn.execute(query).fetchone()
         if waiting[0] >= count:
             return
         time.sleep(0.2)
@@ -381,11 +387,12 @@ def test_postgresql_writer_gives_up_after_the_lock_timeout(postgres_url: str) ->
         impatient = start([str(SUPPORTCLI), "log", "x"], env)
         try:
             wait_for_lock_waiters(holder, 1)
-            stdout, stderr = impatient.communicate(timeout=2.5)  # 1 s timeout + slack
+            # 1 s timeout + slack for a loaded machine; far below the 30 s default it must not fall back to.
+            stdout, stderr = impatient.communicate(timeout=10)
         except subprocess.TimeoutExpired:
             impatient.kill()
             impatient.communicate()
-            raise AssertionError("still waiting 2.5 s after a 1 s SUPPORTCLI_LOCK_TIMEOUT") from None
+            raise AssertionError("still waiting 10 s after a 1 s SUPPORTCLI_LOCK_TIMEOUT") from None
     assert (impatient.returncode, stdout) == (5, ""), stderr
     assert "locked" in stderr
 

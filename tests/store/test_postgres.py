@@ -79,9 +79,11 @@ def test_a_delivery_lock_lost_with_its_connection_is_known_to_its_holder(postgre
             assert mine is True and first.holds("deliver") is True
             database = postgres_url.rsplit("/", 1)[1]
             with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={database}", autocommit=True) as admin:
-                # the server ends the session that holds the lock (as after a network failure)
+                # the server ends the session that holds the lock (as after a network failure); pg_locks is the
+                # whole server's, so only this test's database is looked at (other tests run in parallel)
                 admin.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s",
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s"
+                    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
                     (int.from_bytes(b"deli", "big"),),
                 )
             assert first.holds("deliver") is False

@@ -412,6 +412,7 @@ def phase_held_lock(target: Target, args: argparse.Namespace, report: Report) ->
         if holder is not None:
             waiting = holder.execute(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             ).fetchone()[0]
             report.check(waiting == args.writers, f"phase 2: {waiting} writers queued on the lock, not {args.writers}")
         finished_early = [n for n, proc in enumerate(procs, start=1) if proc.poll() is not None]

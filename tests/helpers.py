@@ -143,3 +143,8 @@ def execute(url: str, statement: str) -> None:
             connection.execute(text(statement))
     finally:
         engine.dispose()
+
+
+# pg_locks shows the whole server's locks, and tests run in parallel, each on its own PostgreSQL database: a test
+# looking at advisory locks adds this condition, so another test's writers and lock holders are never its own.
+OWN_DATABASE_LOCKS = "database = (SELECT oid FROM pg_database WHERE datname = current_database())"

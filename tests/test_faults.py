@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from helpers import MON_1000 as NOW
-from helpers import snapshot_of
+from helpers import OWN_DATABASE_LOCKS, snapshot_of
 from supportcli.cli.app import app
 from supportcli.core.privacy import EMAIL_PATTERN
 from supportcli.core.tickets import CHANNELS, KINDS, PRIORITIES
@@ -350,10 +350,7 @@ def wait_for_lock_waiters(conn, count: int, timeout: float = 30) -> None:  # typ
     waiting). pg_locks shows the whole server's locks: counted without the database, another test's waiters
     (tests run in parallel) were taken for this one's while its writer was still starting."""
     deadline = time.monotonic() + timeout
-    query = (
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-    )
+    query = f"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND {OWN_DATABASE_LOCKS}"
     while time.monotonic() < deadline:
         waiting = conn.execute(query).fetchone()
         if waiting[0] >= count:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from helpers import MON_1000, at
+from helpers import MON_1000, OWN_DATABASE_LOCKS, at
 from supportcli.cli.app import app
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -83,7 +83,7 @@ def test_a_delivery_lock_lost_with_its_connection_is_known_to_its_holder(postgre
                 # whole server's, so only this test's database is looked at (other tests run in parallel)
                 admin.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s"
-                    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                    f" AND {OWN_DATABASE_LOCKS}",
                     (int.from_bytes(b"deli", "big"),),
                 )
             assert first.holds("deliver") is False

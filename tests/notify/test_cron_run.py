@@ -158,6 +158,23 @@ def test_overdue_lists_breached_targets_worst_first_and_only_reads(
     assert outbox(cli, TUE_1000) == []
 
 
+def test_overdue_lists_equally_late_breaches_by_ticket_number(cli: Cli, policy_file: Path) -> None:
+    """Equally late (in whole minutes) is ordered by ticket number, not by the query's order of due times."""
+    team(cli, policy_file)
+    # #1 phone Mon 10:00:30 → respond due Mon 14:00:30; #2 phone Mon 10:00:00 → due Mon 14:00:00, earlier,
+    # so the index scan meets #2 first. At Tue 10:00:45 #1 is 240¼ and #2 240¾ working minutes late: both 240.
+    first = log(cli, "Later due", "--channel", "phone", now="2026-11-23T10:00:30+00:00")
+    second = log(cli, "Earlier due", "--channel", "phone", now="2026-11-23T10:00:00+00:00")
+    listed = json.loads(ok(cli("overdue", "--json", env=at("2026-11-24T10:00:45+00:00"))).stdout)
+    assert [(r["id"], r["due_at"], r["overdue_working_minutes"]) for r in listed] == [
+        (first, "2026-11-23T14:00:30+00:00", 240),
+        (second, "2026-11-23T14:00:00+00:00", 240),
+    ]
+    # half a minute later #2 is 241¼ late and comes first
+    listed = json.loads(ok(cli("overdue", "--json", env=at("2026-11-24T10:01:15+00:00"))).stdout)
+    assert [(r["id"], r["overdue_working_minutes"]) for r in listed] == [(second, 241), (first, 240)]
+
+
 def test_dry_run_needs_notify(cli: Cli) -> None:
     result = cli("overdue", "--dry-run", env=at(TUE_1000))
     assert result.exit_code == 2

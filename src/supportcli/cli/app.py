@@ -228,7 +228,7 @@ def main(args: Sequence[str] | None = None, env: Environment | None = None) -> E
     final flush; it is done here, where a broken pipe is silenced (the Python docs' "Note on SIGPIPE"),
     rather than at interpreter exit, which would print "Exception ignored … BrokenPipeError" and exit 120.
     """
-    env = env or Environment()
+    env = env or Environment(whole_process=args is None)
     with env.as_standard_streams():
         try:
             # color: Click strips escape codes from what it echoes (help) unless told the run wants colour.

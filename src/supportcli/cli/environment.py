@@ -29,6 +29,10 @@ class Environment:
 
     ``clock()`` may return a naive instant (a ``SUPPORTCLI_NOW`` without an offset): it is in the
     calendar's timezone, which only the policy knows, so ``AppContext.now`` applies it.
+
+    ``whole_process`` says the run is all this process will do (the console script, not a test calling
+    ``main``): what it has imported lives until it exits, so ``AppContext.store`` may take those objects out
+    of the garbage collector's sight (``gc.freeze``) once the store is open.
     """
 
     def __init__(
@@ -44,6 +48,7 @@ class Environment:
         data_dir: Path | None = None,
         cache_dir: Path | None = None,
         clock: Clock | None = None,
+        whole_process: bool = False,
     ) -> None:
         self.variables: Mapping[str, str] = dict(os.environ) if variables is None else variables
         self.stdin: TextIO = sys.stdin if stdin is None else stdin
@@ -55,6 +60,7 @@ class Environment:
         self._data_dir = data_dir
         self._cache_dir = cache_dir
         self.clock: Clock = clock or self._clock_from_variables
+        self.whole_process = whole_process
 
     def _stdout_is_terminal(self) -> bool:
         """``SUPPORTCLI_TERMINAL`` (``1`` forces a terminal, ``0`` or empty a pipe), else whether stdout is a tty."""

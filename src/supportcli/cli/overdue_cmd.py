@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -42,18 +43,19 @@ def overdue_records(
     from supportcli.store.queries import breached_rows
 
     versions = _VersionsShown(session, now, as_text=not shown)
-    records: list[dict[str, Any]] = []
-    append = records.append
+    # Worst first, then by ticket: each record beside its sort key, (the rank of its lateness, ticket id, row
+    # number), the rank made once per due time (``_VersionShown.late``); the row number keeps the query's order
+    # among equals and spares comparing records. One tuple a row, no key function called per row.
+    keyed: list[tuple[float, int, int, dict[str, Any]]] = []
+    append = keyed.append
     current: int | None = None
     version_shown: _VersionShown | None = None
-    for ticket_id, subject, owner, tier, version, target, due_epoch in breached_rows(
-        session, now, owners, orgs, targets
+    for number, (ticket_id, subject, owner, tier, version, target, due_epoch) in enumerate(
+        breached_rows(session, now, owners, orgs, targets)
     ):
         if version_shown is None or version != current:  # a store mostly has one version: kept at hand
             current, version_shown = version, versions.get(version)
-        late = version_shown.lateness.get(due_epoch)
-        if late is None:
-            late = version_shown.late(due_epoch)
+        late = version_shown.lateness.get(due_epoch) or version_shown.late(due_epoch)
         record = {
             "id": ticket_id,
             "subject": subject,
@@ -66,12 +68,9 @@ def overdue_records(
         if shown:
             record["tier_name"] = version_shown.tier_name(tier)
             record["day_length"] = version_shown.day_length
-        append(record)
-    # Worst first; a lateness that cannot be counted is of a due time before the calendar's span: the oldest.
-    records.sort(
-        key=lambda r: (r["overdue_working_minutes"] is not None, -(r["overdue_working_minutes"] or 0), r["id"])
-    )
-    return records
+        append((late[2], ticket_id, number, record))
+    keyed.sort()
+    return [entry[3] for entry in keyed]
 
 
 class _VersionShown:
@@ -87,19 +86,23 @@ class _VersionShown:
         self.tiers, self.calendar, self.as_text = policy.tiers, calendar, as_text
         self.day_length = calendar.day_length_seconds
         self.clock = CountdownClock(calendar, now)
-        # By due time: (the local due time, or with ``as_text`` its JSON text; the working minutes late).
-        self.lateness: dict[int, tuple[datetime | str, int | None]] = {}
+        # By due time: (the local due time, or with ``as_text`` its JSON text; the working minutes late; the
+        # rank ``overdue_records`` sorts by).
+        self.lateness: dict[int, tuple[datetime | str, int | None, float]] = {}
         self._tier_names: dict[int, str] = {}
 
-    def late(self, due_epoch: int) -> tuple[datetime | str, int | None]:
-        """The local due time and the working minutes since (None: beyond the calendar's span), remembered."""
+    def late(self, due_epoch: int) -> tuple[datetime | str, int | None, float]:
+        """The local due time, the working minutes since (None: beyond the calendar's span) and its rank in
+        the list (the latest first; a lateness that cannot be counted is of a due time before the calendar's
+        span: the oldest, first of all), remembered."""
         left = self.clock.remaining_minutes(due_epoch)
         due: datetime | str = self.calendar.to_local(due_epoch)
         if self.as_text:
             from supportcli.render.output import json_default
 
             due = json_default(due)
-        found = self.lateness[due_epoch] = (due, None if left is None else -left)
+        rank = -math.inf if left is None else left  # left is negative: the latest has the lowest
+        found = self.lateness[due_epoch] = (due, None if left is None else -left, rank)
         return found
 
     def tier_name(self, tier: int) -> str:

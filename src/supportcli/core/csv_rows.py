@@ -11,7 +11,7 @@ only writes what this module decided.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
@@ -309,12 +309,22 @@ def unquoted(cell: str) -> str:
     return cell[1:] if cell.startswith(_QUOTED_FORMULA) else cell
 
 
+class RowProblems(list[str]):
+    """Every problem of a record, as ``parse_row`` words them, with its number and its ``reference`` (None
+    without one): a re-import skips a record whose reference the store has, whatever is wrong with it (README
+    "Moving in from a spreadsheet")."""
+
+    def __init__(self, problems: Iterable[str], record: int, reference: str | None = None) -> None:
+        super().__init__(problems)
+        self.record, self.reference = record, reference
+
+
 def record_label(record: int, reference: str | None) -> str:
     """How messages name a row: by its record number (header excluded) and its reference when it has one."""
     return f"record {record} ({reference})" if reference else f"record {record}"
 
 
-def parse_row(record: int, row: Mapping[str, str], rules: RowRules) -> CsvTicket | list[str]:
+def parse_row(record: int, row: Mapping[str, str], rules: RowRules) -> CsvTicket | RowProblems:
     """A valid ticket, or every problem of the row as ``record N (REF): column: why``."""
     problems: list[str] = []
 
@@ -402,7 +412,7 @@ def parse_row(record: int, row: Mapping[str, str], rules: RowRules) -> CsvTicket
         problem("rating", f"a rating is for resolved or closed tickets, and this one is {ticket.status}")
     if ticket.feedback and ticket.rating is None:
         problem("feedback", "comes with a rating (1 to 5)")
-    return problems or ticket
+    return RowProblems(problems, record, reference) if problems else ticket
 
 
 def _ticket_id(value: str | None, rules: RowRules, problem: Callable[[str, str], None]) -> int | None:

@@ -24,6 +24,7 @@ from supportcli.core.csv_rows import (
     CsvMaps,
     CsvTicket,
     Header,
+    RowProblems,
     RowRules,
     TicketPlan,
     parse_row,
@@ -134,9 +135,10 @@ class CsvImport:
 
     def check(self, lines: Iterable[str]) -> tuple[CsvSummary, list[PlannedRow]]:
         """Read and plan every record, report what would clash; write nothing."""
-        rows = self._read(lines)
+        rows, bad = self._read(lines)
+        skipped = self._report(bad)
         planned = [p for p in (self._plan(row) for row in rows) if p is not None]
-        planned = self._resolve_clashes(planned)
+        planned = self._resolve_clashes(planned, skipped)
         self._refuse_a_second_import(planned)
         return self.summary, planned
 
@@ -160,7 +162,8 @@ class CsvImport:
 
     # -- reading -------------------------------------------------------------------------------------------------------
 
-    def _read(self, lines: Iterable[str]) -> list[CsvTicket]:
+    def _read(self, lines: Iterable[str]) -> tuple[list[CsvTicket], list[RowProblems]]:
+        """The valid records, and the problems of each other one (reported by ``_report``)."""
         digest = hashlib.sha256()
 
         def hashed() -> Iterator[str]:
@@ -171,6 +174,7 @@ class CsvImport:
         csv.field_size_limit(FIELD_LIMIT)
         reader = csv.reader(hashed(), strict=True)
         rows: list[CsvTicket] = []
+        bad: list[RowProblems] = []
         try:
             header_cells = next(reader, [])
         except csv.Error as exc:
@@ -195,18 +199,36 @@ class CsvImport:
             if not any(cell.strip() for cell in cells):
                 continue
             if len(cells) > len(columns):
-                self._bad([f"record {record}: has {len(cells)} cells, the header names {len(columns)}"])
+                bad.append(
+                    RowProblems([f"record {record}: has {len(cells)} cells, the header names {len(columns)}"], record)
+                )
                 continue
             values = {column: unquoted(cell) for column, cell in zip(columns, cells, strict=False) if column}
             parsed = parse_row(record, values, self.rules)
-            if isinstance(parsed, list):
-                self._bad(parsed)
+            if isinstance(parsed, RowProblems):
+                bad.append(parsed)
             else:
                 self.summary.reordered += bool(parsed.reordered)
                 rows.append(parsed)
         self.summary.records = record
         self.summary.content_hash = digest.hexdigest()
-        return rows
+        return rows, bad
+
+    def _report(self, bad: list[RowProblems]) -> dict[int, str]:
+        """The problems of the records that are not valid, except those a re-import skips anyway: with
+        ``--on-conflict skip`` (the default), a record whose reference the store has is skipped whatever it
+        holds, so a file imported once with ``--fix-order`` (or after fixing the store) imports again safely.
+        Returns those skipped, by record number."""
+        known: dict[Any, int] = {}
+        if self.options.on_conflict == "skip":
+            known = self._existing(Ticket.reference, [problems.reference for problems in bad if problems.reference])
+        skipped: dict[int, str] = {}
+        for problems in bad:
+            if problems.reference is not None and problems.reference in known:
+                skipped[problems.record] = problems.reference
+            else:
+                self._bad(problems)
+        return skipped
 
     def _bad(self, problems: list[str]) -> None:
         self.summary.problems.extend(problems)
@@ -279,8 +301,11 @@ class CsvImport:
             self.owner_problems[name] = unknown_staff_name(self.session, name, "")
         return self.owner_problems[name]
 
-    def _resolve_clashes(self, planned: list[PlannedRow]) -> list[PlannedRow]:
-        """Rows whose reference (else id) the store has: skipped, updated or refused; ids taken otherwise refused."""
+    def _resolve_clashes(self, planned: list[PlannedRow], skipped: dict[int, str]) -> list[PlannedRow]:
+        """Rows whose reference (else id) the store has: skipped, updated or refused; ids taken otherwise refused.
+
+        ``skipped`` holds the invalid records skipped already (``_report``), by number: the summary names every
+        skipped record in the file's order."""
         by_reference = self._existing(Ticket.reference, [p.row.reference for p in planned if p.row.reference])
         by_id = self._existing(Ticket.id, [p.row.ticket_id for p in planned if p.row.ticket_id])
         seen_references: dict[str, int] = {}
@@ -312,10 +337,11 @@ class CsvImport:
                     self._bad([f"{row.label}: {what} is ticket #{existing} already (--on-conflict skip or update)"])
                     continue
                 if mode == "skip":
-                    self.summary.skipped.append(what)
+                    skipped[row.record] = what
                     continue
                 item.existing = existing
             kept.append(item)
+        self.summary.skipped.extend(skipped[record] for record in sorted(skipped))
         return kept
 
     def _existing(self, column: Any, keys: list[Any]) -> dict[Any, int]:

@@ -13,7 +13,6 @@ for the session and emptied between tests (other sessions ended, every schema dr
 
 from __future__ import annotations
 
-import gc
 import itertools
 import os
 import sqlite3
@@ -52,13 +51,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only(reason): a test about SQLite itself (files, WAL, pragmas)")
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """Take what collection made (every module imported, every test item; all of it lives as long as the
-    session) out of the garbage collector's full passes, which otherwise walk it again every time tests have
-    allocated enough: what ``supportcli`` does for itself once its store is open (``cli.context``)."""
-    gc.freeze()
 
 
 def _chosen_backends(config: pytest.Config) -> tuple[str, ...]:

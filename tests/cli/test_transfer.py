@@ -19,6 +19,7 @@ import pytest
 from typer.testing import Result
 
 from helpers import MON_1000, Cli, at, ok, snapshot_of
+from supportcli.locations import sqlite_location
 from supportcli.store.migrations import schema_version
 
 EXPORTED = "2027-01-04T10:00:00+00:00"
@@ -701,3 +702,116 @@ def test_an_import_is_the_same_with_or_without_a_worker_reading_the_lines(
     refused = cli(*fresh, "import", str(broken), "--on-conflict", "skip", env=at(EXPORTED))
     assert refused.exit_code == 2 and f"broken.ndjson: line {len(lines)}: unknown field 'x'" in refused.stderr
     assert snapshot_of(fresh[1]) == before
+
+
+# -- a large export built by worker processes (store.export_workers) ---------------------------------------------
+
+
+def _export(cli: Cli, *args: str) -> str:
+    return ok(cli("export", *args, env=at(EXPORTED))).stdout
+
+
+@pytest.mark.sqlite_only(reason="workers build SQLite exports; PostgreSQL's is built in one process")
+@pytest.mark.parametrize(
+    "args",
+    [("--format", "ndjson"), ("--format", "json"), ("--format", "ndjson", "--owner", "alice")],
+)
+def test_a_large_export_built_by_workers_is_the_same_file(
+    cli: Cli, full_store: str, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    from supportcli.store import export, export_workers
+
+    alone = _export(cli, *args)
+    monkeypatch.setattr(export, "DUMP_BATCH_SIZE", 2)  # 7 tickets: 4 batches shared by 3 workers
+    monkeypatch.setattr(export_workers, "worker_count", lambda *_: 3)
+    assert _export(cli, *args) == alone
+    assert len(_records(alone, args[1])["ticket"]) == (2 if "--owner" in args else 7)
+
+
+@pytest.mark.sqlite_only(reason="workers build SQLite exports")
+def test_the_workers_read_the_store_as_it_was_when_they_began(cli: Cli, full_store: str) -> None:
+    """Writes committed once the workers have their snapshot are not in the export, as with one process."""
+    from datetime import datetime
+
+    from supportcli.render.dump_formats import write_ndjson
+    from supportcli.store.database import open_store
+    from supportcli.store.export_workers import ExportJob, parallel_records
+    from supportcli.store.queries import TicketFilter
+
+    before = _export(cli, "--format", "ndjson")
+    location = sqlite_location(Path(full_store.removeprefix("sqlite:///")))
+    store = open_store(location, {}, lambda: "", datetime.fromisoformat(EXPORTED), "test")
+    try:
+        job = ExportJob(location, {}, TicketFilter(), "Europe/London", datetime.fromisoformat(EXPORTED), batch_size=2)
+        records = parallel_records(store, job, 2)
+        first = next(records)  # the workers have their snapshots and the lock is released
+        ok(cli("log", "Logged during the export", "-q", env=at(EXPORTED)))
+        ok(cli("resolve", "1", "-m", "Resolved during the export", env=at(EXPORTED)))
+        stream = io.BytesIO()
+        write_ndjson(stream, [first, *records])
+    finally:
+        store.close()
+    assert stream.getvalue().decode() == before
+    assert "Logged during the export" in _export(cli, "--format", "ndjson")  # which the store does hold
+
+
+@pytest.mark.sqlite_only(reason="the snapshot of SQLite's workers is taken under the write lock")
+def test_the_workers_take_their_snapshot_under_the_write_lock(cli: Cli, full_store: str) -> None:
+    """While another process holds the write lock, the workers cannot begin: the export says the store is
+    locked (after SUPPORTCLI_LOCK_TIMEOUT), rather than read a state another writer is changing."""
+    import sqlite3
+    from datetime import datetime
+
+    from supportcli.errors import StoreUnavailable
+    from supportcli.store.database import open_store
+    from supportcli.store.export_workers import ExportJob, parallel_records
+    from supportcli.store.queries import TicketFilter
+
+    path = Path(full_store.removeprefix("sqlite:///"))
+    location = sqlite_location(path)
+    env = {"SUPPORTCLI_LOCK_TIMEOUT": "1"}
+    store = open_store(location, env, lambda: "", datetime.fromisoformat(EXPORTED), "test")
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        job = ExportJob(location, env, TicketFilter(), "Europe/London", datetime.fromisoformat(EXPORTED))
+        with pytest.raises(StoreUnavailable, match="is locked by another process"):
+            next(parallel_records(store, job, 2))
+        writer.execute("ROLLBACK")
+        assert next(parallel_records(store, job, 2))[0] == "meta"
+    finally:
+        writer.close()
+        store.close()
+
+
+@pytest.mark.sqlite_only(reason="workers build SQLite exports")
+def test_a_worker_that_fails_stops_the_export_with_one_line(cli: Cli, full_store: str) -> None:
+    from datetime import datetime
+
+    from supportcli.errors import StoreUnavailable
+    from supportcli.store.database import open_store
+    from supportcli.store.export_workers import ExportJob, parallel_records
+    from supportcli.store.queries import TicketFilter
+
+    location = sqlite_location(Path(full_store.removeprefix("sqlite:///")))
+    store = open_store(location, {}, lambda: "", datetime.fromisoformat(EXPORTED), "test")
+    try:
+        job = ExportJob(location, {}, TicketFilter(), "No/Such_Zone", datetime.fromisoformat(EXPORTED))
+        with pytest.raises(StoreUnavailable, match=r"^export: ZoneInfoNotFoundError: .*No/Such_Zone") as raised:
+            list(parallel_records(store, job, 2))
+        assert "\n" not in str(raised.value)
+    finally:
+        store.close()
+
+
+def test_workers_are_used_for_large_sqlite_exports_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from supportcli.store import export_workers
+    from supportcli.store.export_workers import PARALLEL_FROM_TICKETS, worker_count
+
+    monkeypatch.setattr(export_workers.os, "sched_getaffinity", lambda _pid: set(range(8)), raising=False)
+    assert worker_count(True, False, PARALLEL_FROM_TICKETS) == export_workers.MAX_WORKERS
+    assert worker_count(True, False, PARALLEL_FROM_TICKETS - 1) == 0  # small: quicker in one process
+    assert worker_count(False, False, 10 * PARALLEL_FROM_TICKETS) == 0  # PostgreSQL
+    assert worker_count(True, True, 10 * PARALLEL_FROM_TICKETS) == 0  # a store this user cannot write
+    monkeypatch.setattr(export_workers.os, "sched_getaffinity", lambda _pid: {0}, raising=False)
+    assert worker_count(True, False, 10 * PARALLEL_FROM_TICKETS) == 0  # one core

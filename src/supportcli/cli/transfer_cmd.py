@@ -70,8 +70,9 @@ def export(
     from zoneinfo import ZoneInfo
 
     from supportcli.render.csv_writer import write_csv
-    from supportcli.render.dump_formats import write_json, write_ndjson
+    from supportcli.render.dump_formats import Written, write_json, write_ndjson
     from supportcli.store.export import CSV_EXPORT_COLUMNS, csv_export_rows, export_records
+    from supportcli.store.export_workers import ExportJob, parallel_records, worker_count
 
     obj: AppContext = ctx.obj
     fmt = _format(format_, output, default=Format.JSON)
@@ -79,8 +80,10 @@ def export(
     zone = ZoneInfo(obj.newest_policy().calendar.timezone)
     now = obj.now()
     exported = 0
-    with obj.store().read() as session, _destination(output, binary=fmt is not Format.CSV) as stream:
-        total = _ticket_count(session, wanted) if output and obj.output.is_terminal else None
+    store = obj.store()
+    with store.read() as session, _destination(output, binary=fmt is not Format.CSV) as stream:
+        tickets = _ticket_count(session, wanted) if fmt is not Format.CSV or obj.output.is_terminal else None
+        total = tickets if output and obj.output.is_terminal else None
         with progress_bar(obj, total, PROGRESS_MIN_TICKETS, "Exporting tickets") as advance:
 
             def counted(records: Iterable[T], is_ticket: Callable[[T], bool]) -> Iterator[T]:
@@ -95,7 +98,14 @@ def export(
                 rows = csv_export_rows(session, wanted, zone, now)
                 write_csv(stream, CSV_EXPORT_COLUMNS, counted(rows, lambda _: True))
             else:
-                records = counted(export_records(session, wanted, zone, now), lambda r: r[0] == "ticket")
+                # A large store's records are built by worker processes on one snapshot (store.export_workers).
+                workers = worker_count(store.is_sqlite, store.read_only is not None, tickets or 0)
+                built: Iterable[Written] = (
+                    parallel_records(store, ExportJob(store.location, dict(obj.env), wanted, zone.key, now), workers)
+                    if workers
+                    else export_records(session, wanted, zone, now)
+                )
+                records = counted(built, lambda r: r[0] == "ticket")
                 (write_json if fmt is Format.JSON else write_ndjson)(stream, records)
     if output:
         obj.output.message(f"exported {exported} ticket{'s' if exported != 1 else ''} to {output} ({fmt})")

@@ -15,7 +15,7 @@ import orjson
 from supportcli.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from supportcli.store.dump_schema import Located, Record
+    from supportcli.store.dump_schema import Located
 
 # Python's parser gives up on JSON nested a few thousand levels deep; no export is nested more than four.
 TOO_DEEP = "not a supportcli export: JSON nested too deeply"
@@ -29,15 +29,19 @@ SECTIONS = {"policy_versions": "policy_version", "staff": "staff", "tickets": "t
 # Written in chunks of this many bytes or so, not a write per record.
 CHUNK_BYTES = 1 << 20
 
+Written = tuple[str, "dict[str, Any] | bytes"]
+"""A record to write: its type and its fields, or the fields already encoded by ``orjson.dumps`` (as the
+workers of a large export send them, ``store.export_workers``)."""
 
-def write_ndjson(stream: IO[bytes], records: Iterable[Record]) -> None:
+
+def write_ndjson(stream: IO[bytes], records: Iterable[Written]) -> None:
     """One JSON object per line, each with its ``type`` first: importable in one pass."""
     dumps = orjson.dumps
     prefixes: dict[str, bytes] = {}
     chunk: list[bytes] = []
     size = 0
     for kind, record in records:
-        encoded = dumps(record)
+        encoded = record if record.__class__ is bytes else dumps(record)
         prefix = prefixes.get(kind)
         if prefix is None:
             prefix = prefixes[kind] = dumps({"type": kind})[:-1]
@@ -51,7 +55,7 @@ def write_ndjson(stream: IO[bytes], records: Iterable[Record]) -> None:
     stream.write(b"".join(chunk))
 
 
-def write_json(stream: IO[bytes], records: Iterable[Record]) -> None:
+def write_json(stream: IO[bytes], records: Iterable[Written]) -> None:
     """One JSON document ``{"meta", "policy_versions", "staff", "tickets"}``, one record per line, streamed."""
     dumps = orjson.dumps
     sections = tuple(SECTIONS)
@@ -70,7 +74,7 @@ def write_json(stream: IO[bytes], records: Iterable[Record]) -> None:
 
     chunk.append(b"{\n")
     for kind, record in records:
-        encoded = dumps(record)
+        encoded = record if record.__class__ is bytes else dumps(record)
         if kind == "meta":
             chunk.append(b'  "meta": ' + encoded)
             continue

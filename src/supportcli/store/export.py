@@ -65,6 +65,15 @@ def export_records(session: Session, wanted: TicketFilter, zone: tzinfo, exporte
 
     A filtered export carries only the policy versions and staff its tickets refer to.
     """
+    yield from head_records(session, wanted, zone, exported_at)
+    statement = ticket_statement(wanted, session.connection().dialect.name)
+    for batch in ticket_record_batches(session, statement, zone):
+        for record in batch:
+            yield "ticket", record
+
+
+def head_records(session: Session, wanted: TicketFilter, zone: tzinfo, exported_at: datetime) -> Iterator[Record]:
+    """The records of a dump before its tickets: meta, policy versions, staff (of the tickets, when filtered)."""
     statement = ticket_statement(wanted, session.connection().dialect.name)
     filtered = is_filtered(wanted)
     yield "meta", meta_record(exported_at, zone)
@@ -79,9 +88,21 @@ def export_records(session: Session, wanted: TicketFilter, zone: tzinfo, exporte
         staff = _staff_referred_to(session, statement, staff)
     for member in staff:
         yield "staff", dump_row(member, STAFF_FIELDS, zone)
+
+
+def ticket_record_batches(
+    session: Session, statement: Any, zone: tzinfo, ranges: Sequence[tuple[int, int]] | None = None
+) -> Iterator[list[dict[str, Any]]]:
+    """The dump records of the tickets of ``statement`` in id order, a batch at a time: every batch in turn
+    (keyset queries), or, given ``ranges``, the tickets of each ``(first id, last id)`` (``batch_ranges``)."""
     # One converter for the whole export, so each hour's offset is worked out once, not once a batch.
     instants = LocalInstants(zone)
     dumpers = (row_dumper(TICKET_FIELDS, instants), [row_dumper(fields, instants, skip=1) for _, _, fields in CHILDREN])
+    columns = dump_columns(Ticket, list(TICKET_FIELDS))
+    if ranges is None:
+        batches = ticket_row_batches(session, statement, columns)
+    else:
+        batches = (_ticket_rows_between(session, statement, columns, first, last) for first, last in ranges)
     # Python's automatic collection ran every few hundred new records and, as they piled up, over every object of
     # the batch: a seventh of an export's time. Records hold no reference cycles and are freed as soon as written,
     # so it is paused while tickets are read, and the youngest objects (whatever a batch's queries left in
@@ -89,13 +110,28 @@ def export_records(session: Session, wanted: TicketFilter, zone: tzinfo, exporte
     collecting = gc.isenabled()
     gc.disable()
     try:
-        for batch in ticket_row_batches(session, statement, dump_columns(Ticket, list(TICKET_FIELDS))):
+        for batch in batches:
             gc.collect(0)
-            for record in _ticket_records(session, batch, dumpers):
-                yield "ticket", record
+            yield list(_ticket_records(session, batch, dumpers))
     finally:
         if collecting:
             gc.enable()
+
+
+def batch_ranges(session: Session, statement: Any, size: int = DUMP_BATCH_SIZE) -> list[tuple[int, int]]:
+    """The first and last id of each batch of ``size`` tickets of ``statement``, in id order: batches like
+    those ``ticket_row_batches`` reads, named in advance so that several readers can share them out."""
+    ids_statement = statement.with_only_columns(col(Ticket.id)).order_by(None).order_by(col(Ticket.id))
+    ids = [row[0] for row in session.connection().execute(ids_statement)]
+    return [(ids[start], ids[min(start + size, len(ids)) - 1]) for start in range(0, len(ids), size)]
+
+
+def _ticket_rows_between(
+    session: Session, statement: Any, columns: Sequence[Any], first: int, last: int
+) -> Sequence[Row[Any]]:
+    """The tickets of ``statement`` with ids from ``first`` to ``last``, as ``ticket_row_batches`` reads them."""
+    by_id = statement.with_only_columns(*columns).order_by(None).order_by(col(Ticket.id))
+    return session.connection().execute(by_id.where(col(Ticket.id).between(first, last))).all()
 
 
 def _staff_referred_to(session: Session, statement: Any, staff: list[Staff]) -> list[Staff]:

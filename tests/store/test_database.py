@@ -215,3 +215,24 @@ def test_a_backup_onto_an_existing_file_makes_it_private(store_path: Path, tmp_p
         assert copy.execute("SELECT value FROM supportcli_meta WHERE key = 'schema_version'").fetchone() == (
             str(SCHEMA_VERSION),
         )
+
+
+def test_a_read_session_sees_one_state_of_the_store(store_location: StoreLocation) -> None:
+    """From its first read on, a read session does not see later commits (an export reads its tickets and
+    their rows in many queries): SQLite's WAL snapshot, PostgreSQL's REPEATABLE READ."""
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from supportcli.store.models import Staff
+
+    store = open_at(store_location)
+    try:
+        with store.read() as reading:
+            before = reading.exec(select(func.count()).select_from(Staff)).one()
+            with store.write() as writing:
+                writing.add(Staff(name="late", email="late@example.com"))
+            assert reading.exec(select(func.count()).select_from(Staff)).one() == before
+        with store.read() as fresh:
+            assert fresh.exec(select(func.count()).select_from(Staff)).one() == before + 1
+    finally:
+        store.close()

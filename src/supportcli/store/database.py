@@ -66,6 +66,14 @@ class Store:
         self.timeout = timeout
         self.read_only = read_only
         self._write_engine = engine.execution_options(supportcli_write=True)
+        # A read session sees one state of the store from its first read on: SQLite's WAL readers do; on
+        # PostgreSQL that is REPEATABLE READ (its default, READ COMMITTED, shows each query the latest commits,
+        # so an export could write a ticket from before a change with targets from after it).
+        self._read_engine = (
+            engine.execution_options(isolation_level="REPEATABLE READ")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
         # The locks ``exclusive`` holds now, with the PostgreSQL connection holding each (None: a file lock).
         self._held: dict[str, Connection | None] = {}
 
@@ -84,7 +92,7 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading: one consistent snapshot, never commits."""
-        with translate_errors(self.location), Session(self.engine, expire_on_commit=False) as session:
+        with translate_errors(self.location), Session(self._read_engine, expire_on_commit=False) as session:
             yield session
 
     @contextmanager

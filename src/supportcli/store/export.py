@@ -121,7 +121,7 @@ def ticket_record_batches(
 def batch_ranges(session: Session, statement: Any, size: int = DUMP_BATCH_SIZE) -> list[tuple[int, int]]:
     """The first and last id of each batch of ``size`` tickets of ``statement``, in id order: batches like
     those ``ticket_row_batches`` reads, named in advance so that several readers can share them out."""
-    ids_statement = statement.with_only_columns(col(Ticket.id)).order_by(None).order_by(col(Ticket.id))
+    ids_statement = _in_id_order(statement, [col(Ticket.id)])
     ids = [row[0] for row in session.connection().execute(ids_statement)]
     return [(ids[start], ids[min(start + size, len(ids)) - 1]) for start in range(0, len(ids), size)]
 
@@ -130,8 +130,13 @@ def _ticket_rows_between(
     session: Session, statement: Any, columns: Sequence[Any], first: int, last: int
 ) -> Sequence[Row[Any]]:
     """The tickets of ``statement`` with ids from ``first`` to ``last``, as ``ticket_row_batches`` reads them."""
-    by_id = statement.with_only_columns(*columns).order_by(None).order_by(col(Ticket.id))
+    by_id = _in_id_order(statement, columns)
     return session.connection().execute(by_id.where(col(Ticket.id).between(first, last))).all()
+
+
+def _in_id_order(statement: Any, columns: Sequence[Any]) -> Any:
+    """``statement`` narrowed to ``columns``, in ticket id order: what every batch of an export reads."""
+    return statement.with_only_columns(*columns).order_by(None).order_by(col(Ticket.id))
 
 
 def _staff_referred_to(session: Session, statement: Any, staff: list[Staff]) -> list[Staff]:
@@ -171,7 +176,7 @@ def ticket_row_batches(session: Session, statement: Any, columns: Sequence[Any])
 
     Read through SQLAlchemy Core, so no ORM object is built per row; each batch is its own keyset query.
     """
-    by_id = statement.with_only_columns(*columns).order_by(None).order_by(col(Ticket.id))
+    by_id = _in_id_order(statement, columns)
     connection = session.connection()
     last_id = 0
     while True:

@@ -99,7 +99,7 @@ def export(
                 write_csv(stream, CSV_EXPORT_COLUMNS, counted(rows, lambda _: True))
             else:
                 # A large store's records are built by worker processes on one snapshot (store.export_workers).
-                workers = worker_count(store.is_sqlite, store.read_only is not None, tickets or 0)
+                workers = worker_count(store.read_only is not None, tickets or 0)
                 built: Iterable[Written] = (
                     parallel_records(store, ExportJob(store.location, dict(obj.env), wanted, zone.key, now), workers)
                     if workers

@@ -1,24 +1,30 @@
-"""A large JSON or NDJSON export of a SQLite store, its records built by worker processes on one snapshot.
+"""A large JSON or NDJSON export, its records built by worker processes reading one snapshot of the store.
 
 Building a ticket's record (reading its rows, converting its instants, encoding it) is nearly all of an
 export's time and is the same work for every batch of tickets, so on a machine with more cores the batches
 are shared out: worker ``k`` of ``n`` builds batches ``k``, ``k + n``, … and sends each as encoded records; the
 exporting process writes them in batch order, so the file is byte for byte the one a single process writes
-(``tests/store/test_export_workers.py`` compares them).
+(``tests/cli/test_transfer.py`` compares them).
 
-All of them must read the same state of the store, as one process reading in one transaction does. A
-SQLite reader's snapshot is fixed by its first read, so the workers take theirs while the exporting process
-holds the write lock (``Store.write``): no commit can land in between. The lock is held only for that moment
-(each worker has started and opened the store before it is taken), then the workers read on while others
-write. Workers are started with ``spawn`` (a fresh interpreter that opens the store itself: a forked copy of
-an open SQLite connection must not be used). PostgreSQL stores, read-only stores and small exports are
-built in the exporting process (``worker_count``).
+All of them must read the same state of the store, as one process reading in one transaction does:
+
+- SQLite: a reader's snapshot is fixed by its first read, so the workers take theirs while the exporting
+  process holds the write lock (``Store.write``): no commit can land in between. The lock is held only for
+  that moment (each worker has started and opened the store before it is taken), then the workers read on
+  while others write. A store this user cannot write is exported by one process.
+- PostgreSQL: the exporting process's read transaction exports its snapshot (``pg_export_snapshot``) and
+  each worker's REPEATABLE READ transaction takes it (``SET TRANSACTION SNAPSHOT``), as ``pg_dump --jobs``
+  does; no lock is needed.
+
+Workers are started with ``spawn`` (a fresh interpreter that opens the store itself: a forked copy of an open
+database connection must not be used). Small exports are built in the exporting process (``worker_count``).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, replace
@@ -39,6 +45,9 @@ PARALLEL_FROM_TICKETS = 20_000
 MAX_WORKERS = 4
 # The messages of the start-up handshake; anything else a worker sends is records, END or an error.
 READY, GO, SNAPSHOT, END = "ready", "go", "snapshot", "end"
+# What pg_export_snapshot returns (e.g. 00000003-0000001B-1): checked before it goes into SQL, which takes no
+# parameter there.
+SNAPSHOT_ID = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
 
 
 @dataclass(frozen=True)
@@ -55,11 +64,11 @@ class ExportJob:
     batch_size: int = 0  # tickets a batch: 0 is ``export.DUMP_BATCH_SIZE`` as the exporting process has it
 
 
-def worker_count(is_sqlite: bool, read_only: bool, tickets: int) -> int:
-    """How many workers build an export of ``tickets`` tickets: none (all here) on PostgreSQL, for a store this
-    user cannot write (the snapshot needs the write lock for a moment), below ``PARALLEL_FROM_TICKETS`` or
-    with one core."""
-    if not is_sqlite or read_only or tickets < PARALLEL_FROM_TICKETS:
+def worker_count(read_only: bool, tickets: int) -> int:
+    """How many workers build an export of ``tickets`` tickets: none (all here) for a SQLite store this user
+    cannot write (its snapshot needs the write lock for a moment), below ``PARALLEL_FROM_TICKETS`` or with one
+    core."""
+    if read_only or tickets < PARALLEL_FROM_TICKETS:
         return 0
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return min(cores, MAX_WORKERS) if cores > 1 else 0
@@ -84,11 +93,12 @@ def parallel_records(store: Any, job: ExportJob, workers: int) -> Iterator[Writt
             processes.append(process)
         for pipe in pipes:
             _expect(pipe, READY)
-        with store.write():  # no commit can land while the workers take their snapshots
-            for pipe in pipes:
-                pipe.send(GO)
-            for pipe in pipes:
-                _expect(pipe, SNAPSHOT)
+        if store.is_sqlite:
+            with store.write():  # no commit can land while the workers take their snapshots
+                _begin(pipes, None)
+        else:
+            with store.read() as session:  # the snapshot can be taken while its transaction is open
+                _begin(pipes, session.connection().exec_driver_sql("SELECT pg_export_snapshot()").scalar_one())
         yield from _receive(pipes[0])  # worker 0 sends the meta, policy and staff records first
         batch = 0
         while True:
@@ -108,6 +118,15 @@ def parallel_records(store: Any, job: ExportJob, workers: int) -> Iterator[Writt
             if process.is_alive():
                 process.terminate()
                 process.join()
+
+
+def _begin(pipes: list[Connection], snapshot: str | None) -> None:
+    """Tell every worker to take its snapshot (PostgreSQL's exported ``snapshot``, or SQLite's own) and wait
+    until each has."""
+    for pipe in pipes:
+        pipe.send((GO, snapshot))
+    for pipe in pipes:
+        _expect(pipe, SNAPSHOT)
 
 
 def _receive(pipe: Connection) -> Any:
@@ -141,11 +160,17 @@ def work(job: ExportJob, pipe: Connection) -> None:
         store = open_store(job.location, job.env, default_policy_source, job.exported_at, "export")
         zone = ZoneInfo(job.zone)
         pipe.send(READY)
-        if pipe.recv() != GO:
+        told, snapshot = pipe.recv()
+        if told != GO:
             return
         with store.read() as session:
             connection = session.connection()
-            connection.exec_driver_sql("SELECT count(*) FROM supportcli_meta").all()  # the snapshot, from now on
+            if snapshot is None:  # SQLite: the first read fixes the snapshot, while the exporter holds the lock
+                connection.exec_driver_sql("SELECT count(*) FROM supportcli_meta").all()
+            elif SNAPSHOT_ID.fullmatch(snapshot):  # PostgreSQL: the exporter's, before any other statement
+                connection.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            else:
+                raise StoreUnavailable(f"not a snapshot id: {snapshot!r}")
             pipe.send(SNAPSHOT)
             statement = ticket_statement(job.wanted, connection.dialect.name)
             if job.index == 0:

@@ -30,13 +30,18 @@ from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from supportcli.errors import StoreUnavailable
 from supportcli.locations import StoreLocation
 from supportcli.render.dump_formats import Written
 from supportcli.store.queries import TicketFilter
+
+if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
+
+    from supportcli.store.database import Store
 
 # Below this many tickets one process is quicker: starting a worker (a new interpreter importing the store's
 # libraries) costs about as much as building 20k records.
@@ -74,15 +79,15 @@ def worker_count(read_only: bool, tickets: int) -> int:
     return min(cores, MAX_WORKERS) if cores > 1 else 0
 
 
-def parallel_records(store: Any, job: ExportJob, workers: int) -> Iterator[Written]:
-    """The records of the export ``job`` describes, built by ``workers`` processes, in the order
-    ``export.export_records`` gives them; tickets come as their encoded JSON. ``store`` is the open ``Store``."""
+def parallel_records(store: Store, job: ExportJob, workers: int) -> Iterator[Written]:
+    """The records of the export ``job`` describes, from the open ``store``, built by ``workers`` processes, in
+    the order ``export.export_records`` gives them; tickets come as their encoded JSON."""
     from supportcli.store import export
 
     job = replace(job, workers=workers, batch_size=job.batch_size or export.DUMP_BATCH_SIZE)
     context = multiprocessing.get_context("spawn")
     pipes: list[Connection] = []
-    processes: list[Any] = []
+    processes: list[BaseProcess] = []
     try:
         for index in range(workers):
             here, there = context.Pipe()
@@ -113,11 +118,11 @@ def parallel_records(store: Any, job: ExportJob, workers: int) -> Iterator[Writt
     finally:
         for pipe in pipes:
             pipe.close()
-        for process in processes:
-            process.join(timeout=10)
-            if process.is_alive():
-                process.terminate()
-                process.join()
+        for started in processes:
+            started.join(timeout=10)
+            if started.is_alive():
+                started.terminate()
+                started.join()
 
 
 def _begin(pipes: list[Connection], snapshot: str | None) -> None:

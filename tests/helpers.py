@@ -4,6 +4,7 @@ success and refusal checks, the isolated directories, and store snapshots."""
 from __future__ import annotations
 
 import json
+import time
 import warnings
 from collections.abc import Callable
 from datetime import datetime
@@ -148,3 +149,13 @@ def execute(url: str, statement: str) -> None:
 # pg_locks shows the whole server's locks, and tests run in parallel, each on its own PostgreSQL database: a test
 # looking at advisory locks adds this condition, so another test's writers and lock holders are never its own.
 OWN_DATABASE_LOCKS = "database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll (briefly) until something outside the test has happened (a server received a message, a process
+    started); fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("what was waited for did not happen in time")
+        time.sleep(0.02)

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from typer.testing import Result
 
-from helpers import MON_1000, Cli, at, ok, snapshot_of
+from helpers import MON_1000, Cli, at, ok, snapshot_of, wait_until
 from supportcli.locations import StoreLocation, sqlite_location
 from supportcli.store.migrations import schema_version
 
@@ -730,8 +730,14 @@ def test_a_large_export_built_by_workers_is_the_same_file(
 def test_the_workers_read_the_store_as_it_was_when_they_began(
     cli: Cli, full_store: str, store_location: StoreLocation
 ) -> None:
-    """Writes committed once the workers have their snapshot are not in the export, as with one process."""
+    """Writes committed once the workers have their snapshot are not in the export, as with one process.
+
+    The writer is a connection of the database driver's own: a second ``open_store`` of the file in this
+    process would open and close the file beside SQLite's connections, which drops their POSIX locks (one
+    process opens the store once; the CLI's commands run in processes of their own)."""
     from datetime import datetime
+
+    from sqlalchemy import create_engine, text
 
     from supportcli.render.dump_formats import write_ndjson
     from supportcli.store.database import open_store
@@ -739,20 +745,26 @@ def test_the_workers_read_the_store_as_it_was_when_they_began(
     from supportcli.store.queries import TicketFilter
 
     before = _export(cli, "--format", "ndjson")
-    location = store_location
-    store = open_store(location, {}, lambda: "", datetime.fromisoformat(EXPORTED), "test")
+    store = open_store(store_location, {}, lambda: "", datetime.fromisoformat(EXPORTED), "test")
+    writer = create_engine(store_location.url)
     try:
-        job = ExportJob(location, {}, TicketFilter(), "Europe/London", datetime.fromisoformat(EXPORTED), batch_size=2)
+        job = ExportJob(
+            store_location, {}, TicketFilter(), "Europe/London", datetime.fromisoformat(EXPORTED), batch_size=2
+        )
         records = parallel_records(store, job, 2)
         first = next(records)  # the workers have their snapshots and the lock is released
-        ok(cli("log", "Logged during the export", "-q", env=at(EXPORTED)))
-        ok(cli("resolve", "1", "-m", "Resolved during the export", env=at(EXPORTED)))
+        with writer.begin() as connection:
+            connection.execute(text("UPDATE tickets SET subject = 'Changed during the export' WHERE id = 1"))
+            connection.execute(text("DELETE FROM events WHERE ticket_id = 2"))
         stream = io.BytesIO()
         write_ndjson(stream, [first, *records])
     finally:
+        writer.dispose()
         store.close()
     assert stream.getvalue().decode() == before
-    assert "Logged during the export" in _export(cli, "--format", "ndjson")  # which the store does hold
+    tickets = {t["id"]: t for t in _records(_export(cli, "--format", "ndjson"), "ndjson")["ticket"]}
+    assert tickets[1]["subject"] == "Changed during the export" and tickets[2]["events"] == []  # the store has both
+    assert {t["id"]: t for t in _records(before, "ndjson")["ticket"]}[2]["events"]
 
 
 @pytest.mark.sqlite_only(reason="the snapshot of SQLite's workers is taken under the write lock")
@@ -860,3 +872,48 @@ def test_postgresql_workers_read_the_exporters_snapshot(
         store.close()
     assert stream.getvalue().decode() == before
     assert "Changed during the export" in _export(cli, "--format", "ndjson")
+
+
+@pytest.mark.sqlite_only(reason="held at the write lock while the workers are looked at")
+def test_export_workers_leave_ctrl_c_to_the_exporter(cli: Cli, full_store: str, store_location: StoreLocation) -> None:
+    """Ctrl-C reaches the whole process group: the workers ignore SIGINT (the exporter stops, exit 130, and
+    they end with their pipe), so no worker prints a traceback. Looked at in /proc while the export waits for
+    the write lock a writer holds."""
+    import multiprocessing
+    import signal
+    import sqlite3
+    import threading
+    from datetime import datetime
+
+    from supportcli.store.database import open_store
+    from supportcli.store.export_workers import ExportJob, parallel_records
+    from supportcli.store.queries import TicketFilter
+
+    assert store_location.sqlite_path is not None
+    env = {"SUPPORTCLI_LOCK_TIMEOUT": "60"}
+    store = open_store(store_location, env, lambda: "", datetime.fromisoformat(EXPORTED), "test")
+    writer = sqlite3.connect(store_location.sqlite_path, isolation_level=None, check_same_thread=False)
+    writer.execute("BEGIN IMMEDIATE")
+    ignored: dict[int, bool] = {}
+
+    def look_then_release() -> None:
+        try:
+            wait_until(lambda: len(multiprocessing.active_children()) == 2, timeout=60)
+            for child in multiprocessing.active_children():
+                status = Path(f"/proc/{child.pid}/status").read_text(encoding="ascii")
+                mask = int(next(line for line in status.splitlines() if line.startswith("SigIgn:")).split()[1], 16)
+                ignored[child.pid or 0] = bool(mask & (1 << (signal.SIGINT - 1)))
+        finally:
+            writer.execute("ROLLBACK")
+
+    looker = threading.Thread(target=look_then_release)
+    try:
+        job = ExportJob(store_location, env, TicketFilter(), "Europe/London", datetime.fromisoformat(EXPORTED))
+        looker.start()
+        records = list(parallel_records(store, job, 2))
+    finally:
+        looker.join()
+        writer.close()
+        store.close()
+    assert records[0][0] == "meta" and len(ignored) == 2 and all(ignored.values())
+    assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # the exporter's own Ctrl-C is as it was

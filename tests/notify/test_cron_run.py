@@ -35,13 +35,13 @@ import pytest
 from sqlmodel import Session, select
 from typer.testing import Result
 
-from helpers import MON_1000, MON_1100, TUE_1000, Snapshot, at, log, ok, show
+from helpers import MON_1000, MON_1100, TUE_1000, Snapshot, at, log, ok, show, wait_until
 from supportcli.core.policy import default_policy_source
 from supportcli.locations import StoreLocation
 from supportcli.store.database import Store, open_store
 from supportcli.store.models import Notice
 
-from .conftest import TEAM_EMAIL, SmtpServer, WebhookServer, wait_until
+from .conftest import TEAM_EMAIL, SmtpServer, WebhookServer
 
 Cli = Callable[..., Result]
 

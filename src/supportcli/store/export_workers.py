@@ -25,8 +25,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import signal
+import threading
 from collections.abc import Iterator, Mapping
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import datetime
 from multiprocessing.connection import Connection
@@ -92,7 +94,8 @@ def parallel_records(store: Store, job: ExportJob, workers: int) -> Iterator[Wri
         for index in range(workers):
             here, there = context.Pipe()
             process = context.Process(target=work, args=(replace(job, index=index), there), daemon=True)
-            process.start()
+            with _ctrl_c_ignored_by_children():
+                process.start()
             there.close()
             pipes.append(here)
             processes.append(process)
@@ -123,6 +126,22 @@ def parallel_records(store: Store, job: ExportJob, workers: int) -> Iterator[Wri
             if started.is_alive():
                 started.terminate()
                 started.join()
+
+
+@contextmanager
+def _ctrl_c_ignored_by_children() -> Iterator[None]:
+    """Start processes that ignore SIGINT: Ctrl-C on a terminal reaches the whole process group, and the
+    exporter alone should stop (exit 130, its workers ending as their pipe closes), not every worker print a
+    traceback of wherever it was. An ignored signal stays ignored across exec, and Python installs its own
+    SIGINT handler only where none was set. Only the main thread may change a handler; elsewhere as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _begin(pipes: list[Connection], snapshot: str | None) -> None:

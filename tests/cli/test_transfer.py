@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -295,6 +296,22 @@ def test_an_ndjson_line_python_will_not_read_is_bad_input_not_a_crash(cli: Cli, 
     assert result.stderr.startswith("supportcli: error: stdin: line 1: not JSON (") and "4300" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert snapshot_of(store_url) == before
+
+
+def test_a_refused_import_leaves_no_parsing_worker_behind(cli: Cli, full_store: str, tmp_path: Path) -> None:
+    """An NDJSON import the importer refuses half-way (a ticket with a status there is no such thing as) stops
+    its parsing worker at once, not when the half-read reader is collected."""
+    import multiprocessing
+
+    lines = _export(cli, "--format", "ndjson").splitlines(keepends=True)
+    first_ticket = next(n for n, line in enumerate(lines) if line.startswith('{"type":"ticket"'))
+    lines[first_ticket] = re.sub(r'"status":"[a-z-]+"', '"status":"bogus"', lines[first_ticket], count=1)
+    dump = tmp_path / "dump.ndjson"
+    dump.write_text("".join(lines), encoding="utf-8")
+    earlier = set(multiprocessing.active_children())
+    result = cli("--db", sqlite_location(tmp_path / "fresh.db").url, "import", str(dump), env=at(EXPORTED))
+    assert result.exit_code == 2 and f"line {first_ticket + 1} (ticket #1): status: " in result.stderr, result.stderr
+    assert set(multiprocessing.active_children()) - earlier == set()
 
 
 def test_a_filtered_export_carries_only_what_its_tickets_refer_to(cli: Cli, full_store: str) -> None:
@@ -895,11 +912,12 @@ def test_export_workers_leave_ctrl_c_to_the_exporter(cli: Cli, full_store: str, 
     writer = sqlite3.connect(store_location.sqlite_path, isolation_level=None, check_same_thread=False)
     writer.execute("BEGIN IMMEDIATE")
     ignored: dict[int, bool] = {}
+    earlier = set(multiprocessing.active_children())  # children of this test process started by other tests
 
     def look_then_release() -> None:
         try:
-            wait_until(lambda: len(multiprocessing.active_children()) == 2, timeout=60)
-            for child in multiprocessing.active_children():
+            wait_until(lambda: len(set(multiprocessing.active_children()) - earlier) == 2, timeout=60)
+            for child in set(multiprocessing.active_children()) - earlier:
                 status = Path(f"/proc/{child.pid}/status").read_text(encoding="ascii")
                 mask = int(next(line for line in status.splitlines() if line.startswith("SigIgn:")).split()[1], 16)
                 ignored[child.pid or 0] = bool(mask & (1 << (signal.SIGINT - 1)))

@@ -369,6 +369,12 @@ def _run_import(
                 raise
             except InvalidInput as exc:
                 raise InvalidInput(f"{name}: {exc}") from exc
+            finally:
+                # A refused import stops the reader now (read_prepared's parsing worker with it), not whenever
+                # the half-read generator is collected.
+                close = getattr(reader, "close", None)
+                if close is not None:
+                    close()
             after = _policy_in_effect(session, now)
             if after != before:
                 obj.output.message(f"policy version {after} from {name} is now in effect for new tickets")

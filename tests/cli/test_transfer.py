@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from typer.testing import Result
@@ -22,6 +22,10 @@ from typer.testing import Result
 from helpers import MON_1000, Cli, at, ok, snapshot_of, wait_until
 from supportcli.locations import StoreLocation, sqlite_location
 from supportcli.store.migrations import schema_version
+
+if TYPE_CHECKING:
+    from supportcli.store.database import Store
+    from supportcli.store.export_workers import ExportJob
 
 EXPORTED = "2027-01-04T10:00:00+00:00"
 
@@ -728,6 +732,22 @@ def _export(cli: Cli, *args: str) -> str:
     return ok(cli("export", *args, env=at(EXPORTED))).stdout
 
 
+def _exporting(
+    location: StoreLocation, env: dict[str, str] | None = None, zone: str = "Europe/London", batch_size: int = 0
+) -> tuple[Store, ExportJob]:
+    """The store opened as the exporting process opens it, and the job of a whole-store export of it in
+    ``zone``: what ``parallel_records`` takes, for the tests that drive the workers themselves."""
+    from datetime import datetime
+
+    from supportcli.store.database import open_store
+    from supportcli.store.export_workers import ExportJob
+    from supportcli.store.queries import TicketFilter
+
+    exported_at = datetime.fromisoformat(EXPORTED)
+    store = open_store(location, env or {}, lambda: "", exported_at, "test")
+    return store, ExportJob(location, env or {}, TicketFilter(), zone, exported_at, batch_size=batch_size)
+
+
 @pytest.mark.parametrize(
     "args",
     [("--format", "ndjson"), ("--format", "json"), ("--format", "ndjson", "--owner", "alice")],
@@ -752,22 +772,15 @@ def test_the_workers_read_the_store_as_it_was_when_they_began(
     The writer is a connection of the database driver's own: a second ``open_store`` of the file in this
     process would open and close the file beside SQLite's connections, which drops their POSIX locks (one
     process opens the store once; the CLI's commands run in processes of their own)."""
-    from datetime import datetime
-
     from sqlalchemy import create_engine, text
 
     from supportcli.render.dump_formats import write_ndjson
-    from supportcli.store.database import open_store
-    from supportcli.store.export_workers import ExportJob, parallel_records
-    from supportcli.store.queries import TicketFilter
+    from supportcli.store.export_workers import parallel_records
 
     before = _export(cli, "--format", "ndjson")
-    store = open_store(store_location, {}, lambda: "", datetime.fromisoformat(EXPORTED), "test")
+    store, job = _exporting(store_location, batch_size=2)
     writer = create_engine(store_location.url)
     try:
-        job = ExportJob(
-            store_location, {}, TicketFilter(), "Europe/London", datetime.fromisoformat(EXPORTED), batch_size=2
-        )
         records = parallel_records(store, job, 2)
         first = next(records)  # the workers have their snapshots and the lock is released
         with writer.begin() as connection:
@@ -785,25 +798,21 @@ def test_the_workers_read_the_store_as_it_was_when_they_began(
 
 
 @pytest.mark.sqlite_only(reason="the snapshot of SQLite's workers is taken under the write lock")
-def test_the_workers_take_their_snapshot_under_the_write_lock(cli: Cli, full_store: str) -> None:
+def test_the_workers_take_their_snapshot_under_the_write_lock(
+    cli: Cli, full_store: str, store_location: StoreLocation
+) -> None:
     """While another process holds the write lock, the workers cannot begin: the export says the store is
     locked (after SUPPORTCLI_LOCK_TIMEOUT), rather than read a state another writer is changing."""
     import sqlite3
-    from datetime import datetime
 
     from supportcli.errors import StoreUnavailable
-    from supportcli.store.database import open_store
-    from supportcli.store.export_workers import ExportJob, parallel_records
-    from supportcli.store.queries import TicketFilter
+    from supportcli.store.export_workers import parallel_records
 
-    path = Path(full_store.removeprefix("sqlite:///"))
-    location = sqlite_location(path)
-    env = {"SUPPORTCLI_LOCK_TIMEOUT": "1"}
-    store = open_store(location, env, lambda: "", datetime.fromisoformat(EXPORTED), "test")
-    writer = sqlite3.connect(path, isolation_level=None)
+    assert store_location.sqlite_path is not None
+    store, job = _exporting(store_location, {"SUPPORTCLI_LOCK_TIMEOUT": "1"})
+    writer = sqlite3.connect(store_location.sqlite_path, isolation_level=None)
     try:
         writer.execute("BEGIN IMMEDIATE")
-        job = ExportJob(location, env, TicketFilter(), "Europe/London", datetime.fromisoformat(EXPORTED))
         with pytest.raises(StoreUnavailable, match="is locked by another process"):
             next(parallel_records(store, job, 2))
         writer.execute("ROLLBACK")
@@ -813,19 +822,14 @@ def test_the_workers_take_their_snapshot_under_the_write_lock(cli: Cli, full_sto
         store.close()
 
 
-@pytest.mark.sqlite_only(reason="workers build SQLite exports")
-def test_a_worker_that_fails_stops_the_export_with_one_line(cli: Cli, full_store: str) -> None:
-    from datetime import datetime
-
+def test_a_worker_that_fails_stops_the_export_with_one_line(
+    cli: Cli, full_store: str, store_location: StoreLocation
+) -> None:
     from supportcli.errors import StoreUnavailable
-    from supportcli.store.database import open_store
-    from supportcli.store.export_workers import ExportJob, parallel_records
-    from supportcli.store.queries import TicketFilter
+    from supportcli.store.export_workers import parallel_records
 
-    location = sqlite_location(Path(full_store.removeprefix("sqlite:///")))
-    store = open_store(location, {}, lambda: "", datetime.fromisoformat(EXPORTED), "test")
+    store, job = _exporting(store_location, zone="No/Such_Zone")
     try:
-        job = ExportJob(location, {}, TicketFilter(), "No/Such_Zone", datetime.fromisoformat(EXPORTED))
         with pytest.raises(StoreUnavailable, match=r"^export: ZoneInfoNotFoundError: .*No/Such_Zone") as raised:
             list(parallel_records(store, job, 2))
         assert "\n" not in str(raised.value)
@@ -856,18 +860,15 @@ def test_postgresql_workers_read_the_exporters_snapshot(
         pytest.skip("PostgreSQL's snapshot import; SQLite's workers take theirs under the write lock (above)")
     from collections.abc import Iterator
     from contextlib import contextmanager
-    from datetime import datetime
 
     from sqlalchemy import create_engine, text
     from sqlmodel import Session
 
     from supportcli.render.dump_formats import write_ndjson
-    from supportcli.store.database import open_store
-    from supportcli.store.export_workers import ExportJob, parallel_records
-    from supportcli.store.queries import TicketFilter
+    from supportcli.store.export_workers import parallel_records
 
     before = _export(cli, "--format", "ndjson")
-    store = open_store(store_location, {}, lambda: "", datetime.fromisoformat(EXPORTED), "test")
+    store, job = _exporting(store_location)
     writer = create_engine(store_location.url)
     read = store.read
 
@@ -881,7 +882,6 @@ def test_postgresql_workers_read_the_exporters_snapshot(
 
     store.read = read_then_change  # type: ignore[method-assign]
     try:
-        job = ExportJob(store_location, {}, TicketFilter(), "Europe/London", datetime.fromisoformat(EXPORTED))
         stream = io.BytesIO()
         write_ndjson(stream, parallel_records(store, job, 2))
     finally:
@@ -900,15 +900,11 @@ def test_export_workers_leave_ctrl_c_to_the_exporter(cli: Cli, full_store: str, 
     import signal
     import sqlite3
     import threading
-    from datetime import datetime
 
-    from supportcli.store.database import open_store
-    from supportcli.store.export_workers import ExportJob, parallel_records
-    from supportcli.store.queries import TicketFilter
+    from supportcli.store.export_workers import parallel_records
 
     assert store_location.sqlite_path is not None
-    env = {"SUPPORTCLI_LOCK_TIMEOUT": "60"}
-    store = open_store(store_location, env, lambda: "", datetime.fromisoformat(EXPORTED), "test")
+    store, job = _exporting(store_location, {"SUPPORTCLI_LOCK_TIMEOUT": "60"})
     writer = sqlite3.connect(store_location.sqlite_path, isolation_level=None, check_same_thread=False)
     writer.execute("BEGIN IMMEDIATE")
     ignored: dict[int, bool] = {}
@@ -926,7 +922,6 @@ def test_export_workers_leave_ctrl_c_to_the_exporter(cli: Cli, full_store: str, 
 
     looker = threading.Thread(target=look_then_release)
     try:
-        job = ExportJob(store_location, env, TicketFilter(), "Europe/London", datetime.fromisoformat(EXPORTED))
         looker.start()
         records = list(parallel_records(store, job, 2))
     finally:

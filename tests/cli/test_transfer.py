@@ -613,6 +613,22 @@ def test_export_pauses_automatic_garbage_collection_only_while_it_runs(cli: Cli,
         engine.dispose()
 
 
+def _search_buffer_size(url: str) -> int | None:
+    """SQLite: the search index's FTS5 ``hashsize`` in effect (1 MB unless set); PostgreSQL has none (None)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                return None
+            sql = "SELECT coalesce((SELECT v FROM ticket_search_config WHERE k = 'hashsize'), 1048576)"
+            return int(connection.execute(text(sql)).scalar_one())
+    finally:
+        engine.dispose()
+
+
 def _index_definitions(url: str) -> list[tuple[str, str]]:
     """Every index of a store as the database itself defines it (SQLAlchemy does not reflect expression indexes)."""
     from sqlalchemy import create_engine, text
@@ -642,6 +658,7 @@ def test_an_import_into_an_empty_store_leaves_every_index_as_a_new_store_has_it(
     run(cli, EXPORTED, "--db", fresh, "list")  # the store exists, empty
     made = _index_definitions(fresh)
     assert any(name == "ix_events_ticket_id" for name, _ in made)
+    buffer = _search_buffer_size(fresh)
 
     broken = tmp_path / "broken.ndjson"
     broken.write_text(dump.read_text(encoding="utf-8") + '{"type": "ticket", "id": 99}\n', encoding="utf-8")
@@ -651,6 +668,8 @@ def test_an_import_into_an_empty_store_leaves_every_index_as_a_new_store_has_it(
 
     assert "imported 7 tickets" in ok(cli("--db", fresh, "import", str(dump), env=at(EXPORTED))).stderr
     assert _index_definitions(fresh) == made
+    # The larger in-memory buffer the search index is built with is not left behind for later writes.
+    assert _search_buffer_size(fresh) == buffer
     assert ok(cli("--db", fresh, "export", "--format", "ndjson", env=at(EXPORTED))).stdout == dump.read_text(
         encoding="utf-8"
     )

@@ -12,7 +12,8 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,8 @@ from supportcli.locations import StoreLocation, sqlite_location
 from supportcli.store.migrations import schema_version
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
     from supportcli.store.database import Store
     from supportcli.store.export_workers import ExportJob
 
@@ -613,37 +616,41 @@ def test_export_pauses_automatic_garbage_collection_only_while_it_runs(cli: Cli,
         engine.dispose()
 
 
-def _search_buffer_size(url: str) -> int | None:
-    """SQLite: the search index's FTS5 ``hashsize`` in effect (1 MB unless set); PostgreSQL has none (None)."""
-    from sqlalchemy import create_engine, text
+@contextmanager
+def _connected(url: str) -> Iterator[Connection]:
+    """A connection of its own to a store, closed (and its engine disposed) after."""
+    from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
     engine = create_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as connection:
-            if connection.dialect.name == "postgresql":
-                return None
-            sql = "SELECT coalesce((SELECT v FROM ticket_search_config WHERE k = 'hashsize'), 1048576)"
-            return int(connection.execute(text(sql)).scalar_one())
+            yield connection
     finally:
         engine.dispose()
+
+
+def _search_buffer_size(url: str) -> int | None:
+    """SQLite: the search index's FTS5 ``hashsize`` in effect (1 MB unless set); PostgreSQL has none (None)."""
+    from sqlalchemy import text
+
+    with _connected(url) as connection:
+        if connection.dialect.name == "postgresql":
+            return None
+        sql = "SELECT coalesce((SELECT v FROM ticket_search_config WHERE k = 'hashsize'), 1048576)"
+        return int(connection.execute(text(sql)).scalar_one())
 
 
 def _index_definitions(url: str) -> list[tuple[str, str]]:
     """Every index of a store as the database itself defines it (SQLAlchemy does not reflect expression indexes)."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.pool import NullPool
+    from sqlalchemy import text
 
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            if connection.dialect.name == "postgresql":
-                sql = "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
-            else:
-                sql = "SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = 'index'"
-            return sorted((str(name), str(definition)) for name, definition in connection.execute(text(sql)))
-    finally:
-        engine.dispose()
+    with _connected(url) as connection:
+        if connection.dialect.name == "postgresql":
+            sql = "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+        else:
+            sql = "SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = 'index'"
+        return sorted((str(name), str(definition)) for name, definition in connection.execute(text(sql)))
 
 
 def test_an_import_into_an_empty_store_leaves_every_index_as_a_new_store_has_it(
@@ -877,9 +884,6 @@ def test_postgresql_workers_read_the_exporters_snapshot(
     exported: the workers read that snapshot (SET TRANSACTION SNAPSHOT), so the change is not in the file."""
     if store_location.sqlite_path is not None:
         pytest.skip("PostgreSQL's snapshot import; SQLite's workers take theirs under the write lock (above)")
-    from collections.abc import Iterator
-    from contextlib import contextmanager
-
     from sqlalchemy import create_engine, text
     from sqlmodel import Session
 

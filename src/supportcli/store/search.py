@@ -570,7 +570,7 @@ def create_index(connection: Connection) -> None:
 
 
 def rebuild(connection: Connection) -> None:
-    """Build the index anew from every ticket (schema migrations call this).
+    """Build the index anew from every ticket (schema migrations call this), in one statement as an import does.
 
     Only the ticket columns the store has so far are read, so an older migration that rebuilds keeps working
     once a later one adds a searchable column (that migration rebuilds again).
@@ -587,7 +587,8 @@ def rebuild(connection: Connection) -> None:
     else:
         connection.execute(text(f"DROP TABLE IF EXISTS {INDEX_TABLE}"))
         create_index(connection)
-        _insert_documents(connection, "1 = 1", {}, available)
+        with _large_pending_buffer(connection):
+            _insert_documents(connection, "1 = 1", {}, available)
 
 
 def _create_postgres_table(connection: Connection) -> None:
